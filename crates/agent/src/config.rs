@@ -1,0 +1,354 @@
+//! The configuration file: one TOML document, assembled from the sections each crate owns.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use auditlake_archive::TierConfig;
+use auditlake_normalize::ProfileConfig;
+use serde::Deserialize;
+
+use crate::AgentError;
+
+/// The version of the configuration format this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The configuration format's version; only `1` exists.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// The agent's own settings.
+    #[serde(default)]
+    pub agent: AgentConfig,
+    /// Where the archive lives.
+    pub archive: ArchiveConfig,
+    /// The log files to read, one entry per application log.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    /// Retention tiers, in routing order; the last one, without `match`, catches the rest.
+    pub tiers: Vec<TierConfig>,
+    /// Profiles of the user's own, by name, beside the built-in ones.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileConfig>,
+}
+
+fn default_version() -> u32 {
+    CONFIG_VERSION
+}
+
+/// `[agent]`: the sidecar's state, batching and limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Directory for checkpoints, the spool and dead letters. Must survive restarts (a volume).
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// A line is in the store within this many seconds plus the upload time.
+    #[serde(default = "default_flush_interval_secs")]
+    pub flush_interval_secs: u64,
+    /// A batch is flushed when it holds this many events.
+    #[serde(default = "default_batch_max_events")]
+    pub batch_max_events: usize,
+    /// A batch is flushed when its events take about this many bytes of memory.
+    #[serde(default = "default_batch_max_bytes")]
+    pub batch_max_bytes: usize,
+    /// When the spool holds this many bytes (the store is down or slow), reading pauses.
+    #[serde(default = "default_spool_max_bytes")]
+    pub spool_max_bytes: u64,
+    /// Rows per Parquet row group.
+    #[serde(default = "default_row_group_rows")]
+    pub row_group_rows: usize,
+    /// The zstd level of archive objects (1-22).
+    #[serde(default = "default_zstd_level")]
+    pub zstd_level: i32,
+    /// Address of the HTTP endpoint serving `/metrics`, `/healthz` and `/readyz`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Seconds allowed after SIGTERM to flush, upload and checkpoint before exiting.
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+    /// How often files are polled for growth and globs re-scanned, in milliseconds.
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("./state")
+}
+fn default_flush_interval_secs() -> u64 {
+    60
+}
+fn default_batch_max_events() -> usize {
+    200_000
+}
+fn default_batch_max_bytes() -> usize {
+    32 * 1024 * 1024
+}
+fn default_spool_max_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
+fn default_row_group_rows() -> usize {
+    65_536
+}
+fn default_zstd_level() -> i32 {
+    3
+}
+fn default_listen() -> String {
+    "127.0.0.1:9464".to_string()
+}
+fn default_shutdown_grace_secs() -> u64 {
+    20
+}
+fn default_poll_interval_ms() -> u64 {
+    250
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            state_dir: default_state_dir(),
+            flush_interval_secs: default_flush_interval_secs(),
+            batch_max_events: default_batch_max_events(),
+            batch_max_bytes: default_batch_max_bytes(),
+            spool_max_bytes: default_spool_max_bytes(),
+            row_group_rows: default_row_group_rows(),
+            zstd_level: default_zstd_level(),
+            listen: default_listen(),
+            shutdown_grace_secs: default_shutdown_grace_secs(),
+            poll_interval_ms: default_poll_interval_ms(),
+        }
+    }
+}
+
+/// `[archive]`: where archive objects are written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// A local directory (`./archive`) or an S3 location (`s3://bucket/prefix`).
+    pub url: String,
+    /// S3 settings, for `s3://` urls. Credentials come from the standard AWS chain, never from here.
+    pub s3: Option<auditlake_storage::S3Config>,
+}
+
+/// Where reading starts in a file seen for the first time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StartAt {
+    /// Read the whole file.
+    #[default]
+    Beginning,
+    /// Read only what is written from now on.
+    End,
+}
+
+/// `[[sources]]`: one application's log files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The source's name: the `source` column and part of each object's key.
+    pub name: String,
+    /// Glob patterns of the files to read (`/var/log/app/*.jsonl`).
+    pub paths: Vec<String>,
+    /// Glob patterns of files to skip (`*.gz`); without a `/` they match the file name.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// A built-in profile name or a `[profiles.NAME]` table of this file.
+    pub profile: String,
+    /// Where reading starts in files seen for the first time.
+    #[serde(default)]
+    pub start_at: StartAt,
+    /// Keep the original line in the `raw` column.
+    #[serde(default = "default_true")]
+    pub keep_raw: bool,
+    /// Lines longer than this are cut and flagged `truncated`.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_max_line_bytes() -> usize {
+    64 * 1024
+}
+
+impl Config {
+    /// Reads, parses and validates a configuration file. Errors name the file and the key.
+    pub fn load(path: &Path) -> Result<Config, AgentError> {
+        let text = std::fs::read_to_string(path).map_err(|e| AgentError::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text).map_err(|message| AgentError::Config {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses and validates configuration text. The error names the key that is wrong.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what parsing cannot: no file system, network or credentials are touched.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.version != CONFIG_VERSION {
+            return Err(format!(
+                "version: this build reads configuration version {CONFIG_VERSION}, not {}",
+                self.version
+            ));
+        }
+        let a = &self.agent;
+        if a.flush_interval_secs == 0 {
+            return Err("agent.flush_interval_secs: must be at least 1".into());
+        }
+        if a.batch_max_events == 0 {
+            return Err("agent.batch_max_events: must be at least 1".into());
+        }
+        if a.batch_max_bytes < 1024 * 1024 {
+            return Err("agent.batch_max_bytes: must be at least 1 MiB".into());
+        }
+        if a.row_group_rows < 1024 {
+            return Err("agent.row_group_rows: must be at least 1024".into());
+        }
+        if !(1..=22).contains(&a.zstd_level) {
+            return Err("agent.zstd_level: must be between 1 and 22".into());
+        }
+        if a.spool_max_bytes < 1024 * 1024 {
+            return Err("agent.spool_max_bytes: must be at least 1 MiB".into());
+        }
+        if a.poll_interval_ms == 0 {
+            return Err("agent.poll_interval_ms: must be at least 1".into());
+        }
+        if a.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "agent.listen: {:?} is not an address such as 127.0.0.1:9464",
+                a.listen
+            ));
+        }
+        if self.archive.url.trim().is_empty() {
+            return Err("archive.url: must not be empty".into());
+        }
+        if self.archive.url.starts_with("s3://") {
+            if let Some(s3) = &self.archive.s3 {
+                s3.validate().map_err(|errors| {
+                    errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })?;
+            }
+        } else if self.archive.s3.is_some() {
+            return Err("archive.s3: only applies to s3:// urls".into());
+        }
+        auditlake_archive::validate_tiers(&self.tiers).map_err(|e| e.to_string())?;
+        let mut names = HashSet::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let key = |field: &str| format!("sources[{i}].{field}");
+            if !auditlake_archive::layout::is_valid_name(&s.name) {
+                return Err(format!(
+                    "{}: {:?} must be lower case letters, digits, '_' or '-'",
+                    key("name"),
+                    s.name
+                ));
+            }
+            if !names.insert(s.name.as_str()) {
+                return Err(format!("{}: {:?} is used twice", key("name"), s.name));
+            }
+            if s.paths.is_empty() {
+                return Err(format!("{}: needs at least one pattern", key("paths")));
+            }
+            auditlake_tail::FileGlobs::new(&s.paths, &s.exclude)
+                .map_err(|e| format!("{}: {e}", key("paths")))?;
+            if s.max_line_bytes < 256 {
+                return Err(format!("{}: must be at least 256", key("max_line_bytes")));
+            }
+            if !self.profiles.contains_key(&s.profile)
+                && auditlake_normalize::builtin_profile(&s.profile).is_none()
+            {
+                return Err(format!(
+                    "{}: no profile {:?}: neither a [profiles.{}] table nor a built-in one ({})",
+                    key("profile"),
+                    s.profile,
+                    s.profile,
+                    auditlake_normalize::builtin_profile_names().join(", ")
+                ));
+            }
+        }
+        for (name, profile) in &self.profiles {
+            auditlake_normalize::Normalizer::new(name, profile).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The profile a source names: its own `[profiles.NAME]` table, else the built-in one.
+    pub fn profile(&self, name: &str) -> Option<ProfileConfig> {
+        self.profiles
+            .get(name)
+            .cloned()
+            .or_else(|| auditlake_normalize::builtin_profile(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[archive]
+url = "./archive"
+
+[[sources]]
+name = "idp"
+paths = ["/var/log/app/*.jsonl"]
+profile = "idp-json"
+
+[[tiers]]
+name = "standard"
+retention_days = 365
+"#;
+
+    #[test]
+    fn minimal_config_loads_with_defaults() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.agent.flush_interval_secs, 60);
+        assert_eq!(c.sources[0].start_at, StartAt::Beginning);
+        assert!(c.sources[0].keep_raw);
+    }
+
+    #[test]
+    fn misspelt_key_is_named() {
+        let text = MINIMAL.replace("[archive]", "[agent]\nflush_intervl_secs = 5\n[archive]");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("flush_intervl_secs"), "{err}");
+    }
+
+    #[test]
+    fn unknown_profile_is_named() {
+        let text = MINIMAL.replace("idp-json", "nope");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("sources[0].profile"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_source_is_named() {
+        let dup = MINIMAL.replace(
+            "[[tiers]]",
+            "[[sources]]\nname = \"idp\"\npaths = [\"x\"]\nprofile = \"idp-json\"\n\n[[tiers]]",
+        );
+        let err = Config::parse(&dup).unwrap_err();
+        assert!(err.contains("sources[1].name"), "{err}");
+    }
+
+    #[test]
+    fn bad_listen_is_named() {
+        let text = MINIMAL.replace("[archive]", "[agent]\nlisten = \"nowhere\"\n[archive]");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("agent.listen"), "{err}");
+    }
+}

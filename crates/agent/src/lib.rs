@@ -1,0 +1,96 @@
+//! The auditlake agent: tails log files, normalizes each line into an audit event, and writes
+//! tiered Parquet objects to the archive exactly once, through a durable local spool.
+
+pub mod config;
+mod deadletter;
+mod fsutil;
+mod once;
+mod pipeline;
+mod state;
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auditlake_event::SourceInfo;
+use auditlake_storage::{LocalStore, ObjectStore};
+
+pub use config::Config;
+pub use once::{RunSummary, run_once};
+pub use stats::SourceStats;
+
+/// An error of the agent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    #[error("{}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+    #[error("{message}")]
+    Setup { message: String },
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state file {} is damaged: {message}", path.display())]
+    CorruptState { path: PathBuf, message: String },
+    #[error("spool file {} of object {key} is missing and the object is not in the store", path.display())]
+    SpoolLost { path: PathBuf, key: String },
+    #[error(transparent)]
+    Tail(#[from] auditlake_tail::TailError),
+    #[error(transparent)]
+    Archive(#[from] auditlake_archive::ArchiveError),
+    #[error(transparent)]
+    Storage(#[from] auditlake_storage::StorageError),
+}
+
+impl AgentError {
+    pub(crate) fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        AgentError::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Opens the store an `[archive]` section names: a local directory or an S3 location.
+pub async fn open_store(
+    archive: &config::ArchiveConfig,
+) -> Result<Arc<dyn ObjectStore>, AgentError> {
+    if let Some(rest) = archive.url.strip_prefix("s3://") {
+        let (bucket, prefix) =
+            auditlake_storage::s3::parse_s3_url(&archive.url).map_err(|e| AgentError::Setup {
+                message: format!("archive.url: {e} ({rest})"),
+            })?;
+        let s3 = archive.s3.clone().unwrap_or_default();
+        let store = auditlake_storage::S3Store::new(&bucket, &prefix, &s3).await?;
+        Ok(Arc::new(store))
+    } else {
+        Ok(Arc::new(LocalStore::new(&archive.url)?))
+    }
+}
+
+/// The current time in UTC microseconds.
+pub(crate) fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The source columns of a source's events: its name, and where the agent runs in Kubernetes
+/// (from the downward API's environment variables, `AUDITLAKE_`-prefixed or plain).
+pub fn kubernetes_source_info(name: &str) -> SourceInfo {
+    let env = |key: &str| {
+        std::env::var(format!("AUDITLAKE_{key}"))
+            .or_else(|_| std::env::var(key))
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    SourceInfo {
+        app: name.to_string(),
+        namespace: env("POD_NAMESPACE"),
+        pod: env("POD_NAME"),
+        container: env("CONTAINER_NAME"),
+        node: env("NODE_NAME"),
+        file: None,
+    }
+}

@@ -1,0 +1,307 @@
+//! One source's way from lines to spooled, checkpointed archive objects.
+//!
+//! Lines go through the source's normalizer into an in-memory batch. A flush sorts the batch into
+//! one object per (tier, event date), writes each to the spool (fsync), then commits the
+//! checkpoint that names them together with every file offset the batch covers: one atomic step.
+//! Uploads follow; an uploaded spool entry is removed and the checkpoint forgets it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use auditlake_archive::{ArchiveWriter, EncodedObject, ObjectKey, TierRouter, WriterOptions};
+use auditlake_event::{AuditEvent, Flags, SourceInfo};
+use auditlake_normalize::{LineContext, LineOutcome, Normalizer};
+use auditlake_tail::{FilePosition, Line};
+use bytes::Bytes;
+use chrono::NaiveDate;
+
+use crate::config::{AgentConfig, SourceConfig};
+use crate::deadletter::{DeadLetter, DeadLetters};
+use crate::state::{SourcePaths, SourceStateV1, SpoolEntry};
+use crate::stats::SourceStats;
+use crate::{AgentError, fsutil};
+
+/// The running state of one source.
+#[derive(Debug)]
+pub struct SourcePipeline {
+    pub(crate) cfg: SourceConfig,
+    normalizer: Normalizer,
+    /// The source columns, with the file being read.
+    info: Arc<SourceInfo>,
+    pub(crate) paths: SourcePaths,
+    pub(crate) state: SourceStateV1,
+    router: Arc<TierRouter>,
+    tier_names: Arc<Vec<String>>,
+    writer_opts: WriterOptions,
+    batch: Vec<AuditEvent>,
+    batch_bytes: usize,
+    batch_max_events: usize,
+    batch_max_bytes: usize,
+    /// Observed time of the batch's first event, UTC micros (for the flush interval).
+    batch_started: Option<std::time::Instant>,
+    scratch: Vec<AuditEvent>,
+    dead: DeadLetters,
+    pub stats: SourceStats,
+}
+
+impl SourcePipeline {
+    /// Opens a source: compiles its profile and loads its checkpoint.
+    pub fn open(
+        cfg: &SourceConfig,
+        profile: &auditlake_normalize::ProfileConfig,
+        agent: &AgentConfig,
+        router: Arc<TierRouter>,
+        tier_names: Arc<Vec<String>>,
+        info: SourceInfo,
+    ) -> Result<SourcePipeline, AgentError> {
+        let normalizer = Normalizer::new(&cfg.profile, profile).map_err(|e| AgentError::Setup {
+            message: format!("sources.{}: {e}", cfg.name),
+        })?;
+        let paths = SourcePaths::new(&agent.state_dir, &cfg.name);
+        let state = SourceStateV1::load(&paths.checkpoint, &cfg.name)?;
+        Ok(SourcePipeline {
+            cfg: cfg.clone(),
+            normalizer,
+            info: Arc::new(info),
+            dead: DeadLetters::new(&paths.dead_letter),
+            paths,
+            state,
+            router,
+            tier_names,
+            writer_opts: WriterOptions {
+                row_group_rows: agent.row_group_rows,
+                zstd_level: agent.zstd_level,
+                ..WriterOptions::default()
+            },
+            batch: Vec::new(),
+            batch_bytes: 0,
+            batch_max_events: agent.batch_max_events,
+            batch_max_bytes: agent.batch_max_bytes,
+            batch_started: None,
+            scratch: Vec::new(),
+            stats: SourceStats::default(),
+        })
+    }
+
+    /// The source's name.
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    /// The checkpoint as it stands in memory.
+    pub fn state(&self) -> &SourceStateV1 {
+        &self.state
+    }
+
+    /// Normalizes one line of a file into the batch, or into the dead-letter file.
+    pub fn ingest(
+        &mut self,
+        file: &str,
+        fingerprint: u64,
+        line: &Line<'_>,
+        observed_time: i64,
+    ) -> Result<(), AgentError> {
+        self.stats.lines += 1;
+        self.stats.bytes_in += line.next_offset - line.offset;
+        let (text, invalid_utf8) = match std::str::from_utf8(line.bytes) {
+            Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+            Err(_) => (String::from_utf8_lossy(line.bytes), true),
+        };
+        self.stats.invalid_utf8 += u64::from(invalid_utf8);
+        self.stats.truncated += u64::from(line.truncated);
+        if self.info.file.as_deref() != Some(file) {
+            let mut info = (*self.info).clone();
+            info.file = Some(file.to_string());
+            self.info = Arc::new(info);
+        }
+        let ctx = LineContext {
+            source: &self.info,
+            fingerprint,
+            offset: line.offset,
+            observed_time,
+            keep_raw: self.cfg.keep_raw,
+            flags: Flags {
+                invalid_utf8,
+                truncated: line.truncated,
+            },
+        };
+        self.scratch.clear();
+        match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
+            Ok(LineOutcome::Ignored) => self.stats.ignored += 1,
+            Ok(LineOutcome::Events(_)) => {
+                if self.batch.is_empty() {
+                    self.batch_started = Some(std::time::Instant::now());
+                }
+                for mut event in self.scratch.drain(..) {
+                    event.seq = Some(self.state.next_seq);
+                    self.state.next_seq += 1;
+                    if event.source_offset.is_none() {
+                        event.source_offset = Some(line.offset);
+                    }
+                    self.batch_bytes += event.approx_size();
+                    self.batch.push(event);
+                    self.stats.events += 1;
+                }
+            }
+            Err(rejection) => {
+                self.stats.dead_letter(rejection.kind.as_str());
+                self.dead.write(&DeadLetter {
+                    time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
+                    source: &self.cfg.name,
+                    file,
+                    offset: line.offset,
+                    kind: rejection.kind.as_str(),
+                    reason: &rejection.reason,
+                    line: &text,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records how far a file has been read into the batch. Durable with the next flush.
+    pub fn set_position(&mut self, pos: FilePosition) {
+        self.state.set_position(pos);
+    }
+
+    /// Whether the batch has reached its event or byte limit.
+    pub fn batch_full(&self) -> bool {
+        self.batch.len() >= self.batch_max_events || self.batch_bytes >= self.batch_max_bytes
+    }
+
+    /// Writes the batch to the spool, one object per (tier, event date), and commits the
+    /// checkpoint naming them with every file position recorded so far. Commits even an empty
+    /// batch, so positions of lines that made no event (dead letters, noise) advance too.
+    pub fn flush(&mut self) -> Result<(), AgentError> {
+        let events = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        self.batch_started = None;
+        let mut groups: BTreeMap<(usize, NaiveDate), Vec<AuditEvent>> = BTreeMap::new();
+        for event in events {
+            let tier = self.router.route(&event.category, &event.action);
+            groups
+                .entry((tier, event.event_date()))
+                .or_default()
+                .push(event);
+        }
+        std::fs::create_dir_all(&self.paths.spool_dir)
+            .map_err(|e| AgentError::io(&self.paths.spool_dir, e))?;
+        for ((tier, date), mut group) in groups {
+            let object_seq = self.state.next_object_seq;
+            let encoded = auditlake_archive::encode_parquet(&mut group, &self.writer_opts)?;
+            drop(group);
+            let key = ObjectKey::new(
+                &self.tier_names[tier],
+                date,
+                &self.cfg.name,
+                encoded.min_time,
+                object_seq,
+            )?;
+            let file = format!("{object_seq:010}.parquet");
+            let spool_path = self.paths.spool_dir.join(&file);
+            fsutil::write_atomic(&spool_path, &encoded.bytes)
+                .map_err(|e| AgentError::io(&spool_path, e))?;
+            self.stats.objects += 1;
+            self.stats.bytes_out += encoded.bytes.len() as u64;
+            self.state.pending.push(SpoolEntry {
+                key: key.to_key(),
+                file,
+                size: encoded.bytes.len() as u64,
+                rows: encoded.rows,
+                sha256: encoded.sha256.clone(),
+                min_time: encoded.min_time,
+                max_time: encoded.max_time,
+                first_seq: encoded.first_seq,
+                last_seq: encoded.last_seq,
+                tier: key.tier.clone(),
+            });
+            self.state.next_object_seq += 1;
+        }
+        self.dead.sync()?;
+        self.state.commit(&self.paths.checkpoint)
+    }
+
+    /// Uploads every pending spool entry, oldest first; each uploaded entry's spool file is
+    /// removed and the checkpoint forgets it. Stops at the first failure, keeping the rest.
+    pub async fn upload_pending(&mut self, archive: &ArchiveWriter) -> Result<usize, AgentError> {
+        let mut uploaded = 0;
+        while let Some(entry) = self.state.pending.first().cloned() {
+            let spool_path = self.paths.spool_dir.join(&entry.file);
+            let bytes = match std::fs::read(&spool_path) {
+                Ok(b) => Bytes::from(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Removed after an upload whose checkpoint update did not happen, or lost.
+                    if archive.store().exists(&entry.key).await? {
+                        tracing::info!(key = %entry.key, "spool entry already uploaded");
+                        self.state.pending.remove(0);
+                        self.state.commit(&self.paths.checkpoint)?;
+                        continue;
+                    }
+                    return Err(AgentError::SpoolLost {
+                        path: spool_path,
+                        key: entry.key,
+                    });
+                }
+                Err(e) => return Err(AgentError::io(&spool_path, e)),
+            };
+            let sha = auditlake_archive::sha256_hex(&bytes);
+            if sha != entry.sha256 {
+                let moved =
+                    fsutil::quarantine(&spool_path).map_err(|e| AgentError::io(&spool_path, e))?;
+                tracing::error!(path = %moved.display(), key = %entry.key, "spool file is corrupt, moved aside");
+                self.stats.spool_corrupt += 1;
+                self.state.pending.remove(0);
+                self.state.commit(&self.paths.checkpoint)?;
+                continue;
+            }
+            let obj = EncodedObject {
+                bytes,
+                rows: entry.rows,
+                min_time: entry.min_time,
+                max_time: entry.max_time,
+                first_seq: entry.first_seq,
+                last_seq: entry.last_seq,
+                sha256: entry.sha256.clone(),
+            };
+            let key = auditlake_archive::parse_data_key(&entry.key)?;
+            archive.put_object(&key, &obj).await?;
+            self.stats.uploaded += 1;
+            self.state.pending.remove(0);
+            self.state.commit(&self.paths.checkpoint)?;
+            remove_file_logged(&spool_path);
+            uploaded += 1;
+        }
+        Ok(uploaded)
+    }
+
+    /// Removes spool files that no checkpoint names: written before a crash that came before
+    /// their checkpoint commit. Their lines are read again, so nothing is lost.
+    pub fn remove_orphan_spool_files(&mut self) -> Result<usize, AgentError> {
+        let dir = &self.paths.spool_dir;
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(AgentError::io(dir, e)),
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let named = self.state.pending.iter().any(|p| p.file == name);
+            if !named && name.ends_with(".parquet") {
+                tracing::info!(path = %entry.path().display(), "removing spool file no checkpoint names");
+                remove_file_logged(&entry.path());
+                removed += 1;
+            } else if name.starts_with('.') && name.ends_with(".tmp") {
+                remove_file_logged(&entry.path());
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn remove_file_logged(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot remove spool file");
+    }
+}

@@ -1,0 +1,63 @@
+//! Counters of one run, per source.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// What a source did: lines in, events out, and every kind of line that did not become an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SourceStats {
+    pub files: u64,
+    pub lines: u64,
+    pub bytes_in: u64,
+    pub events: u64,
+    /// Lines the profile's ignore rules call noise.
+    pub ignored: u64,
+    pub dead_letters: u64,
+    /// Dead letters by kind (`parse`, `unmapped`, ...).
+    pub dead_letters_by_kind: BTreeMap<String, u64>,
+    pub truncated: u64,
+    pub invalid_utf8: u64,
+    pub objects: u64,
+    pub uploaded: u64,
+    pub bytes_out: u64,
+    pub spool_corrupt: u64,
+    /// Files whose first line is not complete yet, left for a later run.
+    pub files_waiting: u64,
+    /// Files found shorter than their checkpoint (truncated) and read again from the start.
+    pub files_truncated: u64,
+    /// Bytes of partial last lines held back for a later run.
+    pub partial_bytes: u64,
+}
+
+impl SourceStats {
+    pub(crate) fn dead_letter(&mut self, kind: &str) {
+        self.dead_letters += 1;
+        *self
+            .dead_letters_by_kind
+            .entry(kind.to_string())
+            .or_default() += 1;
+    }
+
+    /// Adds another source's counters to these.
+    pub fn add(&mut self, o: &SourceStats) {
+        self.files += o.files;
+        self.lines += o.lines;
+        self.bytes_in += o.bytes_in;
+        self.events += o.events;
+        self.ignored += o.ignored;
+        self.dead_letters += o.dead_letters;
+        for (k, v) in &o.dead_letters_by_kind {
+            *self.dead_letters_by_kind.entry(k.clone()).or_default() += v;
+        }
+        self.truncated += o.truncated;
+        self.invalid_utf8 += o.invalid_utf8;
+        self.objects += o.objects;
+        self.uploaded += o.uploaded;
+        self.bytes_out += o.bytes_out;
+        self.spool_corrupt += o.spool_corrupt;
+        self.files_waiting += o.files_waiting;
+        self.files_truncated += o.files_truncated;
+        self.partial_bytes += o.partial_bytes;
+    }
+}

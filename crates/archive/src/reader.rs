@@ -1,0 +1,59 @@
+//! Reading archive objects back: the schema version check and whole-object decoding.
+
+use arrow::array::RecordBatch;
+use auditlake_event::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+use auditlake_storage::ObjectStore;
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::FileMetaData;
+
+use crate::error::{ArchiveError, Result};
+
+/// Rows per decoded record batch.
+const READ_BATCH_ROWS: usize = 8192;
+
+/// Checks that a Parquet footer carries the schema version this build reads; `key` names the
+/// object in the error.
+pub fn check_schema_version(metadata: &FileMetaData, key: Option<&str>) -> Result<()> {
+    let found = metadata
+        .key_value_metadata()
+        .and_then(|kvs| kvs.iter().find(|kv| kv.key == SCHEMA_VERSION_KEY))
+        .and_then(|kv| kv.value.clone());
+    if found.as_deref() == Some(SCHEMA_VERSION.to_string().as_str()) {
+        Ok(())
+    } else {
+        Err(ArchiveError::SchemaVersion {
+            key: key.map(str::to_string),
+            found,
+        })
+    }
+}
+
+/// Decodes a whole Parquet object into record batches, after checking its schema version.
+pub fn decode_parquet(bytes: Bytes) -> Result<Vec<RecordBatch>> {
+    decode(bytes, None)
+}
+
+/// Reads and decodes the object at `key`. The decoding runs on the calling task; it is meant
+/// for objects of a bounded size (one batch of events).
+pub async fn read_object(store: &dyn ObjectStore, key: &str) -> Result<Vec<RecordBatch>> {
+    let bytes = store.get(key).await?;
+    decode(bytes, Some(key))
+}
+
+fn decode(bytes: Bytes, key: Option<&str>) -> Result<Vec<RecordBatch>> {
+    let parquet_err = |context| move |source| ArchiveError::Parquet { context, source };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(parquet_err("reading the footer"))?;
+    check_schema_version(builder.metadata().file_metadata(), key)?;
+    let reader = builder
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()
+        .map_err(parquet_err("opening the reader"))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| ArchiveError::Arrow {
+            context: "decoding rows",
+            source,
+        })
+}

@@ -1,0 +1,488 @@
+//! Tiers: named parts of the archive with their own retention, storage class and Object Lock,
+//! and the routing of events into them.
+//!
+//! As a user writes them in the configuration file:
+//!
+//! ```toml
+//! [[tiers]]
+//! name = "security"
+//! retention_days = 2555
+//! storage_class = "STANDARD_IA"
+//! object_lock = "COMPLIANCE"
+//! match = { categories = ["authentication", "credential"], actions = ["account.*", "data.export"] }
+//!
+//! [[tiers]]
+//! name = "standard"          # no `match`: the catch-all, which must be last
+//! retention_days = 365
+//! ```
+//!
+//! Every event lands in exactly one tier: the first whose `match` accepts it; else the tier named
+//! after the action's default tier in the catalog (`security`, `standard`, `operational`), where
+//! the configuration has one; else the catch-all.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use auditlake_event::AuditEvent;
+use chrono::{Days, NaiveDate, NaiveTime};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ArchiveError, Result};
+use crate::layout::is_valid_name;
+
+/// The Object Lock mode of a tier's objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ObjectLockMode {
+    /// Users with the `s3:BypassGovernanceRetention` permission can shorten or remove the lock.
+    Governance,
+    /// No one, the account's root user included, can delete the object before its retain-until
+    /// date.
+    Compliance,
+}
+
+impl From<ObjectLockMode> for auditlake_storage::LockMode {
+    fn from(m: ObjectLockMode) -> Self {
+        match m {
+            ObjectLockMode::Governance => auditlake_storage::LockMode::Governance,
+            ObjectLockMode::Compliance => auditlake_storage::LockMode::Compliance,
+        }
+    }
+}
+
+/// One tier of the archive (a `[[tiers]]` table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierConfig {
+    /// The tier's name, the `tier=` partition of its objects: 1 to 64 of `a-z`, `0-9`, `_`, `-`.
+    /// Naming tiers `security`, `standard` and `operational` routes catalog actions to them by
+    /// default.
+    pub name: String,
+    /// How many days the tier's objects are kept after the end of their event date; the
+    /// retention job deletes them after that, and Object Lock (where set) forbids deleting them
+    /// before. At least 1.
+    pub retention_days: u32,
+    /// The S3 storage class of the tier's objects (e.g. `STANDARD_IA`, `GLACIER_IR`). S3 only;
+    /// the local directory store ignores it. The bucket's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// Object Lock mode, `GOVERNANCE` or `COMPLIANCE`, with retain-until = event date +
+    /// `retention_days` + 1 day. Needs an S3 bucket created with Object Lock enabled; the local
+    /// directory store refuses to write to a locked tier. No lock when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<ObjectLockMode>,
+    /// Which events the tier takes. A tier without `match` is the catch-all: there must be
+    /// exactly one, and it must be the last tier.
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<TierMatch>,
+}
+
+/// The events a tier takes: those whose category is listed or whose action matches one of the
+/// globs (either is enough).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierMatch {
+    /// Event categories, e.g. `["authentication", "credential"]`.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Action globs, e.g. `["account.*", "data.export"]`; `*` also matches across dots.
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+impl TierConfig {
+    /// The retain-until time of an object of `event_date` in this tier: the start (00:00 UTC)
+    /// of the day after `event_date + retention_days`, so that the whole last day is covered.
+    pub fn retain_until(&self, event_date: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        let day = event_date
+            .checked_add_days(Days::new(u64::from(self.retention_days) + 1))
+            .unwrap_or(NaiveDate::MAX);
+        day.and_time(NaiveTime::MIN).and_utc()
+    }
+}
+
+/// Checks a list of tiers; pure. Errors name the key (`tiers[1].retention_days`).
+pub fn validate_tiers(tiers: &[TierConfig]) -> Result<()> {
+    if tiers.is_empty() {
+        return Err(ArchiveError::config(
+            "tiers",
+            "at least one tier is required (a last tier without `match` catches every event)",
+        ));
+    }
+    for (i, t) in tiers.iter().enumerate() {
+        let key = |field: &str| format!("tiers[{i}].{field}");
+        if !is_valid_name(&t.name) {
+            return Err(ArchiveError::config(
+                key("name"),
+                format!(
+                    "{:?} is not a valid tier name: use 1 to 64 of a-z, 0-9, '_' and '-'",
+                    t.name
+                ),
+            ));
+        }
+        if let Some(j) = tiers[..i].iter().position(|o| o.name == t.name) {
+            return Err(ArchiveError::config(
+                key("name"),
+                format!("tier {:?} is already defined by tiers[{j}]", t.name),
+            ));
+        }
+        if t.retention_days < 1 {
+            return Err(ArchiveError::config(
+                key("retention_days"),
+                "must be at least 1",
+            ));
+        }
+        if t.storage_class
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(ArchiveError::config(
+                key("storage_class"),
+                "must not be empty",
+            ));
+        }
+        let last = i + 1 == tiers.len();
+        match &t.matches {
+            None if !last => {
+                return Err(ArchiveError::config(
+                    key("match"),
+                    format!(
+                        "tier {:?} has no `match`, so it catches every event and the tiers after it \
+                         would get none: only the last tier may omit `match`",
+                        t.name
+                    ),
+                ));
+            }
+            None => {}
+            Some(m) => {
+                if last {
+                    return Err(ArchiveError::config(
+                        key("match"),
+                        "the last tier must have no `match`: it catches the events no other tier \
+                         takes, so that none goes unrouted",
+                    ));
+                }
+                validate_match(m, &key("match"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_match(m: &TierMatch, key: &str) -> Result<()> {
+    if m.categories.is_empty() && m.actions.is_empty() {
+        return Err(ArchiveError::config(
+            key,
+            "must list at least one of `categories` or `actions`",
+        ));
+    }
+    for (j, c) in m.categories.iter().enumerate() {
+        let ok = !c.is_empty()
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(ArchiveError::config(
+                format!("{key}.categories[{j}]"),
+                format!("{c:?} is not a category: use lower case letters, digits and '_'"),
+            ));
+        }
+    }
+    for (j, a) in m.actions.iter().enumerate() {
+        if a.is_empty() {
+            return Err(ArchiveError::config(
+                format!("{key}.actions[{j}]"),
+                "must not be empty",
+            ));
+        }
+        if let Err(e) = Glob::new(a) {
+            return Err(ArchiveError::config(
+                format!("{key}.actions[{j}]"),
+                format!("invalid glob {a:?}: {}", e.kind()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The most (category, action) pairs [`TierRouter`] remembers; past that it routes uncached.
+const ROUTE_CACHE_MAX: usize = 4096;
+
+/// A compiled tier match.
+#[derive(Debug)]
+struct Matcher {
+    categories: Vec<String>,
+    actions: GlobSet,
+}
+
+/// Routes events to tiers. Built from tiers that pass [`validate_tiers`].
+#[derive(Debug)]
+pub struct TierRouter {
+    tiers: Vec<TierConfig>,
+    /// One per tier; `None` for the catch-all.
+    matchers: Vec<Option<Matcher>>,
+    /// Decisions by action, then category.
+    cache: RwLock<HashMap<String, HashMap<String, usize>>>,
+    cached: std::sync::atomic::AtomicUsize,
+}
+
+impl TierRouter {
+    /// Validates `tiers` and compiles their matches.
+    pub fn new(tiers: Vec<TierConfig>) -> Result<TierRouter> {
+        validate_tiers(&tiers)?;
+        let mut matchers = Vec::with_capacity(tiers.len());
+        for (i, t) in tiers.iter().enumerate() {
+            let Some(m) = &t.matches else {
+                matchers.push(None);
+                continue;
+            };
+            let mut set = GlobSetBuilder::new();
+            for a in &m.actions {
+                // Validated above.
+                set.add(Glob::new(a).map_err(|e| {
+                    ArchiveError::config(format!("tiers[{i}].match.actions"), e.to_string())
+                })?);
+            }
+            let actions = set.build().map_err(|e| {
+                ArchiveError::config(format!("tiers[{i}].match.actions"), e.to_string())
+            })?;
+            matchers.push(Some(Matcher {
+                categories: m.categories.clone(),
+                actions,
+            }));
+        }
+        Ok(TierRouter {
+            tiers,
+            matchers,
+            cache: RwLock::new(HashMap::new()),
+            cached: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// The tiers, in configuration order.
+    pub fn tiers(&self) -> &[TierConfig] {
+        &self.tiers
+    }
+
+    /// The tier at `index`, as returned by [`TierRouter::route`].
+    pub fn tier(&self, index: usize) -> &TierConfig {
+        &self.tiers[index]
+    }
+
+    /// The index of the tier named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.tiers.iter().position(|t| t.name == name)
+    }
+
+    /// The index of the tier an event of `category` and `action` lands in.
+    pub fn route(&self, category: &str, action: &str) -> usize {
+        use std::sync::atomic::Ordering::Relaxed;
+        // A poisoned lock only means another thread panicked while inserting; the map is intact.
+        let hit = match self.cache.read() {
+            Ok(cache) => cache.get(action).and_then(|m| m.get(category)).copied(),
+            Err(poisoned) => poisoned
+                .get_ref()
+                .get(action)
+                .and_then(|m| m.get(category))
+                .copied(),
+        };
+        if let Some(i) = hit {
+            return i;
+        }
+        let i = self.decide(category, action);
+        if self.cached.load(Relaxed) < ROUTE_CACHE_MAX {
+            let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+            let by_category = cache.entry(action.to_string()).or_default();
+            if by_category.insert(category.to_string(), i).is_none() {
+                self.cached.fetch_add(1, Relaxed);
+            }
+        }
+        i
+    }
+
+    /// The tier of an event.
+    pub fn route_event(&self, event: &AuditEvent) -> usize {
+        self.route(&event.category, &event.action)
+    }
+
+    fn decide(&self, category: &str, action: &str) -> usize {
+        let explicit = self.matchers.iter().position(|m| {
+            m.as_ref().is_some_and(|m| {
+                m.categories.iter().any(|c| c == category) || m.actions.is_match(action)
+            })
+        });
+        explicit
+            .or_else(|| auditlake_event::lookup(action).and_then(|d| self.index_of(d.default_tier)))
+            .unwrap_or(self.tiers.len() - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        tiers: Vec<TierConfig>,
+    }
+
+    fn parse(toml_text: &str) -> Vec<TierConfig> {
+        toml::from_str::<File>(toml_text).unwrap().tiers
+    }
+
+    const CONFIG: &str = r#"
+        [[tiers]]
+        name = "security"
+        retention_days = 2555
+        storage_class = "STANDARD_IA"
+        object_lock = "COMPLIANCE"
+        match = { categories = ["authentication", "credential"], actions = ["account.*", "data.export"] }
+
+        [[tiers]]
+        name = "operational"
+        retention_days = 90
+        match = { actions = ["message.*"] }
+
+        [[tiers]]
+        name = "standard"
+        retention_days = 365
+    "#;
+
+    #[test]
+    fn parses_the_documented_shape() {
+        let tiers = parse(CONFIG);
+        assert_eq!(tiers.len(), 3);
+        assert_eq!(tiers[0].object_lock, Some(ObjectLockMode::Compliance));
+        assert_eq!(tiers[0].storage_class.as_deref(), Some("STANDARD_IA"));
+        assert_eq!(
+            tiers[0].matches.as_ref().unwrap().actions,
+            ["account.*", "data.export"]
+        );
+        assert!(tiers[2].matches.is_none());
+        validate_tiers(&tiers).unwrap();
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err =
+            toml::from_str::<File>("[[tiers]]\nname = \"a\"\nretention_days = 1\nretention = 5\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("retention"), "{err}");
+        let err = toml::from_str::<File>(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = { category = [\"x\"] }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("category"), "{err}");
+        let err = toml::from_str::<File>(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nobject_lock = \"compliance\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("COMPLIANCE"), "{err}");
+    }
+
+    #[test]
+    fn routes_explicit_match_then_default_tier_then_catch_all() {
+        let r = TierRouter::new(parse(CONFIG)).unwrap();
+        let name = |c: &str, a: &str| r.tier(r.route(c, a)).name.clone();
+        // Explicit matches: by category, by action glob.
+        assert_eq!(name("authentication", "authentication.login"), "security");
+        assert_eq!(name("account", "account.password.change"), "security");
+        assert_eq!(name("data", "data.export"), "security");
+        assert_eq!(name("message", "message.email.send"), "operational");
+        // No explicit match: the catalog's default tier, which exists here.
+        assert_eq!(name("session", "session.terminate"), "security");
+        assert_eq!(name("system", "system.report.generate"), "operational");
+        assert_eq!(name("resource", "resource.update"), "standard");
+        // Unknown action: the catch-all.
+        assert_eq!(name("custom", "custom.thing.happen"), "standard");
+        // Cached answers are the same, and the category is part of the decision.
+        assert_eq!(name("authentication", "authentication.login"), "security");
+        assert_eq!(name("custom", "custom.login"), "standard");
+        assert_eq!(name("credential", "custom.login"), "security");
+    }
+
+    #[test]
+    fn default_tier_missing_from_config_falls_to_catch_all() {
+        let r =
+            TierRouter::new(parse("[[tiers]]\nname = \"audit\"\nretention_days = 30\n")).unwrap();
+        assert_eq!(r.route("session", "session.terminate"), 0);
+        assert_eq!(r.route_event(&AuditEvent::default()), 0);
+    }
+
+    fn err(toml_text: &str) -> String {
+        validate_tiers(&parse(toml_text)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        assert_eq!(
+            validate_tiers(&[])
+                .unwrap_err()
+                .to_string()
+                .split(':')
+                .next(),
+            Some("tiers")
+        );
+        let e = err(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = { categories = [\"x\"] }\n\
+             [[tiers]]\nname = \"b\"\nretention_days = 0\n",
+        );
+        assert_eq!(e, "tiers[1].retention_days: must be at least 1");
+        let e = err("[[tiers]]\nname = \"Sec urity\"\nretention_days = 1\n");
+        assert!(e.starts_with("tiers[0].name: "), "{e}");
+        let e = err(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = { categories = [\"x\"] }\n\
+             [[tiers]]\nname = \"a\"\nretention_days = 1\n",
+        );
+        assert!(
+            e.starts_with("tiers[1].name: ") && e.contains("tiers[0]"),
+            "{e}"
+        );
+        let e = err(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = { actions = [\"[\"] }\n\
+             [[tiers]]\nname = \"b\"\nretention_days = 1\n",
+        );
+        assert!(
+            e.starts_with("tiers[0].match.actions[0]: invalid glob"),
+            "{e}"
+        );
+        let e = err("[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = {}\n\
+             [[tiers]]\nname = \"b\"\nretention_days = 1\n");
+        assert!(e.starts_with("tiers[0].match: "), "{e}");
+        let e = err(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = { categories = [\"Auth\"] }\n\
+             [[tiers]]\nname = \"b\"\nretention_days = 1\n",
+        );
+        assert!(e.starts_with("tiers[0].match.categories[0]: "), "{e}");
+    }
+
+    #[test]
+    fn catch_all_must_exist_be_unique_and_last() {
+        // Two catch-alls: the first would take everything.
+        let e = err(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\n[[tiers]]\nname = \"b\"\nretention_days = 1\n",
+        );
+        assert!(e.starts_with("tiers[0].match: "), "{e}");
+        // A catch-all before a matching tier.
+        let e = err("[[tiers]]\nname = \"a\"\nretention_days = 1\n\
+             [[tiers]]\nname = \"b\"\nretention_days = 1\nmatch = { categories = [\"x\"] }\n");
+        assert!(e.starts_with("tiers[0].match: "), "{e}");
+        // No catch-all: events outside every match would go unrouted.
+        let e = err(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\nmatch = { categories = [\"x\"] }\n\
+             [[tiers]]\nname = \"b\"\nretention_days = 1\nmatch = { categories = [\"y\"] }\n",
+        );
+        assert!(e.starts_with("tiers[1].match: "), "{e}");
+    }
+
+    #[test]
+    fn retain_until_covers_the_whole_last_day() {
+        let t = &parse(CONFIG)[2];
+        let d = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        assert_eq!(t.retain_until(d).to_rfc3339(), "2027-11-22T00:00:00+00:00");
+    }
+}

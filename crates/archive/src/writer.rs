@@ -1,0 +1,721 @@
+//! Parquet encoding of a batch of events, and the archive writer that stores the result.
+//!
+//! One object holds events of one tier and one event date, sorted by (`actor_id` with nulls
+//! last, `time`, `event_id`), so that row-group and page statistics on `actor_id` prune.
+//! Compression is zstd; low-cardinality strings are dictionary encoded; statistics are kept per
+//! page, with the page index; the columns people look single values up by carry bloom filters.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use auditlake_event::schema::{BLOOM_FILTER_COLUMNS, DICTIONARY_COLUMNS};
+use auditlake_event::{
+    AuditEvent, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, to_record_batch,
+};
+use auditlake_storage::{ObjectLock, ObjectStore, PutOptions, Sse};
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ArchiveError, Result};
+use crate::layout::ObjectKey;
+use crate::tier::{TierConfig, validate_tiers};
+
+/// The Parquet key-value metadata key naming the software that wrote an object.
+pub const CREATED_BY_KEY: &str = "auditlake.created_by";
+
+/// The content type of data objects.
+pub const PARQUET_CONTENT_TYPE: &str = "application/vnd.apache.parquet";
+
+/// Columns whose values are (nearly) unique per row: a dictionary would only cost.
+const HIGH_CARDINALITY_COLUMNS: &[&str] = &[
+    "event_id",
+    "origin_id",
+    "seq",
+    "time",
+    "observed_time",
+    "changes",
+    "message",
+    "attributes",
+    "source_offset",
+    "raw",
+];
+
+/// The columns the rows are sorted by, as written in the footer's `sorting_columns`.
+const SORTING_COLUMNS: &[&str] = &["actor_id", "time"];
+
+/// How Parquet objects are written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WriterOptions {
+    /// The zstd compression level, 1 (fastest) to 22 (smallest). Default 3.
+    pub zstd_level: i32,
+    /// The most rows in one row group. Memory while writing is about one row group's Arrow
+    /// arrays. Default 65536.
+    pub row_group_rows: usize,
+    /// The false-positive probability of the bloom filters, between 0 and 1. Default 0.01.
+    pub bloom_filter_fpp: f64,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            zstd_level: 3,
+            row_group_rows: 65_536,
+            bloom_filter_fpp: 0.01,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// Checks the options' ranges.
+    pub fn validate(&self) -> Result<()> {
+        let err = |option, message: String| Err(ArchiveError::WriterOptions { option, message });
+        if !(1..=22).contains(&self.zstd_level) {
+            return err(
+                "zstd_level",
+                format!("{} is not in 1..=22", self.zstd_level),
+            );
+        }
+        if self.row_group_rows == 0 {
+            return err("row_group_rows", "must be at least 1".to_string());
+        }
+        if !(self.bloom_filter_fpp > 0.0 && self.bloom_filter_fpp < 1.0) {
+            return err(
+                "bloom_filter_fpp",
+                format!("{} is not between 0 and 1", self.bloom_filter_fpp),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The SHA-256 of `bytes` as lower case hex, as digests and spool entries record it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A Parquet object ready to store, with what its digest entry records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedObject {
+    /// The whole Parquet file.
+    pub bytes: Bytes,
+    /// The number of events (rows).
+    pub rows: u64,
+    /// The earliest event time (UTC microseconds).
+    pub min_time: i64,
+    /// The latest event time (UTC microseconds).
+    pub max_time: i64,
+    /// The lowest sequence number of the events, where they have one.
+    pub first_seq: Option<u64>,
+    /// The highest sequence number of the events, where they have one.
+    pub last_seq: Option<u64>,
+    /// The SHA-256 of `bytes`, lower case hex.
+    pub sha256: String,
+}
+
+/// The archive's row order: `actor_id` (nulls last), then `time`, then `event_id`.
+pub fn row_order(a: &AuditEvent, b: &AuditEvent) -> Ordering {
+    let actor = match (&a.actor_id, &b.actor_id) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    actor
+        .then(a.time.cmp(&b.time))
+        .then_with(|| a.event_id.cmp(&b.event_id))
+}
+
+/// Encodes events as one Parquet object.
+///
+/// Sorts `events` in place into the archive's row order ([`row_order`]), then converts and
+/// writes them one row group at a time, so that memory beyond the events themselves stays about
+/// one row group's Arrow arrays plus the encoded output.
+pub fn encode_parquet(events: &mut [AuditEvent], opts: &WriterOptions) -> Result<EncodedObject> {
+    opts.validate()?;
+    if events.is_empty() {
+        return Err(ArchiveError::EmptyBatch);
+    }
+    // Stable, so that equal rows keep their order and the same input gives the same bytes.
+    events.sort_by(row_order);
+
+    let props = writer_properties(opts, events.len())?;
+    let parquet_err = |context| move |source| ArchiveError::Parquet { context, source };
+    let mut writer = ArrowWriter::try_new(Vec::new(), arrow_schema(), Some(props))
+        .map_err(parquet_err("creating the writer"))?;
+    for chunk in events.chunks(opts.row_group_rows) {
+        let batch = to_record_batch(chunk).map_err(|source| ArchiveError::Arrow {
+            context: "building a record batch",
+            source,
+        })?;
+        writer
+            .write(&batch)
+            .map_err(parquet_err("writing a row group"))?;
+        writer.flush().map_err(parquet_err("writing a row group"))?;
+    }
+    let buf = writer
+        .into_inner()
+        .map_err(parquet_err("writing the footer"))?;
+
+    let (mut min_time, mut max_time) = (i64::MAX, i64::MIN);
+    let (mut first_seq, mut last_seq) = (None::<u64>, None::<u64>);
+    for e in events.iter() {
+        min_time = min_time.min(e.time);
+        max_time = max_time.max(e.time);
+        if let Some(s) = e.seq {
+            first_seq = Some(first_seq.map_or(s, |f| f.min(s)));
+            last_seq = Some(last_seq.map_or(s, |l| l.max(s)));
+        }
+    }
+    let sha256 = sha256_hex(&buf);
+    Ok(EncodedObject {
+        bytes: Bytes::from(buf),
+        rows: events.len() as u64,
+        min_time,
+        max_time,
+        first_seq,
+        last_seq,
+        sha256,
+    })
+}
+
+fn column_index(name: &str) -> Result<i32> {
+    arrow_schema()
+        .index_of(name)
+        .map(|i| i as i32)
+        .map_err(|source| ArchiveError::Arrow {
+            context: "looking up a sorting column",
+            source,
+        })
+}
+
+fn writer_properties(opts: &WriterOptions, rows: usize) -> Result<WriterProperties> {
+    let level = ZstdLevel::try_new(opts.zstd_level).map_err(|e| ArchiveError::WriterOptions {
+        option: "zstd_level",
+        message: e.to_string(),
+    })?;
+    let sorting = SORTING_COLUMNS
+        .iter()
+        .map(|c| {
+            Ok(SortingColumn {
+                column_idx: column_index(c)?,
+                descending: false,
+                nulls_first: false,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let metadata = vec![
+        KeyValue::new(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string()),
+        KeyValue::new(
+            CREATED_BY_KEY.to_string(),
+            format!("auditlake {}", env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(opts.row_group_rows))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_offset_index_disabled(false)
+        // On by default: columns not named below (actor_id, src_ip, ...) repeat within a file,
+        // and the writer falls back to plain encoding when a dictionary grows too large.
+        .set_dictionary_enabled(true)
+        .set_sorting_columns(Some(sorting))
+        .set_key_value_metadata(Some(metadata));
+    for c in DICTIONARY_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), true);
+    }
+    for c in HIGH_CARDINALITY_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+    }
+    // Sized for the worst case of one distinct value per row; the writer folds each filter down
+    // to the values it actually saw.
+    let ndv = rows.min(opts.row_group_rows) as u64;
+    for c in BLOOM_FILTER_COLUMNS {
+        let path = ColumnPath::from(*c);
+        b = b
+            .set_column_bloom_filter_enabled(path.clone(), true)
+            .set_column_bloom_filter_fpp(path.clone(), opts.bloom_filter_fpp)
+            .set_column_bloom_filter_max_ndv(path, ndv);
+    }
+    Ok(b.build())
+}
+
+/// Stores encoded objects with their tier's storage class and Object Lock.
+#[derive(Debug, Clone)]
+pub struct ArchiveWriter {
+    store: Arc<dyn ObjectStore>,
+    tiers: Vec<TierConfig>,
+    sse: Option<Sse>,
+}
+
+impl ArchiveWriter {
+    /// A writer into `store` for `tiers`, which it validates.
+    pub fn new(store: Arc<dyn ObjectStore>, tiers: Vec<TierConfig>) -> Result<ArchiveWriter> {
+        validate_tiers(&tiers)?;
+        Ok(ArchiveWriter {
+            store,
+            tiers,
+            sse: None,
+        })
+    }
+
+    /// Asks for server-side encryption on every put (backends that cannot express it ignore it).
+    pub fn with_sse(mut self, sse: Option<Sse>) -> Self {
+        self.sse = sse;
+        self
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The tiers, in configuration order.
+    pub fn tiers(&self) -> &[TierConfig] {
+        &self.tiers
+    }
+
+    /// The options a put of an object of `key` carries: content type, the tier's storage class,
+    /// and its Object Lock with retain-until from [`TierConfig::retain_until`].
+    pub fn put_options(&self, key: &ObjectKey) -> Result<PutOptions> {
+        let tier = self
+            .tiers
+            .iter()
+            .find(|t| t.name == key.tier)
+            .ok_or_else(|| ArchiveError::UnknownTier {
+                tier: key.tier.clone(),
+            })?;
+        Ok(PutOptions {
+            content_type: Some(PARQUET_CONTENT_TYPE.to_string()),
+            storage_class: tier.storage_class.clone(),
+            sse: self.sse.clone(),
+            object_lock: tier.object_lock.map(|mode| ObjectLock {
+                mode: mode.into(),
+                retain_until: tier.retain_until(key.event_date),
+            }),
+        })
+    }
+
+    /// Stores `obj` under `key`. Refuses an object whose events are not all of the key's event
+    /// date, since retention and Object Lock are computed from it.
+    pub async fn put_object(&self, key: &ObjectKey, obj: &EncodedObject) -> Result<()> {
+        let date_of = |t| auditlake_event::micros_to_datetime(t).date_naive();
+        let k = key.to_key();
+        if date_of(obj.min_time) != key.event_date || date_of(obj.max_time) != key.event_date {
+            return Err(ArchiveError::OutsidePartition {
+                key: k,
+                min_time: obj.min_time,
+                max_time: obj.max_time,
+            });
+        }
+        let opts = self.put_options(key)?;
+        self.store.put(&k, obj.bytes.clone(), &opts).await?;
+        tracing::debug!(key = %k, bytes = obj.bytes.len(), rows = obj.rows, "object stored");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::{decode_parquet, read_object};
+    use crate::tier::{ObjectLockMode, TierMatch};
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
+    use auditlake_event::{Change, Outcome, SourceInfo};
+    use auditlake_storage::{LocalStore, StorageError};
+    use chrono::NaiveDate;
+    use parquet::basic::Encoding;
+    use parquet::file::properties::ReaderProperties;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::serialized_reader::ReadOptionsBuilder;
+
+    /// 2026-11-21T00:00:00Z in microseconds.
+    const DAY: i64 = 1_795_219_200_000_000;
+
+    fn event(i: u64, actor: Option<&str>, time: i64) -> AuditEvent {
+        let source = Arc::new(SourceInfo {
+            app: "idp".into(),
+            pod: Some("web-0".into()),
+            file: Some("/var/log/app/events.jsonl".into()),
+            ..Default::default()
+        });
+        AuditEvent {
+            event_id: format!("ev-{i:04}"),
+            seq: Some(100 + i),
+            time,
+            category: "authentication".into(),
+            action: "authentication.login".into(),
+            outcome: if i % 3 == 0 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            },
+            actor_id: actor.map(str::to_string),
+            src_ip: Some(format!("10.0.0.{}", i % 7)),
+            session_id: Some(format!("s-{i}")),
+            resource_id: Some(format!("r-{}", i % 5)),
+            credential_id: Some(format!("c-{}", i % 2)),
+            raw: Some(format!("{{\"n\":{i}}}")),
+            source,
+            source_offset: Some(i * 10),
+            ..Default::default()
+        }
+    }
+
+    fn sample() -> Vec<AuditEvent> {
+        let actors = [
+            Some("bob"),
+            None,
+            Some("alice"),
+            Some("bob"),
+            Some("alice"),
+            None,
+        ];
+        actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| event(i as u64, *a, DAY + 1_000_000 * (10 - i as i64)))
+            .collect()
+    }
+
+    fn reader(obj: &EncodedObject) -> SerializedFileReader<Bytes> {
+        let props = ReaderProperties::builder()
+            .set_read_bloom_filter(true)
+            .build();
+        let opts = ReadOptionsBuilder::new()
+            .with_reader_properties(props)
+            .build();
+        SerializedFileReader::new_with_options(obj.bytes.clone(), opts).unwrap()
+    }
+
+    fn idx(name: &str) -> usize {
+        arrow_schema().index_of(name).unwrap()
+    }
+
+    #[test]
+    fn round_trips_values() {
+        let mut events = vec![event(1, Some("u1"), DAY + 5)];
+        let e = &mut events[0];
+        e.changes = vec![Change {
+            field: "status".into(),
+            old: "active".into(),
+            new: "retired".into(),
+        }];
+        e.attributes.insert("k".into(), serde_json::json!("v"));
+        e.message = Some("signed in".into());
+        e.flags.truncated = true;
+        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let batches = decode_parquet(obj.bytes.clone()).unwrap();
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        assert_eq!(b.schema().fields(), arrow_schema().fields());
+        let s = |n: &str| {
+            b.column_by_name(n)
+                .unwrap()
+                .as_string::<i32>()
+                .value(0)
+                .to_string()
+        };
+        assert_eq!(s("event_id"), "ev-0001");
+        assert_eq!(s("actor_id"), "u1");
+        assert_eq!(s("outcome"), "success");
+        assert_eq!(
+            s("changes"),
+            r#"[{"field":"status","old":"active","new":"retired"}]"#
+        );
+        assert_eq!(s("attributes"), r#"{"k":"v"}"#);
+        assert_eq!(s("source"), "idp");
+        assert_eq!(s("source_pod"), "web-0");
+        assert_eq!(s("flags"), "truncated");
+        assert_eq!(s("raw"), r#"{"n":1}"#);
+        let time = b
+            .column_by_name("time")
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(time.value(0), DAY + 5);
+        let seq = b
+            .column_by_name("seq")
+            .unwrap()
+            .as_primitive::<UInt64Type>();
+        assert_eq!(seq.value(0), 101);
+        assert!(b.column_by_name("actor_email").unwrap().is_null(0));
+    }
+
+    #[test]
+    fn rows_are_sorted_by_actor_then_time() {
+        let mut events = sample();
+        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let b = &decode_parquet(obj.bytes).unwrap()[0];
+        let actors = b.column_by_name("actor_id").unwrap().as_string::<i32>();
+        let actors: Vec<Option<&str>> = actors.iter().collect();
+        assert_eq!(
+            actors,
+            [
+                Some("alice"),
+                Some("alice"),
+                Some("bob"),
+                Some("bob"),
+                None,
+                None
+            ]
+        );
+        let times = b
+            .column_by_name("time")
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>();
+        for pair in [(0, 1), (2, 3), (4, 5)] {
+            assert!(times.value(pair.0) < times.value(pair.1), "rows {pair:?}");
+        }
+        // The caller's slice is left in the same order.
+        assert_eq!(events[0].actor_id.as_deref(), Some("alice"));
+        assert!(events[5].actor_id.is_none());
+    }
+
+    #[test]
+    fn reports_rows_times_sequence_and_checksum() {
+        let mut events = sample();
+        events[2].seq = None;
+        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        assert_eq!(obj.rows, 6);
+        assert_eq!(obj.min_time, DAY + 5_000_000);
+        assert_eq!(obj.max_time, DAY + 10_000_000);
+        assert_eq!((obj.first_seq, obj.last_seq), (Some(100), Some(105)));
+        assert_eq!(obj.sha256, hex::encode(Sha256::digest(&obj.bytes)));
+        // Same input, same bytes.
+        let again = encode_parquet(&mut sample(), &WriterOptions::default()).unwrap();
+        let mut first = sample();
+        let first = encode_parquet(&mut first, &WriterOptions::default()).unwrap();
+        assert_eq!(again.sha256, first.sha256);
+    }
+
+    #[test]
+    fn footer_has_zstd_statistics_page_index_and_sorting() {
+        let mut events: Vec<AuditEvent> = (0..10)
+            .map(|i| event(i, Some(&format!("user-{}", i % 3)), DAY + i as i64))
+            .collect();
+        let opts = WriterOptions {
+            row_group_rows: 4,
+            ..Default::default()
+        };
+        let obj = encode_parquet(&mut events, &opts).unwrap();
+        let r = reader(&obj);
+        let meta = r.metadata();
+        assert_eq!(meta.num_row_groups(), 3, "10 rows in row groups of 4");
+        let kv = meta.file_metadata().key_value_metadata().unwrap();
+        let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
+        assert_eq!(get(SCHEMA_VERSION_KEY), Some(SCHEMA_VERSION.to_string()));
+        assert_eq!(
+            get(CREATED_BY_KEY),
+            Some(format!("auditlake {}", env!("CARGO_PKG_VERSION")))
+        );
+        for rg in meta.row_groups() {
+            for col in rg.columns() {
+                assert!(
+                    matches!(col.compression(), Compression::ZSTD(_)),
+                    "{}: {:?}",
+                    col.column_path(),
+                    col.compression()
+                );
+                assert!(
+                    col.offset_index_offset().is_some(),
+                    "{} offset index",
+                    col.column_path()
+                );
+            }
+            let sorting = rg.sorting_columns().expect("sorting_columns");
+            let cols: Vec<usize> = sorting.iter().map(|s| s.column_idx as usize).collect();
+            assert_eq!(cols, [idx("actor_id"), idx("time")]);
+            assert!(sorting.iter().all(|s| !s.descending && !s.nulls_first));
+            for name in ["actor_id", "time", "action"] {
+                let col = rg.column(idx(name));
+                let stats = col
+                    .statistics()
+                    .unwrap_or_else(|| panic!("{name} statistics"));
+                assert!(stats.min_bytes_opt().is_some() && stats.max_bytes_opt().is_some());
+                assert!(col.column_index_offset().is_some(), "{name} column index");
+            }
+        }
+        let first = meta
+            .row_group(0)
+            .column(idx("actor_id"))
+            .statistics()
+            .unwrap();
+        assert_eq!(first.min_bytes_opt(), Some(&b"user-0"[..]));
+        // Dictionary for low-cardinality columns, not for unique ones.
+        let encodings = |name: &str| -> Vec<Encoding> {
+            meta.row_group(0).column(idx(name)).encodings().collect()
+        };
+        assert!(encodings("action").contains(&Encoding::RLE_DICTIONARY));
+        assert!(!encodings("event_id").contains(&Encoding::RLE_DICTIONARY));
+        assert!(!encodings("raw").contains(&Encoding::RLE_DICTIONARY));
+    }
+
+    #[test]
+    fn bloom_filters_on_lookup_columns() {
+        let mut events = sample();
+        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let r = reader(&obj);
+        let rg = r.get_row_group(0).unwrap();
+        for name in BLOOM_FILTER_COLUMNS {
+            assert!(
+                rg.get_column_bloom_filter(idx(name)).is_some(),
+                "{name} bloom filter"
+            );
+        }
+        let actor = rg.get_column_bloom_filter(idx("actor_id")).unwrap();
+        assert!(actor.check("alice"));
+        assert!(actor.check("bob"));
+        let absent = (0..50)
+            .filter(|i| actor.check(format!("nobody-{i}").as_str()))
+            .count();
+        assert!(absent <= 3, "{absent} of 50 absent actors pass the filter");
+        assert!(
+            rg.get_column_bloom_filter(idx("src_ip"))
+                .unwrap()
+                .check("10.0.0.3")
+        );
+        assert!(rg.get_column_bloom_filter(idx("event_id")).is_none());
+    }
+
+    #[test]
+    fn schema_version_is_required_on_read() {
+        let batch = to_record_batch(&sample()).unwrap();
+        let write = |metadata: Option<Vec<KeyValue>>| {
+            let props = WriterProperties::builder()
+                .set_key_value_metadata(metadata)
+                .build();
+            let mut w = ArrowWriter::try_new(Vec::new(), arrow_schema(), Some(props)).unwrap();
+            w.write(&batch).unwrap();
+            Bytes::from(w.into_inner().unwrap())
+        };
+        let err = decode_parquet(write(None)).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::SchemaVersion { found: None, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("unsupported schema version (missing)"),
+            "{err}"
+        );
+        let future = Some(vec![KeyValue::new(
+            SCHEMA_VERSION_KEY.to_string(),
+            "99".to_string(),
+        )]);
+        let err = decode_parquet(write(future)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unsupported schema version \"99\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_empty_batches_and_bad_options() {
+        let err = encode_parquet(&mut [], &WriterOptions::default()).unwrap_err();
+        assert!(matches!(err, ArchiveError::EmptyBatch));
+        for opts in [
+            WriterOptions {
+                zstd_level: 0,
+                ..Default::default()
+            },
+            WriterOptions {
+                row_group_rows: 0,
+                ..Default::default()
+            },
+            WriterOptions {
+                bloom_filter_fpp: 1.0,
+                ..Default::default()
+            },
+        ] {
+            let err = encode_parquet(&mut sample(), &opts).unwrap_err();
+            assert!(matches!(err, ArchiveError::WriterOptions { .. }), "{err}");
+        }
+    }
+
+    fn tiers() -> Vec<TierConfig> {
+        vec![
+            TierConfig {
+                name: "security".into(),
+                retention_days: 2555,
+                storage_class: Some("STANDARD_IA".into()),
+                object_lock: Some(ObjectLockMode::Compliance),
+                matches: Some(TierMatch {
+                    categories: vec!["authentication".into()],
+                    actions: vec![],
+                }),
+            },
+            TierConfig {
+                name: "standard".into(),
+                retention_days: 365,
+                storage_class: None,
+                object_lock: None,
+                matches: None,
+            },
+        ]
+    }
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    #[test]
+    fn put_options_follow_the_tier() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LocalStore::new(dir.path()).unwrap());
+        let w = ArchiveWriter::new(store, tiers()).unwrap();
+        let key = ObjectKey::new("security", date(), "idp", DAY, 1).unwrap();
+        let opts = w.put_options(&key).unwrap();
+        assert_eq!(opts.content_type.as_deref(), Some(PARQUET_CONTENT_TYPE));
+        assert_eq!(opts.storage_class.as_deref(), Some("STANDARD_IA"));
+        let lock = opts.object_lock.unwrap();
+        assert_eq!(lock.mode, auditlake_storage::LockMode::Compliance);
+        // 2026-11-21 + 2555 days = 2033-11-19; the lock runs to the end of that day.
+        assert_eq!(lock.retain_until.to_rfc3339(), "2033-11-20T00:00:00+00:00");
+        let key = ObjectKey::new("standard", date(), "idp", DAY, 1).unwrap();
+        assert_eq!(w.put_options(&key).unwrap().object_lock, None);
+        let key = ObjectKey::new("nope", date(), "idp", DAY, 1).unwrap();
+        assert!(matches!(
+            w.put_options(&key),
+            Err(ArchiveError::UnknownTier { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn put_object_stores_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LocalStore::new(dir.path()).unwrap());
+        let w = ArchiveWriter::new(store.clone(), tiers()).unwrap();
+        let mut events = sample();
+        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+
+        let key = ObjectKey::new("standard", date(), "idp", obj.min_time, 1).unwrap();
+        w.put_object(&key, &obj).await.unwrap();
+        let batches = read_object(store.as_ref(), &key.to_key()).await.unwrap();
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 6);
+
+        // The local directory cannot honour the security tier's Object Lock.
+        let key = ObjectKey::new("security", date(), "idp", obj.min_time, 2).unwrap();
+        let err = w.put_object(&key, &obj).await.unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::Storage(StorageError::Unsupported { .. })),
+            "{err}"
+        );
+
+        // Events of another day do not go into this day's partition.
+        let next = date().succ_opt().unwrap();
+        let key = ObjectKey::new("standard", next, "idp", obj.min_time, 3).unwrap();
+        let err = w.put_object(&key, &obj).await.unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::OutsidePartition { .. }),
+            "{err}"
+        );
+    }
+}

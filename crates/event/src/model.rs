@@ -1,0 +1,255 @@
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Whether the action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+    #[default]
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// Parses the usual spellings of an outcome (`success`, `ok`, `true`, `failed`, `denied`, ...).
+    pub fn parse_loose(s: &str) -> Option<Outcome> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "success" | "succeeded" | "successful" | "ok" | "true" | "allowed" | "allow"
+            | "pass" | "passed" | "accepted" | "granted" => Some(Outcome::Success),
+            "failure" | "failed" | "fail" | "error" | "false" | "denied" | "deny" | "rejected"
+            | "refused" | "blocked" => Some(Outcome::Failure),
+            "unknown" | "" => Some(Outcome::Unknown),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One changed field of a resource: its name, the value before and the value after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    #[serde(default)]
+    pub old: serde_json::Value,
+    #[serde(default)]
+    pub new: serde_json::Value,
+}
+
+/// Where an event was read: the application, its Kubernetes coordinates and the file.
+///
+/// Shared between all events of one file, hence held in an `Arc` by [`AuditEvent`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// The configured source name (the application).
+    pub app: String,
+    pub namespace: Option<String>,
+    pub pod: Option<String>,
+    pub container: Option<String>,
+    pub node: Option<String>,
+    /// The path of the log file the line was read from.
+    pub file: Option<String>,
+}
+
+/// Marks on an event that say its line was not taken in whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Flags {
+    /// The line was not valid UTF-8; `raw` holds its lossy conversion.
+    pub invalid_utf8: bool,
+    /// The line was longer than `max_line_bytes` and was cut.
+    pub truncated: bool,
+}
+
+impl Flags {
+    pub fn is_empty(self) -> bool {
+        !self.invalid_utf8 && !self.truncated
+    }
+
+    /// The flags as a comma-separated list (`invalid_utf8,truncated`), `None` when there are none.
+    pub fn to_column(self) -> Option<&'static str> {
+        match (self.invalid_utf8, self.truncated) {
+            (false, false) => None,
+            (true, false) => Some("invalid_utf8"),
+            (false, true) => Some("truncated"),
+            (true, true) => Some("invalid_utf8,truncated"),
+        }
+    }
+}
+
+/// One audit event: a row of the archive.
+///
+/// Times are UTC microseconds since the Unix epoch. Every field but `event_id`, `time`,
+/// `category` and `action` may be absent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditEvent {
+    /// Unique id: the application's own where it supplies one, else a hash of the source, the
+    /// file fingerprint and the byte offset (deterministic, so a re-read line keeps its id).
+    pub event_id: String,
+    /// The id the application gave the event, verbatim, where it gave one.
+    pub origin_id: Option<String>,
+    /// Gapless sequence number per source, assigned when the event is archived.
+    pub seq: Option<u64>,
+    /// When the action happened (UTC microseconds).
+    pub time: i64,
+    /// When auditlake read the line (UTC microseconds).
+    pub observed_time: Option<i64>,
+    pub category: String,
+    /// Dotted, lower case `category.object.verb`, e.g. `authentication.login`.
+    pub action: String,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub severity: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
+    pub actor_type: Option<String>,
+    pub tenant: Option<String>,
+    pub src_ip: Option<String>,
+    pub src_geo: Option<String>,
+    pub user_agent: Option<String>,
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    pub auth_method: Option<String>,
+    pub credential_id: Option<String>,
+    pub rp_id: Option<String>,
+    pub rp_name: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub changes: Vec<Change>,
+    pub message: Option<String>,
+    /// The source fields no column took.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub source: Arc<SourceInfo>,
+    pub source_offset: Option<u64>,
+    /// The original line (lossy where it was not UTF-8), unless the source turned it off.
+    pub raw: Option<String>,
+    pub flags: Flags,
+}
+
+impl AuditEvent {
+    /// The event's time as a `DateTime<Utc>`.
+    pub fn datetime(&self) -> DateTime<Utc> {
+        micros_to_datetime(self.time)
+    }
+
+    /// The UTC calendar date of the event, the archive's `event_date` partition.
+    pub fn event_date(&self) -> chrono::NaiveDate {
+        self.datetime().date_naive()
+    }
+
+    /// A rough count of the heap and inline bytes this event holds, for batch size limits.
+    pub fn approx_size(&self) -> usize {
+        fn s(o: &Option<String>) -> usize {
+            o.as_ref().map_or(0, |s| s.len())
+        }
+        let strings = [
+            &self.origin_id,
+            &self.reason,
+            &self.severity,
+            &self.actor_id,
+            &self.actor_name,
+            &self.actor_email,
+            &self.actor_type,
+            &self.tenant,
+            &self.src_ip,
+            &self.src_geo,
+            &self.user_agent,
+            &self.device_id,
+            &self.session_id,
+            &self.auth_method,
+            &self.credential_id,
+            &self.rp_id,
+            &self.rp_name,
+            &self.resource_type,
+            &self.resource_id,
+            &self.resource_name,
+            &self.message,
+            &self.raw,
+        ];
+        let attrs: usize = self
+            .attributes
+            .iter()
+            .map(|(k, v)| k.len() + 16 + json_size(v))
+            .sum();
+        let changes: usize = self
+            .changes
+            .iter()
+            .map(|c| c.field.len() + json_size(&c.old) + json_size(&c.new) + 48)
+            .sum();
+        std::mem::size_of::<Self>()
+            + self.event_id.len()
+            + self.category.len()
+            + self.action.len()
+            + strings.iter().map(|o| s(o)).sum::<usize>()
+            + attrs
+            + changes
+    }
+}
+
+fn json_size(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::String(s) => s.len() + 24,
+        serde_json::Value::Array(a) => a.iter().map(json_size).sum::<usize>() + 24,
+        serde_json::Value::Object(o) => {
+            o.iter().map(|(k, v)| k.len() + json_size(v)).sum::<usize>() + 48
+        }
+        _ => 16,
+    }
+}
+
+/// Converts UTC microseconds since the epoch to a `DateTime<Utc>`, saturating out-of-range values.
+pub fn micros_to_datetime(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_parses_common_spellings() {
+        assert_eq!(Outcome::parse_loose("OK"), Some(Outcome::Success));
+        assert_eq!(Outcome::parse_loose("Denied"), Some(Outcome::Failure));
+        assert_eq!(Outcome::parse_loose("maybe"), None);
+    }
+
+    #[test]
+    fn event_date_is_utc() {
+        let e = AuditEvent {
+            time: 1_700_000_000_000_000,
+            ..Default::default()
+        };
+        assert_eq!(e.event_date().to_string(), "2023-11-14");
+    }
+
+    #[test]
+    fn flags_column() {
+        assert_eq!(Flags::default().to_column(), None);
+        let f = Flags {
+            invalid_utf8: true,
+            truncated: true,
+        };
+        assert_eq!(f.to_column(), Some("invalid_utf8,truncated"));
+    }
+}

@@ -1,0 +1,447 @@
+//! The profile as a user writes it in TOML: `[profiles.NAME]` tables of the configuration file, or
+//! the built-in profile files under `config/profiles/`.
+//!
+//! Every field's doc comment is the user's documentation of that key.
+
+use std::fmt;
+
+use auditlake_event::Outcome;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A profile: how to parse a source's lines and map them to audit events. Deserialized from TOML
+/// (`[profiles.NAME]` tables of the user's config, or the built-in profile files).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// How a line is split into fields: `json` (one JSON object a line), `logfmt`
+    /// (`key=value key="quoted value" bare_key`) or `regex` (named captures of `pattern` or
+    /// `patterns`).
+    pub format: Format,
+    /// For `format = "regex"`: a regex prepended to `pattern` and to every `patterns` entry, e.g.
+    /// the syslog envelope `^(?P<time>\w{3} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) sshd\[\d+\]: `.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// For `format = "regex"`: the one pattern whose named captures are the line's fields. Use
+    /// `patterns` for several kinds of lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// For `format = "regex"`: patterns tried in order, the first that matches wins; each may fix
+    /// the action of the lines it matches. A line that no pattern matches is rejected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<PatternConfig>,
+    /// Expand syslog's `message repeated N times: [ MESSAGE ]` into N events of MESSAGE (at most
+    /// 10000), with distinct ids and the attribute `repeated = N`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expand_repeated: bool,
+    /// Where the event time is and how it is written.
+    pub time: TimeConfig,
+    /// Which field feeds each column, as a field path (`user.id`, `changes.0.field`) or a list of
+    /// paths of which the first present one wins.
+    #[serde(default, skip_serializing_if = "ColumnFields::is_empty")]
+    pub fields: ColumnFields,
+    /// Fixed column values, used where the column's field (if any) is absent, e.g.
+    /// `actor_type = "user"`.
+    #[serde(
+        default,
+        rename = "static",
+        skip_serializing_if = "ColumnValues::is_empty"
+    )]
+    pub static_values: ColumnValues,
+    /// Columns without which a line is rejected (`missing_field`), e.g. `["actor_id"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<Column>,
+    /// How the source's own event name becomes an action.
+    #[serde(default)]
+    pub action: ActionConfig,
+    /// Where the before and after values of changed fields are; absent: no changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<ChangesConfig>,
+    /// Lines that are noise: skipped and counted, never dead-lettered.
+    #[serde(default, skip_serializing_if = "IgnoreConfig::is_empty")]
+    pub ignore: IgnoreConfig,
+    /// What becomes of the fields no column took: `remaining` keeps them in `attributes` (nested
+    /// objects minus the leaves that columns took), `none` drops them.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub attributes: AttributesMode,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_default<T: Default + PartialEq>(t: &T) -> bool {
+    *t == T::default()
+}
+
+/// How a line is split into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// One JSON object a line; nested objects and arrays are reached by dotted paths.
+    Json,
+    /// `key=value` pairs separated by spaces; values may be double-quoted with `\"` escapes; a bare
+    /// key is `true`.
+    Logfmt,
+    /// Named captures of a regular expression (`pattern` or `patterns`).
+    Regex,
+}
+
+/// One pattern of a `format = "regex"` profile.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternConfig {
+    /// The regular expression (after `prefix`); its named captures are the line's fields.
+    pub pattern: String,
+    /// The action of every line this pattern matches. Without it, the action comes from
+    /// `action.event_field` and `action.rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The outcome of every line this pattern matches: `success`, `failure` or `unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The reason of every line this pattern matches, unless the line has a `reason` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Fixed column values for the lines this pattern matches; they override fields.
+    #[serde(default, skip_serializing_if = "ColumnValues::is_empty")]
+    pub set: ColumnValues,
+}
+
+/// Where the event time is and how it is written.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeConfig {
+    /// Path of the field that holds the time, or a list of paths of which the first present wins.
+    pub field: FieldSource,
+    /// `rfc3339` (also accepts a space for `T` and, with `timezone`, no offset), `epoch_s`,
+    /// `epoch_ms`, `epoch_us`, `epoch_ns`, `epoch_auto` (unit guessed from the magnitude), or a
+    /// strftime pattern such as `%b %e %H:%M:%S`. A pattern without a year (syslog) takes the
+    /// year of the time the line was read, minus one if that would put the event more than a day
+    /// in the future.
+    #[serde(default = "default_time_format")]
+    pub format: String,
+    /// The timezone of times that carry no offset: `UTC` (the default) or a fixed offset such as
+    /// `+02:00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// When the time field is absent: `reject` the line (the default), or use the time the line
+    /// was `observed` and record `time_fallback = "missing"` in attributes.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub missing: TimeFallback,
+    /// When the time field does not parse: `reject` the line (the default), or use the time the
+    /// line was `observed` and record `time_fallback = "invalid"` and `time_invalid` in attributes.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub invalid: TimeFallback,
+}
+
+fn default_time_format() -> String {
+    "rfc3339".to_owned()
+}
+
+/// What to do when the time is absent or invalid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeFallback {
+    /// Reject the line.
+    #[default]
+    Reject,
+    /// Use the time the line was read.
+    Observed,
+}
+
+/// How the source's own event name becomes an action.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionConfig {
+    /// Path of the field holding the source's event name (e.g. `type`), or a list of paths of
+    /// which the first present wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_field: Option<FieldSource>,
+    /// Take an event name that matches no rule but is already a well-formed dotted action
+    /// (`authentication.login`) as the action.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub passthrough: bool,
+    /// When the event field is absent: `reject` the line (the default) or `ignore` it (for logs
+    /// that mix audit events with other lines).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub missing: MissingEvent,
+    /// Rules from event names to actions. Exact `name`/`names` are looked up first, then `pattern`
+    /// rules in order. An event name that no rule maps (and `passthrough` does not take) is
+    /// rejected as `unmapped`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ActionRule>,
+}
+
+/// What to do with a line that has no event name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingEvent {
+    /// Reject the line as `missing_field`.
+    #[default]
+    Reject,
+    /// Skip the line as noise (counted).
+    Ignore,
+}
+
+/// One rule from event names to an action.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRule {
+    /// The exact event name this rule maps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Several exact event names this rule maps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// A regular expression on the event name (use `^...$` to match it whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The action: dotted, lower case, from the catalog (`authentication.login`) or of the
+    /// source's own making (`billing.invoice.void`).
+    pub action: String,
+    /// The outcome these events have, whatever the line's `outcome` field says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The reason these events have unless the line has a `reason` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Fixed column values for these events; they override fields.
+    #[serde(default, skip_serializing_if = "ColumnValues::is_empty")]
+    pub set: ColumnValues,
+    /// Field paths for these events, used where present in place of the profile's `fields`.
+    #[serde(default, skip_serializing_if = "ColumnFields::is_empty")]
+    pub fields: ColumnFields,
+}
+
+/// Where the before and after values of changed fields are. `shape` says which of four forms the
+/// source writes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChangesConfig {
+    /// A list of objects, one per changed field: `[{"field": "status", "old": 1, "new": 2}]`.
+    List {
+        /// Path of the list.
+        path: String,
+        /// Key(s) of the field name in each object; default `field`, `name`, `key`, `attribute`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field_key: Option<FieldSource>,
+        /// Key(s) of the old value; default `old`, `from`, `before`, `previous`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_key: Option<FieldSource>,
+        /// Key(s) of the new value; default `new`, `to`, `after`, `current`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_key: Option<FieldSource>,
+    },
+    /// An object keyed by field name: `{"status": {"from": "deployed", "to": "retired"}}`.
+    Map {
+        /// Path of the object.
+        path: String,
+        /// Key(s) of the old value; default `old`, `from`, `before`, `previous`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_key: Option<FieldSource>,
+        /// Key(s) of the new value; default `new`, `to`, `after`, `current`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_key: Option<FieldSource>,
+    },
+    /// Two snapshots of the object; each key whose value differs is a change.
+    BeforeAfter {
+        /// Path of the object before the change.
+        before: String,
+        /// Path of the object after the change.
+        after: String,
+    },
+    /// One change in three flat fields, e.g. logfmt's `field=role old=member new=admin`.
+    Flat {
+        /// Path of the field holding the changed field's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+        /// The changed field's name, fixed (in place of `field`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Path of the old value.
+        old: String,
+        /// Path of the new value.
+        new: String,
+    },
+}
+
+/// Lines that are noise.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreConfig {
+    /// Regular expressions on the raw line; a line that matches any is skipped before parsing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+    /// Exact event names whose lines are skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+}
+
+impl IgnoreConfig {
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.events.is_empty()
+    }
+}
+
+/// What becomes of the fields no column took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttributesMode {
+    /// Keep them in `attributes`.
+    #[default]
+    Remaining,
+    /// Drop them.
+    None,
+}
+
+/// A field path, or a list of field paths of which the first present one wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldSource {
+    /// One path.
+    One(String),
+    /// Paths tried in order.
+    Any(Vec<String>),
+}
+
+impl FieldSource {
+    /// The paths, in order.
+    pub fn paths(&self) -> &[String] {
+        match self {
+            FieldSource::One(p) => std::slice::from_ref(p),
+            FieldSource::Any(ps) => ps,
+        }
+    }
+}
+
+impl Serialize for FieldSource {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldSource::One(p) => s.serialize_str(p),
+            FieldSource::Any(ps) => ps.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldSource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FieldSource;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field path or a list of field paths")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldSource, E> {
+                Ok(FieldSource::One(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldSource, A::Error> {
+                let mut out = Vec::new();
+                while let Some(p) = seq.next_element::<String>()? {
+                    out.push(p);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::invalid_length(0, &"at least one field path"));
+                }
+                Ok(FieldSource::Any(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+macro_rules! columns {
+    ($( $variant:ident $name:ident $doc:literal ),* $(,)?) => {
+        /// A column of the audit event that a profile fills from a field or a fixed value.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Column {
+            $( #[doc = concat!("The ", $doc, ".")] $variant, )*
+        }
+
+        impl Column {
+            /// Every column, in schema order.
+            pub const ALL: &'static [Column] = &[$(Column::$variant),*];
+
+            /// The column's name, as in the archive schema and in profile keys.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Column::$variant => stringify!($name), )*
+                }
+            }
+        }
+
+        /// Field paths feeding columns: a path (`user.id`) or a list of paths of which the first
+        /// present one wins.
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct ColumnFields {
+            $(
+                #[doc = concat!("Field path(s) of the ", $doc, ".")]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $name: Option<FieldSource>,
+            )*
+        }
+
+        impl ColumnFields {
+            /// The columns that have a field, in schema order.
+            pub fn entries(&self) -> impl Iterator<Item = (Column, &FieldSource)> {
+                [$( (Column::$variant, self.$name.as_ref()) ),*]
+                    .into_iter()
+                    .filter_map(|(c, s)| s.map(|s| (c, s)))
+            }
+
+            fn is_empty(&self) -> bool {
+                self.entries().next().is_none()
+            }
+        }
+
+        /// Fixed column values.
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct ColumnValues {
+            $(
+                #[doc = concat!("A fixed value of the ", $doc, ".")]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $name: Option<String>,
+            )*
+        }
+
+        impl ColumnValues {
+            /// The columns that have a value, in schema order.
+            pub fn entries(&self) -> impl Iterator<Item = (Column, &str)> {
+                [$( (Column::$variant, self.$name.as_deref()) ),*]
+                    .into_iter()
+                    .filter_map(|(c, s)| s.map(|s| (c, s)))
+            }
+
+            fn is_empty(&self) -> bool {
+                self.entries().next().is_none()
+            }
+        }
+    };
+}
+
+columns! {
+    EventId event_id "application's own event id, kept as both `event_id` and `origin_id`",
+    Outcome outcome "outcome: success, failure or unknown, in any usual spelling (ok, denied, ...)",
+    Reason reason "reason of a failure or a decision",
+    Severity severity "severity or log level",
+    ActorId actor_id "id of the user or service that acted",
+    ActorName actor_name "name of the actor",
+    ActorEmail actor_email "email of the actor",
+    ActorType actor_type "kind of actor (user, service, admin, ...)",
+    Tenant tenant "tenant, organisation or application the event belongs to",
+    SrcIp src_ip "source IP address",
+    SrcGeo src_geo "source location (country, city)",
+    UserAgent user_agent "user agent or client",
+    DeviceId device_id "device id",
+    SessionId session_id "session id",
+    AuthMethod auth_method "authentication method (password, publickey, totp, webauthn, ...)",
+    CredentialId credential_id "credential id (security key, passkey, SSH key fingerprint)",
+    RpId rp_id "relying party's id",
+    RpName rp_name "relying party's name",
+    ResourceType resource_type "type of the resource acted upon",
+    ResourceId resource_id "id of the resource acted upon",
+    ResourceName resource_name "name of the resource acted upon",
+    Message message "message for humans",
+}

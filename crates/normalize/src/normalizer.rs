@@ -1,0 +1,573 @@
+//! The normalizer: a compiled profile that turns one line into audit events.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use auditlake_event::{AuditEvent, Flags, Outcome, SourceInfo};
+use regex::RegexSet;
+use serde_json::Value;
+
+use crate::changes::ChangesSpec;
+use crate::config::{
+    AttributesMode, Column, Format, MissingEvent, PatternConfig, ProfileConfig, TimeFallback,
+};
+use crate::error::{NormalizeConfigError, RejectKind, Rejection, snippet};
+use crate::id::derive_event_id;
+use crate::mapping::{ActionMap, Draft, Resolved, Rule, RuleParts, compile_values};
+use crate::parse::{Parser, regex::Pattern, repeat};
+use crate::path::{Consumed, FieldPath, first_of};
+use crate::time::TimeParser;
+use crate::value::Val;
+
+/// Where a line comes from and how it was read.
+#[derive(Debug, Clone)]
+pub struct LineContext<'a> {
+    /// The source, shared by all events of a file; each event holds a clone of the `Arc`.
+    pub source: &'a Arc<SourceInfo>,
+    /// The file's fingerprint.
+    pub fingerprint: u64,
+    /// Byte offset of the line's start in the file.
+    pub offset: u64,
+    /// When the line was read, UTC microseconds.
+    pub observed_time: i64,
+    /// Whether to keep the line in the event's `raw`.
+    pub keep_raw: bool,
+    /// How the reader found the line (invalid UTF-8, truncated); copied into the events.
+    pub flags: Flags,
+}
+
+/// What became of a line that was not rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// This many events were pushed (one, or N for a repeated syslog message).
+    Events(usize),
+    /// The line is noise by the profile's `ignore` rules (or blank); nothing was pushed.
+    Ignored,
+}
+
+/// A compiled profile. Built once per source; `Send + Sync`, so one may serve many threads.
+#[derive(Debug)]
+pub struct Normalizer {
+    parser: Parser,
+    expand_repeated: bool,
+    ignore_lines: Option<RegexSet>,
+    ignore_events: HashSet<Box<str>>,
+    time_paths: Vec<FieldPath>,
+    time: TimeParser,
+    time_missing: TimeFallback,
+    time_invalid: TimeFallback,
+    columns: Vec<ColumnSource>,
+    required: Vec<Column>,
+    event_paths: Vec<FieldPath>,
+    event_missing: MissingEvent,
+    actions: ActionMap,
+    /// The fixed rules of regex patterns, by pattern index.
+    pattern_rules: Vec<Option<Rule>>,
+    changes: Option<ChangesSpec>,
+    keep_attributes: bool,
+}
+
+/// The profile's source of one column: field paths, then a fixed value.
+#[derive(Debug)]
+struct ColumnSource {
+    column: Column,
+    paths: Vec<FieldPath>,
+    fixed: Option<String>,
+}
+
+impl Normalizer {
+    /// Validates and compiles a profile (regexes, time formats, action rules). Errors name the
+    /// key, e.g. `profiles.myapp.action.rules[2].pattern: invalid regex ...`.
+    pub fn new(
+        profile_name: &str,
+        profile: &ProfileConfig,
+    ) -> Result<Normalizer, NormalizeConfigError> {
+        let key = format!("profiles.{profile_name}");
+        let k = |suffix: &str| format!("{key}.{suffix}");
+
+        // What the profile reads; the rest of a line is attributes.
+        let mut base = Consumed::default();
+
+        let time_paths = FieldPath::compile_all(&k("time.field"), profile.time.field.paths())?;
+        time_paths.iter().for_each(|p| base.insert(p));
+        let time = TimeParser::new(
+            &k("time"),
+            &profile.time.format,
+            profile.time.timezone.as_deref(),
+        )?;
+
+        let mut columns: Vec<ColumnSource> = Vec::new();
+        for (column, src) in profile.fields.entries() {
+            let paths =
+                FieldPath::compile_all(&k(&format!("fields.{}", column.name())), src.paths())?;
+            paths.iter().for_each(|p| base.insert(p));
+            columns.push(ColumnSource {
+                column,
+                paths,
+                fixed: None,
+            });
+        }
+        for (column, v) in compile_values(&k("static"), &profile.static_values)? {
+            match columns.iter_mut().find(|c| c.column == column) {
+                Some(c) => c.fixed = Some(v),
+                None => columns.push(ColumnSource {
+                    column,
+                    paths: Vec::new(),
+                    fixed: Some(v),
+                }),
+            }
+        }
+
+        let changes = profile
+            .changes
+            .as_ref()
+            .map(|c| ChangesSpec::compile(&k("changes"), c))
+            .transpose()?;
+        if let Some(c) = &changes {
+            c.paths().into_iter().for_each(|p| base.insert(p));
+        }
+
+        let event_paths = match &profile.action.event_field {
+            Some(src) => FieldPath::compile_all(&k("action.event_field"), src.paths())?,
+            None => Vec::new(),
+        };
+        // The event name stays in attributes when a rule maps it (the source's own name is
+        // worth keeping); a passed-through name is the action itself and is consumed.
+        let base = Arc::new(base);
+        let passthrough = profile.action.passthrough.then(|| {
+            let mut c = Consumed::clone(&base);
+            event_paths.iter().for_each(|p| c.insert(p));
+            Arc::new(c)
+        });
+        let actions = ActionMap::compile(&k("action"), &profile.action.rules, &base, passthrough)?;
+        if event_paths.is_empty() && !actions.is_empty() {
+            return Err(NormalizeConfigError::Invalid {
+                key: k("action.event_field"),
+                problem: "action rules or passthrough need `event_field`".to_owned(),
+            });
+        }
+
+        let (parser, pattern_rules) = compile_parser(&key, profile, &base, event_paths.is_empty())?;
+        if event_paths.is_empty() && !matches!(parser, Parser::Regex(_)) {
+            return Err(NormalizeConfigError::Invalid {
+                key: k("action.event_field"),
+                problem: "missing: the field holding the event name is needed to choose actions"
+                    .to_owned(),
+            });
+        }
+
+        let ignore_lines = if profile.ignore.lines.is_empty() {
+            None
+        } else {
+            for (i, p) in profile.ignore.lines.iter().enumerate() {
+                regex::Regex::new(p).map_err(|e| NormalizeConfigError::InvalidRegex {
+                    key: k(&format!("ignore.lines[{i}]")),
+                    message: e.to_string(),
+                })?;
+            }
+            Some(RegexSet::new(&profile.ignore.lines).map_err(|e| {
+                NormalizeConfigError::InvalidRegex {
+                    key: k("ignore.lines"),
+                    message: e.to_string(),
+                }
+            })?)
+        };
+        if !profile.ignore.events.is_empty() && event_paths.is_empty() {
+            return Err(NormalizeConfigError::Invalid {
+                key: k("ignore.events"),
+                problem: "ignoring event names needs `action.event_field`".to_owned(),
+            });
+        }
+
+        Ok(Normalizer {
+            parser,
+            expand_repeated: profile.expand_repeated,
+            ignore_lines,
+            ignore_events: profile
+                .ignore
+                .events
+                .iter()
+                .map(|e| e.as_str().into())
+                .collect(),
+            time_paths,
+            time,
+            time_missing: profile.time.missing,
+            time_invalid: profile.time.invalid,
+            columns,
+            required: profile.required.clone(),
+            event_paths,
+            event_missing: profile.action.missing,
+            actions,
+            pattern_rules,
+            changes,
+            keep_attributes: profile.attributes == AttributesMode::Remaining,
+        })
+    }
+
+    /// Normalizes one line (without its newline). Pushes 0..n events to `out`: normally 1; 0 when
+    /// the profile's `ignore` rules say the line is noise (then returns `Ok(LineOutcome::Ignored)`);
+    /// n for a syslog "message repeated N times: [ ... ]" line (N events, ids made distinct by an
+    /// index).
+    pub fn normalize(
+        &self,
+        line: &str,
+        ctx: &LineContext<'_>,
+        out: &mut Vec<AuditEvent>,
+    ) -> Result<LineOutcome, Rejection> {
+        let body = line.strip_suffix('\r').unwrap_or(line);
+        if body.trim_ascii().is_empty() {
+            return Ok(LineOutcome::Ignored);
+        }
+        if let Some(set) = &self.ignore_lines
+            && set.is_match(body)
+        {
+            return Ok(LineOutcome::Ignored);
+        }
+        let unwrapped;
+        let mut repeated = None;
+        let body = match self.expand_repeated.then(|| repeat::split(body)).flatten() {
+            Some((n, s)) => {
+                repeated = Some(n);
+                unwrapped = s;
+                unwrapped.as_str()
+            }
+            None => body,
+        };
+        if repeated == Some(0) {
+            return Ok(LineOutcome::Ignored);
+        }
+
+        let (obj, pattern) = self.parser.parse(body)?;
+
+        // The action: a regex pattern's own, else by the event name.
+        let fixed = pattern
+            .and_then(|i| self.pattern_rules.get(i))
+            .and_then(Option::as_ref);
+        let (action, rule, consumed): (Cow<'_, str>, Option<&Rule>, &Arc<Consumed>) = match fixed {
+            Some(rule) => (Cow::Borrowed(&rule.action), Some(rule), &rule.consumed),
+            None => {
+                let Some((path, name)) = first_of(&self.event_paths, &obj) else {
+                    return match self.event_missing {
+                        MissingEvent::Ignore => Ok(LineOutcome::Ignored),
+                        MissingEvent::Reject => Err(Rejection::new(
+                            RejectKind::MissingField,
+                            format!(
+                                "the event name field {} is missing",
+                                list(&self.event_paths)
+                            ),
+                        )),
+                    };
+                };
+                let name = match name {
+                    Val::Arr(_) | Val::Obj(_) => None,
+                    v => v.to_text(),
+                };
+                let Some(name) = name else {
+                    return Err(Rejection::new(
+                        RejectKind::MissingField,
+                        format!(
+                            "the event name field `{}` is empty or not a scalar",
+                            path.as_str()
+                        ),
+                    ));
+                };
+                if self.ignore_events.contains(name.as_ref()) {
+                    return Ok(LineOutcome::Ignored);
+                }
+                match self.actions.resolve(&name) {
+                    Some(Resolved::Rule(rule)) => {
+                        (Cow::Borrowed(&rule.action), Some(rule), &rule.consumed)
+                    }
+                    Some(Resolved::Passthrough(consumed)) => (name, None, consumed),
+                    None => {
+                        return Err(Rejection::new(
+                            RejectKind::Unmapped,
+                            format!(
+                                "event name `{}` (field `{}`) maps to no action",
+                                snippet(&name),
+                                path.as_str()
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+
+        let mut ev = AuditEvent {
+            observed_time: Some(ctx.observed_time),
+            category: match rule {
+                Some(r) => r.category.clone(),
+                None => auditlake_event::category_of(&action).to_owned(),
+            },
+            action: action.into_owned(),
+            source: Arc::clone(ctx.source),
+            source_offset: Some(ctx.offset),
+            flags: ctx.flags,
+            ..AuditEvent::default()
+        };
+
+        // Time.
+        let mut time_note: Option<(&'static str, Option<String>)> = None;
+        ev.time = match first_of(&self.time_paths, &obj) {
+            Some((path, v)) => match self.time.parse(v, ctx.observed_time) {
+                Ok(t) => t,
+                Err(reason) => match self.time_invalid {
+                    TimeFallback::Reject => {
+                        return Err(Rejection::new(
+                            RejectKind::BadTime,
+                            format!("time field `{}`: {reason}", path.as_str()),
+                        ));
+                    }
+                    TimeFallback::Observed => {
+                        time_note = Some(("invalid", v.to_text().map(Cow::into_owned)));
+                        ctx.observed_time
+                    }
+                },
+            },
+            None => match self.time_missing {
+                TimeFallback::Reject => {
+                    return Err(Rejection::new(
+                        RejectKind::MissingTime,
+                        format!(
+                            "the time field {} is missing (format `{}`)",
+                            list(&self.time_paths),
+                            self.time.format_text()
+                        ),
+                    ));
+                }
+                TimeFallback::Observed => {
+                    time_note = Some(("missing", None));
+                    ctx.observed_time
+                }
+            },
+        };
+
+        // Columns: the profile's fields and static values, then the rule's fields and values.
+        let mut draft = Draft {
+            origin_id: None,
+            outcome: None,
+        };
+        for c in &self.columns {
+            let v = first_of(&c.paths, &obj)
+                .and_then(|(_, v)| v.to_text())
+                .or_else(|| c.fixed.as_deref().map(Cow::Borrowed));
+            if let Some(v) = v {
+                draft.set(&mut ev, c.column, v);
+            }
+        }
+        if let Some(rule) = rule {
+            for (col, paths) in &rule.fields {
+                if let Some(v) = first_of(paths, &obj).and_then(|(_, v)| v.to_text()) {
+                    draft.set(&mut ev, *col, v);
+                }
+            }
+            for (col, v) in &rule.set {
+                draft.set(&mut ev, *col, Cow::Borrowed(v));
+            }
+            if ev.reason.is_none() {
+                ev.reason.clone_from(&rule.reason);
+            }
+        }
+        for col in &self.required {
+            if !draft.has(&ev, *col) {
+                return Err(Rejection::new(
+                    RejectKind::MissingField,
+                    format!(
+                        "the required column `{}` has no value{}",
+                        col.name(),
+                        self.column_hint(*col)
+                    ),
+                ));
+            }
+        }
+        ev.outcome = rule
+            .and_then(|r| r.outcome)
+            .or_else(|| draft.outcome.as_deref().and_then(Outcome::parse_loose))
+            .unwrap_or_default();
+
+        if let Some(spec) = &self.changes {
+            ev.changes = spec.extract(&obj);
+        }
+        if self.keep_attributes {
+            consumed.remaining(&obj, &mut ev.attributes);
+        }
+        if let Some((kind, value)) = time_note {
+            ev.attributes
+                .insert("time_fallback".to_owned(), Value::from(kind));
+            if let Some(v) = value {
+                ev.attributes
+                    .insert("time_invalid".to_owned(), Value::from(v));
+            }
+        }
+        if let Some(n) = repeated {
+            ev.attributes.insert("repeated".to_owned(), Value::from(n));
+        }
+        if ctx.keep_raw {
+            ev.raw = Some(line.to_owned());
+        }
+
+        let origin = draft.origin_id;
+        let app = ctx.source.app.as_str();
+        ev.event_id = match &origin {
+            Some(o) => o.clone(),
+            None => derive_event_id(app, ctx.fingerprint, ctx.offset, 0),
+        };
+        ev.origin_id = origin;
+        let copies = repeated.map_or(1, |n| n.min(u64::from(repeat::MAX_REPEAT)) as u32);
+        let first = out.len();
+        out.push(ev);
+        for index in 1..copies {
+            let mut copy = out[first].clone();
+            copy.event_id = match &copy.origin_id {
+                Some(o) => format!("{o}#{index}"),
+                None => derive_event_id(app, ctx.fingerprint, ctx.offset, index),
+            };
+            out.push(copy);
+        }
+        Ok(LineOutcome::Events(copies as usize))
+    }
+
+    /// ` (fields.actor_id = `user.id`)`, where the column has a field.
+    fn column_hint(&self, col: Column) -> String {
+        match self.columns.iter().find(|c| c.column == col) {
+            Some(c) if !c.paths.is_empty() => {
+                format!(" (fields.{} = {})", col.name(), list(&c.paths))
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+/// `` `a` `` or `` `a` or `b` ``, for messages.
+fn list(paths: &[FieldPath]) -> String {
+    let mut s = String::new();
+    for (i, p) in paths.iter().enumerate() {
+        if i > 0 {
+            s.push_str(" or ");
+        }
+        s.push('`');
+        s.push_str(p.as_str());
+        s.push('`');
+    }
+    s
+}
+
+/// The parser of the profile's format, and for regex profiles the fixed rules of its patterns.
+fn compile_parser(
+    key: &str,
+    profile: &ProfileConfig,
+    base: &Arc<Consumed>,
+    no_event_field: bool,
+) -> Result<(Parser, Vec<Option<Rule>>), NormalizeConfigError> {
+    let regex_only = |what: &str| NormalizeConfigError::Invalid {
+        key: format!("{key}.{what}"),
+        problem: "only applies to format = \"regex\"".to_owned(),
+    };
+    match profile.format {
+        Format::Json | Format::Logfmt => {
+            if profile.pattern.is_some() {
+                return Err(regex_only("pattern"));
+            }
+            if !profile.patterns.is_empty() {
+                return Err(regex_only("patterns"));
+            }
+            if profile.prefix.is_some() {
+                return Err(regex_only("prefix"));
+            }
+            let parser = if profile.format == Format::Json {
+                Parser::Json
+            } else {
+                Parser::Logfmt
+            };
+            Ok((parser, Vec::new()))
+        }
+        Format::Regex => {
+            let single;
+            let (configs, what): (&[PatternConfig], &str) =
+                match (&profile.pattern, &profile.patterns[..]) {
+                    (Some(p), []) => {
+                        single = [PatternConfig {
+                            pattern: p.clone(),
+                            action: None,
+                            outcome: None,
+                            reason: None,
+                            set: Default::default(),
+                        }];
+                        (&single, "pattern")
+                    }
+                    (None, ps) if !ps.is_empty() => (ps, "patterns"),
+                    (Some(_), _) => {
+                        return Err(NormalizeConfigError::Invalid {
+                            key: format!("{key}.pattern"),
+                            problem: "give `pattern` or `patterns`, not both".to_owned(),
+                        });
+                    }
+                    (None, _) => {
+                        return Err(NormalizeConfigError::Invalid {
+                            key: format!("{key}.patterns"),
+                            problem: "format = \"regex\" needs `pattern` or `patterns`".to_owned(),
+                        });
+                    }
+                };
+            let mut patterns = Vec::with_capacity(configs.len());
+            let mut rules = Vec::new();
+            for (i, pc) in configs.iter().enumerate() {
+                let pkey = if what == "pattern" {
+                    format!("{key}.pattern")
+                } else {
+                    format!("{key}.patterns[{i}]")
+                };
+                let rule = match &pc.action {
+                    Some(action) => {
+                        let parts = RuleParts {
+                            action,
+                            outcome: pc.outcome,
+                            reason: pc.reason.as_deref(),
+                            set: &pc.set,
+                            fields: None,
+                        };
+                        Some(Rule::compile(&pkey, parts, base)?)
+                    }
+                    None if no_event_field => {
+                        return Err(NormalizeConfigError::Invalid {
+                            key: format!("{pkey}.action"),
+                            problem:
+                                "missing: give the pattern an action or set `action.event_field`"
+                                    .to_owned(),
+                        });
+                    }
+                    None => {
+                        if pc.outcome.is_some()
+                            || pc.reason.is_some()
+                            || pc.set.entries().next().is_some()
+                        {
+                            return Err(NormalizeConfigError::Invalid {
+                                key: pkey,
+                                problem:
+                                    "`outcome`, `reason` and `set` need the pattern's `action`"
+                                        .to_owned(),
+                            });
+                        }
+                        None
+                    }
+                };
+                let pattern_key = if what == "pattern" {
+                    pkey
+                } else {
+                    format!("{pkey}.pattern")
+                };
+                patterns.push(Pattern::compile(
+                    &pattern_key,
+                    profile.prefix.as_deref(),
+                    &pc.pattern,
+                )?);
+                rules.push(rule);
+            }
+            Ok((Parser::Regex(patterns), rules))
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

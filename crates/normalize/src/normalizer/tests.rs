@@ -1,0 +1,595 @@
+use std::sync::Arc;
+
+use auditlake_event::{AuditEvent, Change, Flags, Outcome, SourceInfo};
+use serde_json::json;
+
+use super::*;
+
+/// 2026-11-23T12:00:00Z in micros.
+pub(crate) const OBSERVED: i64 = 1_795_435_200_000_000;
+
+pub(crate) fn source() -> Arc<SourceInfo> {
+    Arc::new(SourceInfo {
+        app: "shop".to_owned(),
+        file: Some("/var/log/shop/audit.log".to_owned()),
+        ..SourceInfo::default()
+    })
+}
+
+fn profile(toml_text: &str) -> ProfileConfig {
+    toml::from_str(toml_text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn compile(toml_text: &str) -> Normalizer {
+    Normalizer::new("test", &profile(toml_text)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn compile_err(toml_text: &str) -> String {
+    Normalizer::new("myapp", &profile(toml_text))
+        .unwrap_err()
+        .to_string()
+}
+
+fn run(n: &Normalizer, line: &str) -> Result<(LineOutcome, Vec<AuditEvent>), Rejection> {
+    let src = source();
+    let ctx = LineContext {
+        source: &src,
+        fingerprint: 0xfeed,
+        offset: 4096,
+        observed_time: OBSERVED,
+        keep_raw: true,
+        flags: Flags::default(),
+    };
+    let mut out = Vec::new();
+    let outcome = n.normalize(line, &ctx, &mut out)?;
+    Ok((outcome, out))
+}
+
+fn one(n: &Normalizer, line: &str) -> AuditEvent {
+    let (outcome, mut events) = run(n, line).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome, LineOutcome::Events(1));
+    events.pop().unwrap()
+}
+
+fn micros(rfc: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc)
+        .unwrap()
+        .timestamp_micros()
+}
+
+const JSON: &str = r#"
+format = "json"
+time = { field = "ts", format = "rfc3339" }
+fields.actor_id = ["payload.user.id", "user_id"]
+fields.actor_email = "payload.user.email"
+fields.src_ip = "context.ip_address"
+fields.event_id = "id"
+fields.outcome = "result"
+fields.resource_id = "changes.0.target"
+static.actor_type = "user"
+static.outcome = "success"
+action.event_field = "type"
+action.passthrough = true
+[[action.rules]]
+name = "LOGIN"
+action = "authentication.login"
+[[action.rules]]
+pattern = "^LOGIN_.*_FAILED$"
+action = "authentication.login"
+outcome = "failure"
+reason = "bad credentials"
+set = { auth_method = "password" }
+fields = { session_id = "payload.attempt" }
+"#;
+
+#[test]
+fn json_nested_paths_columns_and_attributes() {
+    let n = compile(JSON);
+    let line = r#"{"id":"e-1","ts":"2026-11-21T10:00:00Z","type":"LOGIN","context":{"ip_address":"203.0.113.5","ua":"x"},"payload":{"user":{"id":"u1","email":"a@example.com","plan":"pro"}},"changes":[{"target":"doc-1"}],"extra":{"k":[1,2]}}"#;
+    let ev = one(&n, line);
+    assert_eq!(ev.event_id, "e-1");
+    assert_eq!(ev.origin_id.as_deref(), Some("e-1"));
+    assert_eq!(ev.time, micros("2026-11-21T10:00:00Z"));
+    assert_eq!(ev.observed_time, Some(OBSERVED));
+    assert_eq!(
+        (ev.category.as_str(), ev.action.as_str()),
+        ("authentication", "authentication.login")
+    );
+    assert_eq!(ev.outcome, Outcome::Success, "static fallback");
+    assert_eq!(ev.actor_id.as_deref(), Some("u1"));
+    assert_eq!(ev.actor_email.as_deref(), Some("a@example.com"));
+    assert_eq!(ev.actor_type.as_deref(), Some("user"));
+    assert_eq!(ev.src_ip.as_deref(), Some("203.0.113.5"));
+    assert_eq!(ev.resource_id.as_deref(), Some("doc-1"));
+    assert_eq!(ev.raw.as_deref(), Some(line));
+    assert_eq!(ev.source_offset, Some(4096));
+    assert_eq!(ev.source.app, "shop");
+    // Taken leaves are gone, the rest stays; the mapped event name is kept; lists stay whole.
+    assert_eq!(
+        serde_json::Value::Object(ev.attributes),
+        json!({
+            "type": "LOGIN",
+            "context": {"ua": "x"},
+            "payload": {"user": {"plan": "pro"}},
+            "changes": [{"target": "doc-1"}],
+            "extra": {"k": [1, 2]}
+        })
+    );
+}
+
+#[test]
+fn rule_pattern_sets_outcome_reason_and_its_own_fields() {
+    let n = compile(JSON);
+    let ev = one(
+        &n,
+        r#"{"ts":"2026-11-21T10:00:00Z","type":"LOGIN_PASSWORD_FAILED","result":"success","user_id":"u2","payload":{"attempt":"s-9"}}"#,
+    );
+    assert_eq!(ev.outcome, Outcome::Failure, "the rule's outcome wins");
+    assert_eq!(ev.reason.as_deref(), Some("bad credentials"));
+    assert_eq!(ev.auth_method.as_deref(), Some("password"));
+    assert_eq!(ev.session_id.as_deref(), Some("s-9"));
+    assert_eq!(ev.actor_id.as_deref(), Some("u2"));
+    assert!(
+        !ev.attributes.contains_key("payload"),
+        "{:?}",
+        ev.attributes
+    );
+    // Without an origin id: the derived id.
+    assert_eq!(ev.event_id, derive_event_id("shop", 0xfeed, 4096, 0));
+    assert_eq!(ev.origin_id, None);
+}
+
+#[test]
+fn passthrough_unmapped_and_missing_event_name() {
+    let n = compile(JSON);
+    let ev = one(
+        &n,
+        r#"{"ts":"2026-11-21T10:00:00Z","type":"billing.invoice.void","result":"denied"}"#,
+    );
+    assert_eq!(
+        (ev.category.as_str(), ev.action.as_str()),
+        ("billing", "billing.invoice.void")
+    );
+    assert_eq!(ev.outcome, Outcome::Failure);
+    assert!(
+        !ev.attributes.contains_key("type"),
+        "a passed-through name is the action"
+    );
+
+    let e = run(
+        &n,
+        r#"{"ts":"2026-11-21T10:00:00Z","type":"USER_TELEPORTED"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, RejectKind::Unmapped);
+    assert_eq!(
+        e.reason,
+        "event name `USER_TELEPORTED` (field `type`) maps to no action"
+    );
+    assert_eq!(e.to_string(), format!("unmapped: {}", e.reason));
+
+    let e = run(&n, r#"{"ts":"2026-11-21T10:00:00Z"}"#).unwrap_err();
+    assert_eq!(e.kind, RejectKind::MissingField);
+    assert!(e.reason.contains("`type`"), "{}", e.reason);
+
+    let e = run(&n, r#"{"ts":"2026-11-21T10:00:00Z","type":{"nested":1}}"#).unwrap_err();
+    assert_eq!(e.kind, RejectKind::MissingField);
+}
+
+#[test]
+fn time_missing_and_bad_are_rejected_or_fall_back() {
+    let n = compile(JSON);
+    let e = run(&n, r#"{"type":"LOGIN"}"#).unwrap_err();
+    assert_eq!(e.kind, RejectKind::MissingTime);
+    assert_eq!(
+        e.reason,
+        "the time field `ts` is missing (format `rfc3339`)"
+    );
+    let e = run(&n, r#"{"type":"LOGIN","ts":"last tuesday"}"#).unwrap_err();
+    assert_eq!(e.kind, RejectKind::BadTime);
+    assert_eq!(
+        e.reason,
+        "time field `ts`: `last tuesday` does not match time format `rfc3339`"
+    );
+
+    let lenient = JSON.replace(
+        r#"time = { field = "ts", format = "rfc3339" }"#,
+        r#"time = { field = "ts", format = "rfc3339", missing = "observed", invalid = "observed" }"#,
+    );
+    let n = compile(&lenient);
+    let ev = one(&n, r#"{"type":"LOGIN"}"#);
+    assert_eq!(ev.time, OBSERVED);
+    assert_eq!(ev.attributes["time_fallback"], "missing");
+    let ev = one(&n, r#"{"type":"LOGIN","ts":"last tuesday"}"#);
+    assert_eq!(ev.time, OBSERVED);
+    assert_eq!(ev.attributes["time_fallback"], "invalid");
+    assert_eq!(ev.attributes["time_invalid"], "last tuesday");
+}
+
+#[test]
+fn bad_json_is_a_parse_rejection() {
+    let n = compile(JSON);
+    for line in [
+        r#"{"ts":"2026-11-21T10:00:00Z","type":"LOG"#,
+        "[1]",
+        "not json",
+        "{} {}",
+    ] {
+        assert_eq!(run(&n, line).unwrap_err().kind, RejectKind::Parse, "{line}");
+    }
+}
+
+#[test]
+fn blank_lines_and_crlf() {
+    let n = compile(JSON);
+    assert_eq!(run(&n, "").unwrap().0, LineOutcome::Ignored);
+    assert_eq!(run(&n, "  \t\r").unwrap().0, LineOutcome::Ignored);
+    let ev = one(&n, "{\"ts\":\"2026-11-21T10:00:00Z\",\"type\":\"LOGIN\"}\r");
+    assert_eq!(ev.action, "authentication.login");
+}
+
+#[test]
+fn context_flags_and_raw_switch() {
+    let n = compile(JSON);
+    let src = source();
+    let ctx = LineContext {
+        source: &src,
+        fingerprint: 1,
+        offset: 2,
+        observed_time: OBSERVED,
+        keep_raw: false,
+        flags: Flags {
+            invalid_utf8: true,
+            truncated: false,
+        },
+    };
+    let mut out = vec![AuditEvent::default()];
+    let r = n.normalize(
+        r#"{"ts":"2026-11-21T10:00:00Z","type":"LOGIN"}"#,
+        &ctx,
+        &mut out,
+    );
+    assert_eq!(r, Ok(LineOutcome::Events(1)));
+    assert_eq!(out.len(), 2, "appends, keeps what was there");
+    assert_eq!(out[1].raw, None);
+    assert!(out[1].flags.invalid_utf8);
+    assert!(Arc::ptr_eq(&out[1].source, &src));
+}
+
+#[test]
+fn required_columns() {
+    let n = compile(&format!("required = [\"actor_id\"]\n{JSON}"));
+    let e = run(&n, r#"{"ts":"2026-11-21T10:00:00Z","type":"LOGIN"}"#).unwrap_err();
+    assert_eq!(e.kind, RejectKind::MissingField);
+    assert_eq!(
+        e.reason,
+        "the required column `actor_id` has no value (fields.actor_id = `payload.user.id` or `user_id`)"
+    );
+}
+
+#[test]
+fn ignore_by_line_and_by_event_name() {
+    let n = compile(&format!(
+        "{JSON}\n[ignore]\nlines = ['\"type\":\"HEALTH\"']\nevents = [\"PING\"]\n"
+    ));
+    assert_eq!(
+        run(&n, r#"{"type":"HEALTH"}"#).unwrap().0,
+        LineOutcome::Ignored
+    );
+    let (o, ev) = run(&n, r#"{"ts":"2026-11-21T10:00:00Z","type":"PING"}"#).unwrap();
+    assert_eq!((o, ev.len()), (LineOutcome::Ignored, 0));
+}
+
+const LOGFMT: &str = r#"
+format = "logfmt"
+time = { field = "time" }
+fields = { actor_id = "user_id", src_ip = "ip", outcome = "outcome", message = "msg", severity = "level" }
+changes = { shape = "flat", field = "field", old = "old", new = "new" }
+action = { event_field = "event", missing = "ignore", rules = [
+    { name = "login", action = "authentication.login" },
+    { name = "role_change", action = "account.role.change" },
+] }
+"#;
+
+#[test]
+fn logfmt_profile() {
+    let n = compile(LOGFMT);
+    let ev = one(
+        &n,
+        r#"time=2026-11-22T08:00:01.123Z level=info msg="user logged in" event=login user_id=u-17 user=bob ip=192.0.2.10 session=s-9 outcome=success verbose"#,
+    );
+    assert_eq!(ev.time, micros("2026-11-22T08:00:01.123Z"));
+    assert_eq!(ev.action, "authentication.login");
+    assert_eq!(ev.outcome, Outcome::Success);
+    assert_eq!(ev.message.as_deref(), Some("user logged in"));
+    assert_eq!(ev.severity.as_deref(), Some("info"));
+    assert_eq!(
+        serde_json::Value::Object(ev.attributes),
+        json!({"event": "login", "user": "bob", "session": "s-9", "verbose": true})
+    );
+    let ev = one(
+        &n,
+        "time=2026-11-22T08:00:01Z event=role_change user_id=u-1 field=role old=member new=admin outcome=weird",
+    );
+    assert_eq!(
+        ev.changes,
+        vec![Change {
+            field: "role".into(),
+            old: json!("member"),
+            new: json!("admin")
+        }]
+    );
+    assert_eq!(
+        ev.outcome,
+        Outcome::Unknown,
+        "an unknown spelling is unknown"
+    );
+    // No event field: a diagnostic line, ignored.
+    assert_eq!(
+        run(&n, "time=2026-11-22T08:00:01Z level=debug msg=x")
+            .unwrap()
+            .0,
+        LineOutcome::Ignored
+    );
+    assert_eq!(run(&n, "panic: oh no").unwrap_err().kind, RejectKind::Parse);
+}
+
+const SYSLOG: &str = r#"
+format = "regex"
+prefix = '^(?P<time>\w{3} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) sshd\[(?P<pid>\d+)\]: '
+expand_repeated = true
+time = { field = "time", format = "%b %e %H:%M:%S", timezone = "UTC" }
+fields = { actor_id = "user", src_ip = "ip" }
+[[patterns]]
+pattern = 'Failed password for (?P<user>\S+) from (?P<ip>\S+) port \d+ ssh2$'
+action = "authentication.primary.password"
+outcome = "failure"
+set = { auth_method = "password" }
+[[patterns]]
+pattern = 'Accepted password for (?P<user>\S+) from (?P<ip>\S+) port \d+ ssh2$'
+action = "authentication.login"
+outcome = "success"
+"#;
+
+#[test]
+fn regex_patterns_with_fixed_actions_and_assumed_year() {
+    let n = compile(SYSLOG);
+    let ev = one(
+        &n,
+        "Nov  3 10:15:01 bastion sshd[1234]: Accepted password for alice from 203.0.113.5 port 52311 ssh2",
+    );
+    assert_eq!(ev.time, micros("2026-11-03T10:15:01Z"));
+    assert_eq!(ev.action, "authentication.login");
+    assert_eq!(ev.outcome, Outcome::Success);
+    assert_eq!(ev.actor_id.as_deref(), Some("alice"));
+    assert_eq!(
+        serde_json::Value::Object(ev.attributes),
+        json!({"host": "bastion", "pid": "1234"})
+    );
+    let e = run(&n, "Nov  3 10:15:01 bastion sshd[1234]: Something else").unwrap_err();
+    assert_eq!(e.kind, RejectKind::Parse);
+    assert_eq!(e.reason, "the line matches none of the 2 patterns");
+}
+
+#[test]
+fn message_repeated_n_times_gives_n_events_with_distinct_ids() {
+    let n = compile(SYSLOG);
+    let line = "Nov 21 03:40:19 bastion sshd[23201]: message repeated 3 times: [ Failed password for root from 198.51.100.7 port 4242 ssh2]";
+    let (o, events) = run(&n, line).unwrap();
+    assert_eq!(o, LineOutcome::Events(3));
+    assert_eq!(events.len(), 3);
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(*id, derive_event_id("shop", 0xfeed, 4096, i as u32));
+    }
+    for ev in &events {
+        assert_eq!(ev.action, "authentication.primary.password");
+        assert_eq!(ev.actor_id.as_deref(), Some("root"));
+        assert_eq!(ev.time, micros("2026-11-21T03:40:19Z"));
+        assert_eq!(ev.attributes["repeated"], 3);
+        assert_eq!(ev.raw.as_deref(), Some(line));
+    }
+    // A huge count is capped.
+    let line = "Nov 21 03:40:19 bastion sshd[23201]: message repeated 4000000000 times: [ Failed password for root from 198.51.100.7 port 4242 ssh2]";
+    let (o, events) = run(&n, line).unwrap();
+    assert_eq!(o, LineOutcome::Events(repeat::MAX_REPEAT as usize));
+    assert_eq!(events[0].attributes["repeated"], 4_000_000_000u64);
+}
+
+#[test]
+fn repeated_lines_with_an_origin_id_get_suffixed_ids() {
+    let n = compile(&format!(
+        "expand_repeated = true\n{}",
+        JSON.replace("format = \"json\"", "format = \"logfmt\"")
+            .replace("fields.resource_id = \"changes.0.target\"\n", "")
+    ));
+    let (_, events) = run(
+        &n,
+        "x: message repeated 2 times: [ ts=2026-11-21T10:00:00Z type=LOGIN id=e-7]",
+    )
+    .unwrap();
+    let ids: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_id.as_str(), e.origin_id.as_deref()))
+        .collect();
+    assert_eq!(ids, [("e-7", Some("e-7")), ("e-7#1", Some("e-7"))]);
+}
+
+#[test]
+fn regex_with_event_field_rules() {
+    let n = compile(
+        r#"
+format = "regex"
+pattern = '^(?P<ts>\S+) (?P<event>\S+) user=(?P<user>\S+)'
+time = { field = "ts", format = "epoch_s" }
+fields = { actor_id = "user" }
+action = { event_field = "event", rules = [{ names = ["in", "login"], action = "authentication.login" }] }
+"#,
+    );
+    let ev = one(&n, "1795219200 login user=bob");
+    assert_eq!(ev.time, micros("2026-11-21T00:00:00Z"));
+    assert_eq!(ev.action, "authentication.login");
+    assert_eq!(
+        run(&n, "1795219200 out user=bob").unwrap_err().kind,
+        RejectKind::Unmapped
+    );
+}
+
+#[test]
+fn attributes_none_drops_the_rest() {
+    let n = compile(&format!("attributes = \"none\"\n{JSON}"));
+    let ev = one(
+        &n,
+        r#"{"ts":"2026-11-21T10:00:00Z","type":"LOGIN","junk":1}"#,
+    );
+    assert!(ev.attributes.is_empty());
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let bad_rule = JSON.replace(
+        r#"pattern = "^LOGIN_.*_FAILED$""#,
+        r#"pattern = "^LOGIN_(.*_FAILED$""#,
+    );
+    let e = compile_err(&bad_rule);
+    assert!(
+        e.starts_with("profiles.myapp.action.rules[1].pattern: invalid regex"),
+        "{e}"
+    );
+
+    let e = compile_err(&JSON.replace(r#"action = "authentication.login""#, r#"action = "Login""#));
+    assert!(
+        e.starts_with("profiles.myapp.action.rules[0].action: invalid action `Login`"),
+        "{e}"
+    );
+
+    let e = compile_err(&JSON.replace(r#"format = "rfc3339""#, r#"format = "iso""#));
+    assert!(
+        e.starts_with("profiles.myapp.time.format: invalid time format `iso`"),
+        "{e}"
+    );
+
+    let e = compile_err(&JSON.replace("\"context.ip_address\"", "\"context..ip\""));
+    assert!(
+        e.starts_with("profiles.myapp.fields.src_ip: invalid field path `context..ip`"),
+        "{e}"
+    );
+
+    let e =
+        compile_err(&JSON.replace("static.outcome = \"success\"", "static.outcome = \"great\""));
+    assert!(
+        e.starts_with("profiles.myapp.static.outcome: invalid outcome `great`"),
+        "{e}"
+    );
+
+    let e = compile_err(&SYSLOG.replace(r"port \d+ ssh2$'", r"port (\d+ ssh2$'"));
+    assert!(
+        e.starts_with("profiles.myapp.patterns[0].pattern: invalid regex"),
+        "{e}"
+    );
+
+    let e = compile_err(&format!("{JSON}\n[ignore]\nlines = ['(']\n"));
+    assert!(
+        e.starts_with("profiles.myapp.ignore.lines[0]: invalid regex"),
+        "{e}"
+    );
+
+    let e = compile_err("format = \"json\"\ntime = { field = \"t\" }\n");
+    assert!(
+        e.starts_with("profiles.myapp.action.event_field: missing"),
+        "{e}"
+    );
+
+    let e = compile_err("format = \"regex\"\ntime = { field = \"t\" }\n");
+    assert!(
+        e.starts_with("profiles.myapp.patterns: format = \"regex\" needs"),
+        "{e}"
+    );
+
+    let e = compile_err(&format!("pattern = '(?P<a>x)'\n{JSON}"));
+    assert!(
+        e.starts_with("profiles.myapp.pattern: only applies to format = \"regex\""),
+        "{e}"
+    );
+
+    let e = compile_err(&SYSLOG.replace("action = \"authentication.login\"\n", ""));
+    assert!(
+        e.starts_with("profiles.myapp.patterns[1].action: missing"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused_by_name() {
+    let e = toml::from_str::<ProfileConfig>(&format!("colour = \"red\"\n{JSON}")).unwrap_err();
+    assert!(e.to_string().contains("unknown field `colour`"), "{e}");
+    let e = toml::from_str::<ProfileConfig>(&JSON.replace("fields.src_ip", "fields.source_ip"))
+        .unwrap_err();
+    assert!(e.to_string().contains("unknown field `source_ip`"), "{e}");
+    let e =
+        toml::from_str::<ProfileConfig>(&format!("required = [\"actor\"]\n{JSON}")).unwrap_err();
+    assert!(e.to_string().contains("unknown variant `actor`"), "{e}");
+}
+
+#[test]
+fn normalizer_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Normalizer>();
+}
+
+/// Lines per second through each built-in profile, printed; no assertion. Run with
+/// `cargo test --release -p auditlake-normalize -- --ignored throughput --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn throughput() {
+    let samples = [
+        (
+            "auditlake-json",
+            include_str!("../../../../examples/logs/app-audit.jsonl"),
+        ),
+        (
+            "idp-json",
+            include_str!("../../../../examples/logs/idp-events.jsonl"),
+        ),
+        (
+            "asset-json",
+            include_str!("../../../../examples/logs/assets.jsonl"),
+        ),
+        ("sshd", include_str!("../../../../examples/logs/auth.log")),
+        (
+            "logfmt-app",
+            include_str!("../../../../examples/logs/app.logfmt"),
+        ),
+    ];
+    for (name, text) in samples {
+        let n = Normalizer::new(name, &crate::builtin_profile(name).unwrap()).unwrap();
+        let src = source();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = Vec::with_capacity(1024);
+        let rounds = 2000;
+        let start = std::time::Instant::now();
+        for r in 0..rounds {
+            for (i, line) in lines.iter().enumerate() {
+                let ctx = LineContext {
+                    source: &src,
+                    fingerprint: r,
+                    offset: i as u64,
+                    observed_time: OBSERVED,
+                    keep_raw: true,
+                    flags: Flags::default(),
+                };
+                let _ = n.normalize(line, &ctx, &mut out);
+                if out.len() >= 1000 {
+                    out.clear();
+                }
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let total = rounds as f64 * lines.len() as f64;
+        println!(
+            "{name}: {:.0} lines/s ({:.2} us/line)",
+            total / secs,
+            secs * 1e6 / total
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! syslog's `message repeated N times: [ MESSAGE ]`, which stands for N lines of MESSAGE.
+
+use memchr::memmem;
+
+/// The most events one repeated line expands to.
+pub(crate) const MAX_REPEAT: u32 = 10_000;
+
+static NEEDLE: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(b"message repeated "));
+
+/// For a repeated line: N (as written) and the line with the repetition unwrapped, the syslog
+/// prefix kept: `Nov 21 10:15:01 host sshd[1]: message repeated 3 times: [ Failed ...]` gives
+/// `(3, "Nov 21 10:15:01 host sshd[1]: Failed ...")`.
+pub(crate) fn split(line: &str) -> Option<(u64, String)> {
+    let at = NEEDLE.find(line.as_bytes())?;
+    let rest = &line[at + "message repeated ".len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let count: u64 = rest[..digits].parse().ok()?;
+    let inner = rest[digits..].strip_prefix(" times: [")?;
+    let inner = inner.strip_suffix(']').unwrap_or(inner).trim_start();
+    let mut unwrapped = String::with_capacity(at + inner.len());
+    unwrapped.push_str(&line[..at]);
+    unwrapped.push_str(inner);
+    Some((count, unwrapped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwraps_the_message() {
+        let line = "Nov 21 10:15:01 bastion sshd[1234]: message repeated 3 times: [ Failed password for root from 198.51.100.7 port 4242 ssh2]";
+        let (n, s) = split(line).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            s,
+            "Nov 21 10:15:01 bastion sshd[1234]: Failed password for root from 198.51.100.7 port 4242 ssh2"
+        );
+    }
+
+    #[test]
+    fn other_lines_are_left_alone() {
+        assert!(split("Nov 21 10:15:01 h sshd[1]: Accepted password for a").is_none());
+        assert!(split("message repeated many times: [ x]").is_none());
+        assert!(split("message repeated 99999999999999999999999 times: [ x]").is_none());
+        // Cut before the closing bracket: the message as far as it goes.
+        assert_eq!(
+            split("p: message repeated 2 times: [ abc").unwrap(),
+            (2, "p: abc".to_owned())
+        );
+    }
+}

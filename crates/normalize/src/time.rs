@@ -1,0 +1,508 @@
+//! Event times: RFC 3339, epoch numbers in any unit, and strftime patterns, including syslog's
+//! yearless `Nov 23 10:15:01`. Every result is UTC microseconds.
+
+use std::sync::LazyLock;
+
+use chrono::format::{Fixed, Item, Numeric, Parsed, StrftimeItems};
+use chrono::{DateTime, Datelike, NaiveDateTime};
+
+use crate::error::{NormalizeConfigError, snippet};
+use crate::value::Val;
+
+const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
+
+/// How a time value is written.
+#[derive(Debug)]
+enum Format {
+    Rfc3339,
+    Epoch(EpochUnit),
+    Strftime {
+        items: Vec<Item<'static>>,
+        has_year: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpochUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+    Auto,
+}
+
+/// A compiled time format with its timezone.
+#[derive(Debug)]
+pub(crate) struct TimeParser {
+    format: Format,
+    text: String,
+    /// Offset east of UTC, in seconds, for times that carry none.
+    offset_secs: i32,
+}
+
+/// The names `time.format` accepts besides strftime patterns.
+pub(crate) const FORMAT_NAMES: &[&str] = &[
+    "rfc3339",
+    "epoch_s",
+    "epoch_ms",
+    "epoch_us",
+    "epoch_ns",
+    "epoch_auto",
+];
+
+impl TimeParser {
+    /// Compiles a format and a timezone; `key` is the profile's `time` key for errors.
+    pub(crate) fn new(
+        key: &str,
+        format: &str,
+        timezone: Option<&str>,
+    ) -> Result<TimeParser, NormalizeConfigError> {
+        let fmt = match format {
+            "rfc3339" => Format::Rfc3339,
+            "epoch_s" => Format::Epoch(EpochUnit::Seconds),
+            "epoch_ms" => Format::Epoch(EpochUnit::Millis),
+            "epoch_us" => Format::Epoch(EpochUnit::Micros),
+            "epoch_ns" => Format::Epoch(EpochUnit::Nanos),
+            "epoch_auto" => Format::Epoch(EpochUnit::Auto),
+            f if f.contains('%') => compile_strftime(key, f)?,
+            f => {
+                return Err(NormalizeConfigError::InvalidTimeFormat {
+                    key: format!("{key}.format"),
+                    format: f.to_owned(),
+                    problem: format!(
+                        "use one of {} or a strftime pattern such as `%b %e %H:%M:%S`",
+                        FORMAT_NAMES.join(", ")
+                    ),
+                });
+            }
+        };
+        let offset_secs = match timezone {
+            None => 0,
+            Some(tz) => parse_offset(tz).ok_or_else(|| NormalizeConfigError::InvalidTimezone {
+                key: format!("{key}.timezone"),
+                timezone: tz.to_owned(),
+            })?,
+        };
+        Ok(TimeParser {
+            format: fmt,
+            text: format.to_owned(),
+            offset_secs,
+        })
+    }
+
+    /// The format as configured, for messages.
+    pub(crate) fn format_text(&self) -> &str {
+        &self.text
+    }
+
+    /// Parses a time value to UTC microseconds. `observed` (UTC micros) supplies the year of
+    /// yearless formats. The error is a reason for humans.
+    pub(crate) fn parse(&self, v: &Val<'_>, observed: i64) -> Result<i64, String> {
+        match &self.format {
+            Format::Epoch(unit) => epoch(v, *unit),
+            Format::Rfc3339 => match v {
+                Val::Str(s) => self.rfc3339(s),
+                _ => Err(self.mismatch(v)),
+            },
+            Format::Strftime { items, has_year } => {
+                let text = match v {
+                    Val::Str(s) => std::borrow::Cow::Borrowed(s.as_ref()),
+                    Val::I64(_) | Val::U64(_) | Val::F64(_) => {
+                        v.to_text().ok_or_else(|| self.mismatch(v))?
+                    }
+                    _ => return Err(self.mismatch(v)),
+                };
+                self.strftime(&text, items, *has_year, observed)
+                    .ok_or_else(|| self.mismatch(v))
+            }
+        }
+    }
+
+    fn mismatch(&self, v: &Val<'_>) -> String {
+        let shown = v.to_text().unwrap_or_default();
+        format!(
+            "`{}` does not match time format `{}`",
+            snippet(&shown),
+            self.text
+        )
+    }
+
+    fn rfc3339(&self, s: &str) -> Result<i64, String> {
+        if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+            return Ok(dt.timestamp_micros());
+        }
+        // Without an offset: the profile's timezone.
+        NAIVE_ISO
+            .iter()
+            .find_map(|items| {
+                let mut parsed = Parsed::new();
+                chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
+                let offset = parsed.offset().unwrap_or(self.offset_secs);
+                let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
+                Some(naive_to_micros(naive, offset))
+            })
+            .ok_or_else(|| self.mismatch(&Val::Str(s.into())))
+    }
+
+    fn strftime(
+        &self,
+        s: &str,
+        items: &[Item<'static>],
+        has_year: bool,
+        observed: i64,
+    ) -> Option<i64> {
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
+        if parsed.timestamp().is_some() {
+            return parsed
+                .to_datetime_with_timezone(&chrono::Utc)
+                .ok()
+                .map(|d| d.timestamp_micros());
+        }
+        let offset = parsed.offset().unwrap_or(self.offset_secs);
+        if has_year {
+            let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
+            return Some(naive_to_micros(naive, offset));
+        }
+        // No year in the text: the year it was read, or the one before if that would put the
+        // event more than a day after it was read (a December line read in January).
+        let year = auditlake_event::micros_to_datetime(observed).year();
+        for y in [year, year - 1] {
+            let mut p = parsed.clone();
+            if p.set_year(i64::from(y)).is_err() {
+                continue;
+            }
+            let Ok(naive) = p.to_naive_datetime_with_offset(offset) else {
+                continue;
+            };
+            let t = naive_to_micros(naive, offset);
+            if t <= observed.saturating_add(MICROS_PER_DAY) {
+                return Some(t);
+            }
+        }
+        None
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f][offset]` with `T` or a space, the offset optional.
+static NAIVE_ISO: LazyLock<[Vec<Item<'static>>; 2]> = LazyLock::new(|| {
+    let items = |f: &str| StrftimeItems::new(f).parse_to_owned().unwrap_or_default();
+    [items("%Y-%m-%dT%H:%M:%S%.f"), items("%Y-%m-%d %H:%M:%S%.f")]
+});
+
+fn naive_to_micros(naive: NaiveDateTime, offset_secs: i32) -> i64 {
+    naive.and_utc().timestamp_micros() - i64::from(offset_secs) * 1_000_000
+}
+
+fn compile_strftime(key: &str, f: &str) -> Result<Format, NormalizeConfigError> {
+    let bad = |problem: String| NormalizeConfigError::InvalidTimeFormat {
+        key: format!("{key}.format"),
+        format: f.to_owned(),
+        problem,
+    };
+    let items = StrftimeItems::new(f)
+        .parse_to_owned()
+        .map_err(|e| bad(e.to_string()))?;
+    let mut has_year = false;
+    let mut has_day = false;
+    for item in &items {
+        match item {
+            Item::Numeric(
+                Numeric::Year
+                | Numeric::YearDiv100
+                | Numeric::YearMod100
+                | Numeric::IsoYear
+                | Numeric::IsoYearDiv100
+                | Numeric::IsoYearMod100,
+                _,
+            ) => has_year = true,
+            Item::Numeric(Numeric::Timestamp, _) | Item::Fixed(Fixed::RFC2822 | Fixed::RFC3339) => {
+                has_year = true;
+                has_day = true;
+            }
+            Item::Numeric(Numeric::Day | Numeric::Ordinal, _) => has_day = true,
+            _ => {}
+        }
+    }
+    if !has_day {
+        return Err(bad(
+            "the pattern has no day of the month (%d or %e)".to_owned()
+        ));
+    }
+    Ok(Format::Strftime { items, has_year })
+}
+
+/// `UTC`, `Z`, `GMT`, or a fixed offset `+HH:MM`, `+HHMM`, `+HH` (also with `UTC` before it).
+fn parse_offset(tz: &str) -> Option<i32> {
+    let t = tz.trim();
+    if ["utc", "z", "gmt", "etc/utc"].contains(&t.to_ascii_lowercase().as_str()) {
+        return Some(0);
+    }
+    let t = t
+        .strip_prefix("UTC")
+        .or_else(|| t.strip_prefix("GMT"))
+        .unwrap_or(t);
+    let (sign, rest) = match t.as_bytes().first()? {
+        b'+' => (1, &t[1..]),
+        b'-' => (-1, &t[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || rest.matches(':').count() > 1 {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
+        _ => return None,
+    };
+    (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
+}
+
+/// An epoch number (JSON number or numeric string) in `unit`, as micros.
+fn epoch(v: &Val<'_>, unit: EpochUnit) -> Result<i64, String> {
+    let num: f64;
+    let int: Option<i128> = match v {
+        Val::I64(n) => Some(i128::from(*n)),
+        Val::U64(n) => Some(i128::from(*n)),
+        Val::F64(f) => {
+            num = *f;
+            return float_epoch(num, unit).ok_or_else(|| bad_epoch(v, unit));
+        }
+        Val::Str(s) => {
+            let s = s.trim();
+            if let Ok(n) = s.parse::<i128>() {
+                Some(n)
+            } else if let Ok(f) = s.parse::<f64>() {
+                return float_epoch(f, unit).ok_or_else(|| bad_epoch(v, unit));
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    let n = int.ok_or_else(|| bad_epoch(v, unit))?;
+    let micros = match resolve_unit(n.unsigned_abs() as f64, unit) {
+        EpochUnit::Seconds => n.checked_mul(1_000_000),
+        EpochUnit::Millis => n.checked_mul(1_000),
+        EpochUnit::Micros => Some(n),
+        EpochUnit::Nanos | EpochUnit::Auto => Some(n.div_euclid(1_000)),
+    };
+    micros
+        .and_then(|m| i64::try_from(m).ok())
+        .filter(|m| DateTime::from_timestamp_micros(*m).is_some())
+        .ok_or_else(|| bad_epoch(v, unit))
+}
+
+fn float_epoch(f: f64, unit: EpochUnit) -> Option<i64> {
+    if !f.is_finite() {
+        return None;
+    }
+    let scale = match resolve_unit(f.abs(), unit) {
+        EpochUnit::Seconds => 1e6,
+        EpochUnit::Millis => 1e3,
+        EpochUnit::Micros => 1.0,
+        EpochUnit::Nanos | EpochUnit::Auto => 1e-3,
+    };
+    let m = (f * scale).round();
+    // Within chrono's range (about ±262000 years), which also keeps the cast exact enough.
+    (m.abs() < 8.2e18)
+        .then_some(m as i64)
+        .filter(|m| DateTime::from_timestamp_micros(*m).is_some())
+}
+
+/// The unit of an `epoch_auto` value by its magnitude: seconds up to 1e11 (year 5138), then
+/// milliseconds, microseconds, nanoseconds.
+fn resolve_unit(abs: f64, unit: EpochUnit) -> EpochUnit {
+    match unit {
+        EpochUnit::Auto if abs < 1e11 => EpochUnit::Seconds,
+        EpochUnit::Auto if abs < 1e14 => EpochUnit::Millis,
+        EpochUnit::Auto if abs < 1e17 => EpochUnit::Micros,
+        EpochUnit::Auto => EpochUnit::Nanos,
+        u => u,
+    }
+}
+
+fn bad_epoch(v: &Val<'_>, unit: EpochUnit) -> String {
+    let name = match unit {
+        EpochUnit::Seconds => "epoch_s",
+        EpochUnit::Millis => "epoch_ms",
+        EpochUnit::Micros => "epoch_us",
+        EpochUnit::Nanos => "epoch_ns",
+        EpochUnit::Auto => "epoch_auto",
+    };
+    let shown = v.to_text().unwrap_or_default();
+    format!("`{}` is not a valid {name} time", snippet(&shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-23T12:00:00Z in micros.
+    const OBSERVED: i64 = 1_795_435_200_000_000;
+
+    fn micros(rfc: &str) -> i64 {
+        DateTime::parse_from_rfc3339(rfc)
+            .unwrap()
+            .timestamp_micros()
+    }
+
+    fn parse(format: &str, tz: Option<&str>, v: Val<'_>) -> Result<i64, String> {
+        TimeParser::new("profiles.t.time", format, tz)
+            .unwrap()
+            .parse(&v, OBSERVED)
+    }
+
+    fn s(text: &str) -> Val<'_> {
+        Val::Str(text.into())
+    }
+
+    #[test]
+    fn observed_constant_is_right() {
+        assert_eq!(OBSERVED, micros("2026-11-23T12:00:00Z"));
+    }
+
+    #[test]
+    fn rfc3339_variants() {
+        let want = micros("2026-11-22T08:00:01.123Z");
+        assert_eq!(
+            parse("rfc3339", None, s("2026-11-22T08:00:01.123Z")),
+            Ok(want)
+        );
+        assert_eq!(
+            parse("rfc3339", None, s("2026-11-22T10:00:01.123+02:00")),
+            Ok(want)
+        );
+        assert_eq!(
+            parse("rfc3339", None, s("2026-11-22 08:00:01.123Z")),
+            Ok(want)
+        );
+        assert_eq!(
+            parse("rfc3339", None, s("2026-11-22T08:00:01.123")),
+            Ok(want)
+        );
+        assert_eq!(
+            parse("rfc3339", Some("+02:00"), s("2026-11-22T10:00:01.123")),
+            Ok(want)
+        );
+        assert!(
+            parse("rfc3339", None, s("yesterday"))
+                .unwrap_err()
+                .contains("`yesterday`")
+        );
+        assert!(parse("rfc3339", None, Val::I64(5)).is_err());
+    }
+
+    #[test]
+    fn epoch_units() {
+        let want = micros("2026-11-21T00:00:00Z");
+        assert_eq!(
+            parse("epoch_ms", None, Val::U64(1_795_219_200_000)),
+            Ok(want)
+        );
+        assert_eq!(parse("epoch_s", None, Val::U64(1_795_219_200)), Ok(want));
+        assert_eq!(
+            parse("epoch_s", None, Val::F64(1_795_219_200.5)),
+            Ok(want + 500_000)
+        );
+        assert_eq!(parse("epoch_us", None, s("1795219200000000")), Ok(want));
+        assert_eq!(
+            parse("epoch_ns", None, Val::U64(1_795_219_200_000_000_000)),
+            Ok(want)
+        );
+        for v in [
+            1_795_219_200u64,
+            1_795_219_200_000,
+            1_795_219_200_000_000,
+            1_795_219_200_000_000_000,
+        ] {
+            assert_eq!(parse("epoch_auto", None, Val::U64(v)), Ok(want), "{v}");
+        }
+        assert!(parse("epoch_ms", None, s("soon")).is_err());
+        assert!(parse("epoch_s", None, Val::U64(u64::MAX)).is_err());
+        assert!(parse("epoch_s", None, Val::F64(f64::MAX)).is_err());
+        assert!(parse("epoch_ms", None, Val::Bool(true)).is_err());
+    }
+
+    #[test]
+    fn strftime_with_year_and_offset() {
+        let want = micros("2026-11-21T09:12:44Z");
+        assert_eq!(
+            parse(
+                "%d/%m/%Y %H:%M:%S",
+                Some("+01:00"),
+                s("21/11/2026 10:12:44")
+            ),
+            Ok(want)
+        );
+        assert_eq!(
+            parse(
+                "%d/%b/%Y:%H:%M:%S %z",
+                None,
+                s("21/Nov/2026:10:12:44 +0100")
+            ),
+            Ok(want)
+        );
+    }
+
+    #[test]
+    fn syslog_assumed_year_and_space_padded_day() {
+        let f = "%b %e %H:%M:%S";
+        assert_eq!(
+            parse(f, None, s("Nov 21 10:15:01")),
+            Ok(micros("2026-11-21T10:15:01Z"))
+        );
+        assert_eq!(
+            parse(f, None, s("Nov  3 07:00:00")),
+            Ok(micros("2026-11-03T07:00:00Z"))
+        );
+        // Less than a day ahead: clock skew, same year.
+        assert_eq!(
+            parse(f, None, s("Nov 24 06:00:00")),
+            Ok(micros("2026-11-24T06:00:00Z"))
+        );
+        // More than a day ahead: last year's.
+        assert_eq!(
+            parse(f, None, s("Dec 31 23:59:59")),
+            Ok(micros("2025-12-31T23:59:59Z"))
+        );
+        assert_eq!(
+            parse(f, Some("-05:00"), s("Nov 21 05:15:01")),
+            Ok(micros("2026-11-21T10:15:01Z"))
+        );
+        assert!(parse(f, None, s("Noc 21 10:15:01")).is_err());
+        assert!(parse(f, None, s("Nov 32 10:15:01")).is_err());
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let e = TimeParser::new("profiles.t.time", "iso", None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("profiles.t.time.format: invalid time format `iso`")
+        );
+        let e = TimeParser::new("profiles.t.time", "%H:%M", None).unwrap_err();
+        assert!(e.to_string().contains("no day of the month"));
+        let e = TimeParser::new("profiles.t.time", "%Q", None).unwrap_err();
+        assert!(e.to_string().starts_with("profiles.t.time.format"));
+        let e = TimeParser::new("profiles.t.time", "rfc3339", Some("Europe/Paris")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("profiles.t.time.timezone: invalid timezone")
+        );
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(parse_offset("UTC"), Some(0));
+        assert_eq!(parse_offset("+02:00"), Some(7200));
+        assert_eq!(parse_offset("-0530"), Some(-19800));
+        assert_eq!(parse_offset("UTC+2"), Some(7200));
+        assert_eq!(parse_offset("+25:00"), None);
+        assert_eq!(parse_offset("CET"), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! Helpers for end-to-end tests: the repository root, a scratch directory, the binary, and the
+//! Python interpreter of the test venv (DuckDB, pyarrow) that reads what the binary wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// The `auditlake` binary built for these tests.
+pub fn auditlake() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_auditlake"))
+}
+
+/// Runs a command and returns its output, panicking with stderr when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("command starts");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The venv's Python, with DuckDB and pyarrow (made by `scripts/venv.sh`).
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("AUDITLAKE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = repo_root().join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh (or scripts/venv.sh) first",
+        p.display()
+    );
+    p
+}
+
+/// Runs a Python script in `dir` and parses the JSON it prints on its last stdout line.
+pub fn python_json(dir: &Path, script: &str) -> serde_json::Value {
+    let out = run_ok(
+        Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("python printed {text:?}: {e}"))
+}
+
+/// Writes a quick-start config into `dir` that reads the repository's sample logs and writes
+/// `dir/archive` and `dir/state`.
+pub fn quickstart_config(dir: &Path) -> PathBuf {
+    let root = repo_root();
+    let text = std::fs::read_to_string(root.join("config/quickstart.toml"))
+        .expect("config/quickstart.toml")
+        .replace("\"examples/", &format!("\"{}/examples/", root.display()))
+        .replace("\"./archive\"", &format!("\"{}/archive\"", dir.display()))
+        .replace("\"./state\"", &format!("\"{}/state\"", dir.display()));
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
