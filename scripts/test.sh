@@ -15,6 +15,7 @@ if [ -f scripts/moto.sh ]; then
   trap 'bash scripts/moto.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 
+echo "== kubernetes"; bash scripts/validate-k8s.sh
 echo "== build"
 cargo build --workspace --all-targets --locked
 echo "== format"

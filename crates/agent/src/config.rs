@@ -32,6 +32,12 @@ pub struct Config {
     /// Profiles of the user's own, by name, beside the built-in ones.
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileConfig>,
+    /// How digests are signed and how often they are written (`[digest]`).
+    #[serde(default)]
+    pub digest: Option<auditlake_archive::DigestConfig>,
+    /// How the retention job deletes (`[retention]`).
+    #[serde(default)]
+    pub retention: Option<auditlake_archive::RetentionConfig>,
 }
 
 fn default_version() -> u32 {
@@ -247,6 +253,12 @@ impl Config {
             return Err("archive.s3: only applies to s3:// urls".into());
         }
         auditlake_archive::validate_tiers(&self.tiers).map_err(|e| e.to_string())?;
+        if let Some(d) = &self.digest {
+            d.validate().map_err(|e| e.to_string())?;
+        }
+        if let Some(r) = &self.retention {
+            r.validate().map_err(|e| e.to_string())?;
+        }
         let mut names = HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             let key = |field: &str| format!("sources[{i}].{field}");

@@ -4,6 +4,9 @@
 pub mod config;
 mod deadletter;
 mod fsutil;
+mod http;
+mod live;
+pub mod metrics;
 mod once;
 mod pipeline;
 mod state;
@@ -16,6 +19,7 @@ use auditlake_event::SourceInfo;
 use auditlake_storage::{LocalStore, ObjectStore};
 
 pub use config::Config;
+pub use live::run_live;
 pub use once::{RunSummary, run_once};
 pub use stats::SourceStats;
 

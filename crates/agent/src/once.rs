@@ -51,6 +51,24 @@ pub(crate) fn open_pipelines(config: &Config) -> Result<Vec<SourcePipeline>, Age
         .collect()
 }
 
+/// The digest signer, where `[digest]` is configured.
+pub(crate) fn digest_signer(
+    config: &Config,
+) -> Result<Option<Arc<auditlake_archive::DigestSigner>>, AgentError> {
+    match &config.digest {
+        Some(d) => Ok(Some(Arc::new(d.signer()?))),
+        None => Ok(None),
+    }
+}
+
+/// Seconds between digests.
+pub(crate) fn digest_interval(config: &Config) -> u64 {
+    config
+        .digest
+        .as_ref()
+        .map_or(3600, |d| d.digest_interval_secs)
+}
+
 /// Reads every source to its end, archives what it read and returns the counts.
 pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
     let started = Instant::now();
@@ -61,7 +79,13 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
         total: SourceStats::default(),
         seconds: 0.0,
     };
+    let signer = digest_signer(config)?;
     for mut pipeline in open_pipelines(config)? {
+        if let Some(signer) = &signer {
+            pipeline
+                .attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
+                .await?;
+        }
         // Finish what a previous run left in the spool before reading on.
         pipeline.remove_orphan_spool_files()?;
         pipeline.upload_pending(&archive).await?;
@@ -75,6 +99,9 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
         }
         pipeline.flush()?;
         pipeline.upload_pending(&archive).await?;
+        pipeline
+            .write_digest(&**archive.store(), digest_interval(config), true)
+            .await?;
         summary.total.add(&pipeline.stats);
         summary
             .sources

@@ -42,6 +42,8 @@ pub struct SourcePipeline {
     batch_started: Option<std::time::Instant>,
     scratch: Vec<AuditEvent>,
     dead: DeadLetters,
+    /// The source's signed digest chain, where `[digest]` is configured.
+    digest: Option<auditlake_archive::DigestWriter>,
     pub stats: SourceStats,
 }
 
@@ -80,6 +82,7 @@ impl SourcePipeline {
             batch_max_bytes: agent.batch_max_bytes,
             batch_started: None,
             scratch: Vec::new(),
+            digest: None,
             stats: SourceStats::default(),
         })
     }
@@ -222,6 +225,69 @@ impl SourcePipeline {
         self.state.commit(&self.paths.checkpoint)
     }
 
+    /// Opens the source's digest chain: every object uploaded from now on is listed in the next
+    /// signed digest.
+    pub async fn attach_digest(
+        &mut self,
+        store: &dyn auditlake_storage::ObjectStore,
+        signer: Arc<auditlake_archive::DigestSigner>,
+        state_dir: &Path,
+    ) -> Result<(), AgentError> {
+        let journal = state_dir
+            .join("digests")
+            .join(format!("{}.json", self.cfg.name));
+        self.digest = Some(
+            auditlake_archive::DigestWriter::open(
+                store,
+                &self.cfg.name,
+                signer,
+                Some(journal),
+                chrono::Utc::now(),
+            )
+            .await?,
+        );
+        Ok(())
+    }
+
+    /// Writes the next digest when `interval_secs` have passed since the last one, or now when
+    /// `force` (at shutdown). A digest is written even when no object was (a heartbeat).
+    pub async fn write_digest(
+        &mut self,
+        store: &dyn auditlake_storage::ObjectStore,
+        interval_secs: u64,
+        force: bool,
+    ) -> Result<(), AgentError> {
+        let now = chrono::Utc::now();
+        if let Some(d) = self.digest.as_mut()
+            && (force || d.due(now, interval_secs))
+        {
+            let key = d.write_digest(store, now).await?;
+            tracing::info!(source = %self.cfg.name, key = %key, "digest written");
+        }
+        Ok(())
+    }
+
+    fn record_digest(&mut self, entry: &SpoolEntry) -> Result<(), AgentError> {
+        if let Some(d) = self.digest.as_mut() {
+            d.record(auditlake_archive::ObjectEntry {
+                key: entry.key.clone(),
+                sha256: entry.sha256.clone(),
+                size: entry.size,
+                rows: entry.rows,
+                min_time: entry.min_time,
+                max_time: entry.max_time,
+                first_seq: entry.first_seq,
+                last_seq: entry.last_seq,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Bytes in the spool waiting for upload.
+    pub fn spool_bytes(&self) -> u64 {
+        self.state.pending.iter().map(|e| e.size).sum()
+    }
+
     /// Uploads every pending spool entry, oldest first; each uploaded entry's spool file is
     /// removed and the checkpoint forgets it. Stops at the first failure, keeping the rest.
     pub async fn upload_pending(&mut self, archive: &ArchiveWriter) -> Result<usize, AgentError> {
@@ -234,6 +300,7 @@ impl SourcePipeline {
                     // Removed after an upload whose checkpoint update did not happen, or lost.
                     if archive.store().exists(&entry.key).await? {
                         tracing::info!(key = %entry.key, "spool entry already uploaded");
+                        self.record_digest(&entry)?;
                         self.state.pending.remove(0);
                         self.state.commit(&self.paths.checkpoint)?;
                         continue;
@@ -266,6 +333,7 @@ impl SourcePipeline {
             };
             let key = auditlake_archive::parse_data_key(&entry.key)?;
             archive.put_object(&key, &obj).await?;
+            self.record_digest(&entry)?;
             self.stats.uploaded += 1;
             self.state.pending.remove(0);
             self.state.commit(&self.paths.checkpoint)?;

@@ -72,11 +72,57 @@ pub enum ArchiveError {
         max_time: i64,
     },
 
+    /// A signing or public key cannot be read, parsed or written; `origin` names the file or
+    /// the environment variable.
+    #[error("key {origin}: {message}")]
+    Key { origin: String, message: String },
+
+    /// A digest or receipt object cannot be read as one.
+    #[error("digest {key}: {message}")]
+    Digest { key: String, message: String },
+
+    /// A legal hold cannot be read or is not valid.
+    #[error("hold {name}: {message}")]
+    Hold { name: String, message: String },
+
+    /// A local state file (digest journal) cannot be read or written.
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Some deletions of a retention or erasure run failed; the receipt names only the others.
+    #[error(transparent)]
+    BulkDelete(#[from] auditlake_storage::BulkDeleteError),
+
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
 impl ArchiveError {
+    pub(crate) fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+        ArchiveError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn key(origin: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
+        ArchiveError::Key {
+            origin: origin.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn digest(key: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        ArchiveError::Digest {
+            key: key.into(),
+            message: message.to_string(),
+        }
+    }
+
     pub(crate) fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
         ArchiveError::Config {
             key: key.into(),

@@ -9,14 +9,24 @@
 //! _holds/{name}.json
 //! ```
 
+pub mod digest;
 mod error;
+pub mod hold;
 pub mod layout;
 pub mod reader;
+pub mod retention;
+pub mod signing;
 pub mod tier;
+pub mod verify;
 pub mod writer;
 
+pub use digest::{DigestConfig, DigestWriter, ObjectEntry, Receipt};
 pub use error::{ArchiveError, Result};
+pub use hold::{Hold, HoldFilter};
 pub use layout::{ObjectKey, parse_data_key, partition_prefix};
 pub use reader::{decode_parquet, read_object};
+pub use retention::{RetentionConfig, RetentionPlan, apply_retention, plan_retention};
+pub use signing::{DigestSigner, PublicKey};
 pub use tier::{ObjectLockMode, TierConfig, TierMatch, TierRouter, validate_tiers};
+pub use verify::{Finding, VerifyOptions, VerifyReport, verify_archive};
 pub use writer::{ArchiveWriter, EncodedObject, WriterOptions, encode_parquet, sha256_hex};

@@ -32,6 +32,23 @@ pub enum Command {
     Actions,
     /// List the built-in profiles.
     Profiles,
+    /// Find events in the archive: filters, time order, table / CSV / JSON / Parquet output.
+    Query(crate::commands::query::QueryArgs),
+    /// Write the events a filter selects to a file (CSV, JSON lines, JSON, Parquet).
+    Export(crate::commands::query::ExportArgs),
+    /// Compliance reports: timeline, last-login, failed-logins, activity, changes, credential,
+    /// heatmap, subject.
+    Report(crate::commands::query::ReportArgs),
+    /// Print the table definition that DuckDB, Athena or Trino use to read the archive.
+    Ddl(crate::commands::query::DdlArgs),
+    /// Make an Ed25519 key pair for signing digests and receipts.
+    Keygen(crate::commands::integrity::KeygenArgs),
+    /// Check the archive against its signed digest chains; exits 1 on any finding.
+    Verify(crate::commands::integrity::VerifyArgs),
+    /// Delete what has passed its tier's retention, except what a legal hold covers.
+    Retention(crate::commands::retention::RetentionArgs),
+    /// Place, list and remove legal holds.
+    Hold(crate::commands::retention::HoldArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +56,8 @@ pub struct AgentArgs {
     /// The configuration file (TOML).
     #[arg(long, short)]
     pub config: PathBuf,
-    /// Read what the files hold now, archive it, and exit (backfill, quick start).
+    /// Read what the files hold now, archive it, and exit (backfill, quick start). Without it
+    /// the agent follows the files until SIGTERM or SIGINT.
     #[arg(long)]
     pub once: bool,
     /// Print the run summary as JSON.

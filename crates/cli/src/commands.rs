@@ -1,5 +1,9 @@
 //! One function per subcommand; each calls into a library crate and prints.
 
+pub mod integrity;
+pub mod query;
+pub mod retention;
+
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,6 +14,14 @@ use crate::cli::{AgentArgs, Command};
 pub async fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Agent(args) => agent(args).await,
+        Command::Query(args) => query::query(args).await,
+        Command::Export(args) => query::export(args).await,
+        Command::Report(args) => query::report(args).await,
+        Command::Ddl(args) => query::ddl(args).await,
+        Command::Keygen(args) => integrity::keygen(args),
+        Command::Verify(args) => integrity::verify(args).await,
+        Command::Retention(args) => retention::retention(args).await,
+        Command::Hold(args) => retention::hold(args).await,
         Command::CheckConfig { config } => {
             let c = Config::load(&config)?;
             println!(
@@ -44,12 +56,12 @@ async fn agent(args: AgentArgs) -> anyhow::Result<ExitCode> {
     if config.sources.is_empty() {
         anyhow::bail!("{}: sources: no [[sources]] to read", args.config.display());
     }
-    if !args.once {
-        anyhow::bail!("the live agent is not available in this build; run with --once");
+    let summary = if args.once {
+        auditlake_agent::run_once(&config).await
+    } else {
+        auditlake_agent::run_live(&config, shutdown_signal()).await
     }
-    let summary = auditlake_agent::run_once(&config)
-        .await
-        .context("agent run failed")?;
+    .context("agent run failed")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -108,4 +120,28 @@ fn print_summary(s: &RunSummary) {
         t.events as f64 / secs,
         mib(t.bytes_in) / secs
     );
+}
+
+/// Completes on SIGTERM (Kubernetes stopping the pod) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM, stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

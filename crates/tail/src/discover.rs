@@ -65,6 +65,31 @@ impl FileGlobs {
                 .is_some_and(|n| self.exclude_name.is_match(n))
     }
 
+    /// The directories the include patterns start from (the part before the first wildcard),
+    /// to watch for changes.
+    pub fn base_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = BTreeSet::new();
+        for pattern in &self.include {
+            let mut base = PathBuf::new();
+            for comp in std::path::Path::new(pattern).components() {
+                let s = comp.as_os_str().to_string_lossy();
+                if s.contains(['*', '?', '[']) {
+                    break;
+                }
+                base.push(comp);
+            }
+            // A pattern without wildcards names a file: watch its directory.
+            if base.as_os_str() == std::ffi::OsStr::new(pattern) {
+                base.pop();
+            }
+            if base.as_os_str().is_empty() {
+                base.push(".");
+            }
+            dirs.insert(base);
+        }
+        dirs.into_iter().collect()
+    }
+
     /// The regular files that match now, sorted by path. Unreadable directory entries are skipped
     /// (a file may vanish between listing and reading; the caller sees that when it opens it).
     pub fn expand(&self) -> Vec<PathBuf> {

@@ -8,11 +8,13 @@ mod discover;
 mod error;
 mod fingerprint;
 mod reader;
+mod tailer;
 
 pub use discover::{FileGlobs, GlobError};
 pub use error::TailError;
 pub use fingerprint::{FINGERPRINT_MAX_BYTES, FileId, Fingerprint, fingerprint_file};
 pub use reader::{Line, LineReader};
+pub use tailer::{Resume, TailEvent, Tailer, TailerOptions};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,122 @@
+//! `keygen` and `verify`: the signing keys and the check of the archive against its digests.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use auditlake_archive::{DigestSigner, PublicKey, VerifyOptions, VerifyReport};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// `auditlake keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Writes PREFIX.key (the private key, PKCS#8 PEM, mode 0600) and PREFIX.pub (the public key,
+    /// SPKI PEM). Existing files are never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `auditlake verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The archive: a local directory or s3://bucket/prefix.
+    #[arg(long)]
+    pub archive: String,
+    /// A trusted public key file (PEM or hex); repeat for several signers.
+    #[arg(long = "public-key", required = true)]
+    pub public_keys: Vec<PathBuf>,
+    /// Check objects of event dates from this date or RFC 3339 time on.
+    #[arg(long, value_parser = parse_time)]
+    pub since: Option<DateTime<Utc>>,
+    /// Check objects of event dates up to this date or RFC 3339 time.
+    #[arg(long, value_parser = parse_time)]
+    pub until: Option<DateTime<Utc>>,
+    /// Report a source chain whose last digest is older than this many seconds (twice the
+    /// digest interval is a good value).
+    #[arg(long)]
+    pub max_silence_secs: Option<u64>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+}
+
+/// A time as a user writes it: `2026-11-21` (its 00:00 UTC) or RFC 3339.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| format!("{s:?} is neither YYYY-MM-DD nor an RFC 3339 time"))
+}
+
+/// Opens the store of an `--archive` url.
+pub async fn open_archive(
+    url: &str,
+) -> anyhow::Result<std::sync::Arc<dyn auditlake_storage::ObjectStore>> {
+    let cfg = auditlake_agent::config::ArchiveConfig {
+        url: url.to_string(),
+        s3: None,
+    };
+    Ok(auditlake_agent::open_store(&cfg).await?)
+}
+
+pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
+    let signer = DigestSigner::generate();
+    let (private, public) = signer.write_pair(&args.out)?;
+    println!("private key: {} (keep it secret)", private.display());
+    println!("public key:  {}", public.display());
+    println!("fingerprint: {}", signer.fingerprint());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let keys = args
+        .public_keys
+        .iter()
+        .map(|p| PublicKey::from_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = open_archive(&args.archive).await?;
+    let opts = VerifyOptions {
+        since: args.since,
+        until: args.until,
+        max_silence_secs: args.max_silence_secs,
+        ..VerifyOptions::default()
+    };
+    let report = auditlake_archive::verify_archive(&*store, &keys, &opts)
+        .await
+        .with_context(|| format!("verifying {}", args.archive))?;
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => print_report(&report),
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_report(r: &VerifyReport) {
+    for f in &r.findings {
+        println!("{f}");
+    }
+    println!(
+        "{}: {} chains, {} digests, {} objects listed, {} verified ({} bytes), {} expired under receipts, {} findings",
+        if r.is_clean() { "ok" } else { "FAILED" },
+        r.chains,
+        r.digests,
+        r.objects_listed,
+        r.objects_verified,
+        r.bytes_verified,
+        r.objects_expired,
+        r.findings.len()
+    );
+}

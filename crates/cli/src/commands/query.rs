@@ -1,0 +1,528 @@
+//! `auditlake query`, `export`, `report` and `ddl`: parse into the query crate's requests, open
+//! the store, run, print.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use auditlake_agent::config::ArchiveConfig;
+use auditlake_query::reports::{self, ActivityBy, GroupBy, Report, ReportOutput};
+use auditlake_query::{FilterSpec, Format, Order, OutputWriter, Query, QueryRequest, ScanStats};
+use auditlake_storage::ObjectStore;
+use clap::{Args, ValueEnum};
+
+/// Where the archive is.
+#[derive(Debug, Clone, Args)]
+pub struct ArchiveArgs {
+    /// The archive: a directory or s3://bucket/prefix.
+    #[arg(long, required_unless_present = "config")]
+    pub archive: Option<String>,
+    /// Take the archive (and its S3 settings) from an agent configuration file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// An S3-compatible endpoint, e.g. http://127.0.0.1:9000.
+    #[arg(long)]
+    pub s3_endpoint: Option<String>,
+    /// The S3 region.
+    #[arg(long)]
+    pub s3_region: Option<String>,
+    /// Path-style S3 addressing (most S3-compatible servers need it).
+    #[arg(long)]
+    pub s3_path_style: bool,
+}
+
+/// The filters every query, export and report takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Events at or after: RFC 3339, a date, 7d / 24h / 30m ago, today, yesterday.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Events before (a date includes that whole day).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Actor id, name or email (exact).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Actor id only (exact): the fastest way to one user's events.
+    #[arg(long)]
+    pub actor_id: Option<String>,
+    /// Action glob, repeatable: authentication.*, data.export.
+    #[arg(long = "action")]
+    pub actions: Vec<String>,
+    /// Category, repeatable.
+    #[arg(long = "category")]
+    pub categories: Vec<String>,
+    /// Outcome (success, failure, unknown), repeatable.
+    #[arg(long = "outcome")]
+    pub outcomes: Vec<String>,
+    /// Source address or CIDR block, repeatable.
+    #[arg(long = "ip")]
+    pub ips: Vec<String>,
+    /// Resource TYPE or TYPE:ID.
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// Credential (security key, passkey) id.
+    #[arg(long)]
+    pub credential: Option<String>,
+    /// Session id.
+    #[arg(long)]
+    pub session: Option<String>,
+    /// Tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Tier, repeatable (all when absent).
+    #[arg(long = "tier")]
+    pub tiers: Vec<String>,
+    /// Case-insensitive text in actor id/name/email, src_ip, message or raw.
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+impl From<FilterArgs> for FilterSpec {
+    fn from(a: FilterArgs) -> FilterSpec {
+        FilterSpec {
+            since: a.since,
+            until: a.until,
+            actor: a.actor,
+            actor_id: a.actor_id,
+            actions: a.actions,
+            categories: a.categories,
+            outcomes: a.outcomes,
+            ips: a.ips,
+            resource: a.resource,
+            credential: a.credential,
+            session: a.session,
+            tenant: a.tenant,
+            tiers: a.tiers,
+            text: a.text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Csv,
+    Jsonl,
+    Json,
+    Parquet,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Json => Format::Json,
+            FormatArg::Parquet => Format::Parquet,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OrderArg {
+    Asc,
+    Desc,
+    /// As stored; the fastest, and memory stays a few objects' worth.
+    None,
+}
+
+/// `auditlake query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// At most this many rows.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// By time: newest first (desc, the default), oldest first, or as stored.
+    #[arg(long, value_enum, default_value = "desc")]
+    pub order: OrderArg,
+    /// Output columns, comma-separated (default: a summary for tables, every column otherwise).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Output format; table when stdout is a terminal, else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print the scan's counters (files, row groups pruned, bytes read) as JSON on stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// `auditlake export`: a query whose format and file are required.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// By time: oldest first (asc, the default), newest first, or as stored (fastest).
+    #[arg(long, value_enum, default_value = "asc")]
+    pub order: OrderArg,
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    #[arg(long, value_enum)]
+    pub format: FormatArg,
+    #[arg(long, short)]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// `auditlake report NAME`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report.
+    #[arg(value_enum)]
+    pub name: ReportName,
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// failed-logins: the sliding window.
+    #[arg(long, default_value = "15m")]
+    pub window: String,
+    /// failed-logins: failures within the window that make a burst.
+    #[arg(long, default_value_t = 5)]
+    pub threshold: usize,
+    /// failed-logins: actor or ip (default actor); activity: user, action or day (default user).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// credential: the credential's id (same as --credential).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// table, csv, json or jsonl; table when stdout is a terminal, else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportName {
+    /// One user's events, newest first (--actor).
+    Timeline,
+    /// Every user's last successful login and status: LoggedIn, Failed, Locked, Active, Never.
+    LastLogin,
+    /// Bursts of failed authentications: at least --threshold within --window, --by actor|ip.
+    FailedLogins,
+    /// Events per user (most active first), per action, or per day (--by user|action|day).
+    Activity,
+    /// A resource's change history: field, old, new, who, when (--resource TYPE:ID).
+    Changes,
+    /// A credential's registration, uses (with the relying party) and deletion (--id).
+    Credential,
+    /// Events by weekday and hour (UTC).
+    Heatmap,
+    /// Everything about one person as one JSON document, a GDPR access request (--actor).
+    Subject,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EngineArg {
+    Duckdb,
+    Athena,
+    Trino,
+}
+
+/// `auditlake ddl`.
+#[derive(Debug, Args)]
+pub struct DdlArgs {
+    #[arg(long, value_enum)]
+    pub engine: EngineArg,
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+    /// The table's name.
+    #[arg(long, default_value = "audit_events")]
+    pub table: String,
+    /// The first event date Athena's partition projection covers.
+    #[arg(long, default_value = "2020-01-01")]
+    pub first_date: String,
+}
+
+/// The columns a table shows when none are asked for.
+const TABLE_COLUMNS: &[&str] = &[
+    "time",
+    "action",
+    "outcome",
+    "actor_id",
+    "actor_name",
+    "src_ip",
+    "resource_type",
+    "resource_id",
+    "reason",
+    "event_id",
+];
+
+fn archive_config(a: &ArchiveArgs) -> anyhow::Result<ArchiveConfig> {
+    let mut archive = match (&a.archive, &a.config) {
+        (Some(url), _) => ArchiveConfig {
+            url: url.clone(),
+            s3: None,
+        },
+        (None, Some(path)) => auditlake_agent::Config::load(path)?.archive,
+        (None, None) => anyhow::bail!("--archive or --config is required"),
+    };
+    if a.s3_endpoint.is_some() || a.s3_region.is_some() || a.s3_path_style {
+        let s3 = archive.s3.get_or_insert_with(Default::default);
+        if let Some(e) = &a.s3_endpoint {
+            s3.endpoint = Some(e.clone());
+        }
+        if let Some(r) = &a.s3_region {
+            s3.region = Some(r.clone());
+        }
+        s3.force_path_style |= a.s3_path_style;
+    }
+    Ok(archive)
+}
+
+async fn open(a: &ArchiveArgs) -> anyhow::Result<(Arc<dyn ObjectStore>, String)> {
+    let cfg = archive_config(a)?;
+    if !cfg.url.starts_with("s3://") && !std::path::Path::new(&cfg.url).is_dir() {
+        anyhow::bail!("archive {} is not a directory", cfg.url);
+    }
+    let store = auditlake_agent::open_store(&cfg)
+        .await
+        .with_context(|| format!("opening archive {}", cfg.url))?;
+    Ok((store, cfg.url))
+}
+
+fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    })
+}
+
+fn default_format(f: Option<FormatArg>, path: &Option<PathBuf>) -> Format {
+    match f {
+        Some(f) => f.into(),
+        None if path.is_none() && std::io::stdout().is_terminal() => Format::Table,
+        None => Format::Csv,
+    }
+}
+
+fn terminal_width() -> usize {
+    terminal_size::terminal_size()
+        .map(|(w, _)| w.0 as usize)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(160)
+}
+
+/// Shows the scan's progress on stderr once it has run a second, where stderr is a terminal.
+fn progress(stats: Arc<ScanStats>) -> Option<tokio::task::JoinHandle<()>> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let start = Instant::now();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        loop {
+            eprint!(
+                "\r\x1b[K{} | {:.1}s",
+                stats.snapshot().progress_line(),
+                start.elapsed().as_secs_f64()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }))
+}
+
+async fn run_query(
+    q: &Query,
+    format: Format,
+    out: Box<dyn Write + Send>,
+    show_stats: bool,
+) -> anyhow::Result<u64> {
+    let started = Instant::now();
+    let mut w = OutputWriter::new(format, q.output_schema(), out, terminal_width())?;
+    let ticker = progress(q.stats());
+    let result = q.run(&mut |b| w.write(&b)).await;
+    if let Some(t) = ticker {
+        t.abort();
+        if started.elapsed() >= Duration::from_secs(1) {
+            eprint!("\r\x1b[K");
+        }
+    }
+    let n = result?;
+    w.finish()?;
+    if show_stats {
+        let mut v = serde_json::to_value(q.stats().snapshot())?;
+        v["rows_out"] = n.into();
+        v["seconds"] = started.elapsed().as_secs_f64().into();
+        eprintln!("{v}");
+    }
+    Ok(n)
+}
+
+fn columns_or(given: Vec<String>, format: Format) -> Option<Vec<String>> {
+    if !given.is_empty() {
+        Some(given)
+    } else if format == Format::Table {
+        Some(TABLE_COLUMNS.iter().map(|s| s.to_string()).collect())
+    } else {
+        None
+    }
+}
+
+fn order(o: OrderArg) -> Order {
+    match o {
+        OrderArg::Asc => Order::Asc,
+        OrderArg::Desc => Order::Desc,
+        OrderArg::None => Order::None,
+    }
+}
+
+pub async fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
+    let format = default_format(args.format, &args.output);
+    let (store, _) = open(&args.archive).await?;
+    let req = QueryRequest {
+        filter: args.filter.into(),
+        columns: columns_or(args.columns, format),
+        order: order(args.order),
+        limit: args.limit,
+    };
+    let q = Query::new(store, &req, chrono::Utc::now())?;
+    run_query(&q, format, output(&args.output)?, args.stats).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let format: Format = args.format.into();
+    let (store, _) = open(&args.archive).await?;
+    let req = QueryRequest {
+        filter: args.filter.into(),
+        columns: columns_or(args.columns, format),
+        order: order(args.order),
+        limit: args.limit,
+    };
+    let q = Query::new(store, &req, chrono::Utc::now())?;
+    let n = run_query(&q, format, output(&Some(args.output.clone()))?, args.stats).await?;
+    eprintln!("exported {n} events to {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let now = chrono::Utc::now();
+    let mut filter: FilterSpec = args.filter.into();
+    let actor = || {
+        filter
+            .actor
+            .clone()
+            .context("this report needs --actor ID|NAME|EMAIL")
+    };
+    let report = match args.name {
+        ReportName::Subject => {
+            let actor = actor()?;
+            let (store, _) = open(&args.archive).await?;
+            reports::subject_export(store, &actor, filter, now, output(&args.output)?).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        ReportName::Timeline => Report::Timeline { actor: actor()? },
+        ReportName::LastLogin => Report::LastLogin,
+        ReportName::FailedLogins => Report::FailedLogins {
+            window_micros: auditlake_query::timespec::parse_duration(&args.window)
+                .and_then(|d| d.num_microseconds())
+                .with_context(|| {
+                    format!(
+                        "--window {:?}: expected a duration such as 15m",
+                        args.window
+                    )
+                })?,
+            threshold: args.threshold,
+            by: match args.by.as_deref() {
+                None | Some("actor") => GroupBy::Actor,
+                Some("ip") => GroupBy::Ip,
+                Some(o) => anyhow::bail!("--by {o:?}: failed-logins groups by actor or ip"),
+            },
+        },
+        ReportName::Activity => Report::Activity {
+            by: match args.by.as_deref() {
+                None | Some("user") => ActivityBy::User,
+                Some("action") => ActivityBy::Action,
+                Some("day") => ActivityBy::Day,
+                Some(o) => anyhow::bail!("--by {o:?}: activity is by user, action or day"),
+            },
+        },
+        ReportName::Changes => Report::Changes {
+            resource: filter
+                .resource
+                .take()
+                .context("changes needs --resource TYPE:ID")?,
+        },
+        ReportName::Credential => Report::Credential {
+            id: args
+                .id
+                .or(filter.credential.take())
+                .context("credential needs --id ID")?,
+        },
+        ReportName::Heatmap => Report::Heatmap,
+    };
+    let (store, _) = open(&args.archive).await?;
+    let format = default_format(args.format, &args.output);
+    match reports::run(store, &report, filter, now).await? {
+        ReportOutput::Query(q) => {
+            run_query(&q, format, output(&args.output)?, false).await?;
+        }
+        ReportOutput::Table(batch) => {
+            let mut w = OutputWriter::new(
+                format,
+                batch.schema(),
+                output(&args.output)?,
+                terminal_width(),
+            )?;
+            w.write(&batch)?;
+            w.finish()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn ddl(args: DdlArgs) -> anyhow::Result<ExitCode> {
+    use auditlake_query::ddl::{DdlOptions, Engine};
+    let (store, url) = open(&args.archive).await?;
+    // The tiers Athena's projection enumerates: those the archive holds.
+    let mut tiers: Vec<String> = store
+        .list("tier=")
+        .await?
+        .iter()
+        .filter_map(|m| {
+            auditlake_archive::parse_data_key(&m.key)
+                .ok()
+                .map(|k| k.tier)
+        })
+        .collect();
+    tiers.sort();
+    tiers.dedup();
+    let location = if url.starts_with("s3://") {
+        url
+    } else {
+        std::fs::canonicalize(&url)?.display().to_string()
+    };
+    let opts = DdlOptions {
+        engine: match args.engine {
+            EngineArg::Duckdb => Engine::Duckdb,
+            EngineArg::Athena => Engine::Athena,
+            EngineArg::Trino => Engine::Trino,
+        },
+        location,
+        table: args.table,
+        tiers,
+        first_date: args.first_date,
+    };
+    print!("{}", auditlake_query::ddl::ddl(&opts));
+    Ok(ExitCode::SUCCESS)
+}

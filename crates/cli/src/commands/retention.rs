@@ -1,0 +1,199 @@
+//! `retention` and `hold`: the retention job and legal holds.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use auditlake_agent::Config;
+use auditlake_archive::hold::{apply_legal_holds, list_holds, put_hold, remove_hold};
+use auditlake_archive::{Hold, HoldFilter, RetentionPlan};
+use chrono::{DateTime, Utc};
+
+use super::integrity::{open_archive, parse_time};
+
+/// `auditlake retention`.
+#[derive(Debug, clap::Args)]
+pub struct RetentionArgs {
+    /// The configuration file: its `[archive]`, `[[tiers]]`, `[retention]` and `[digest]`.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Print what would be deleted, per tier, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The time to judge retention at (date or RFC 3339); default now.
+    #[arg(long, value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+    /// Print the plan and the run as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `auditlake hold`.
+#[derive(Debug, clap::Args)]
+pub struct HoldArgs {
+    #[command(subcommand)]
+    pub command: HoldCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HoldCommand {
+    /// Place a legal hold: retention keeps every object that could hold a matching event.
+    Add {
+        /// The archive: a local directory or s3://bucket/prefix.
+        #[arg(long)]
+        archive: String,
+        /// The hold's name (a-z, 0-9, '_', '-').
+        #[arg(long)]
+        name: String,
+        /// Why: a case or request reference.
+        #[arg(long)]
+        reason: String,
+        /// Who places it.
+        #[arg(long)]
+        by: Option<String>,
+        /// Only events of this actor.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only events on this resource.
+        #[arg(long)]
+        resource: Option<String>,
+        /// Only events from this date or RFC 3339 time.
+        #[arg(long, value_parser = parse_time)]
+        since: Option<DateTime<Utc>>,
+        /// Only events up to this date or RFC 3339 time.
+        #[arg(long, value_parser = parse_time)]
+        until: Option<DateTime<Utc>>,
+        /// Only events of this tier.
+        #[arg(long)]
+        tier: Option<String>,
+    },
+    /// List the holds.
+    List {
+        #[arg(long)]
+        archive: String,
+    },
+    /// Remove a hold.
+    Remove {
+        #[arg(long)]
+        archive: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    let cfg = config.retention.clone().unwrap_or_default();
+    let store = open_archive(&config.archive.url).await?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let holds = list_holds(&*store).await?;
+    let plan = auditlake_archive::plan_retention(&*store, &config.tiers, &holds, &cfg, now).await?;
+    if args.dry_run {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else {
+            print_plan(&plan);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let signer = Arc::new(config.digest.clone().unwrap_or_default().signer()?);
+    let run = auditlake_archive::apply_retention(&*store, &plan, signer, &cfg).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "plan": plan, "run": run }))?
+        );
+    } else {
+        print_plan(&plan);
+        println!(
+            "deleted {} objects ({} bytes){}",
+            run.deleted,
+            run.deleted_bytes,
+            run.receipt_digest
+                .map(|k| format!(", receipt {k}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_plan(plan: &RetentionPlan) {
+    for o in &plan.delete {
+        println!(
+            "delete {} ({} bytes, expired {})",
+            o.key, o.size, o.expired_at
+        );
+    }
+    for o in &plan.held {
+        println!(
+            "keep   {} (hold {})",
+            o.key,
+            o.held_by.as_deref().unwrap_or_default()
+        );
+    }
+    for (tier, t) in &plan.tiers {
+        println!(
+            "tier {tier}: {} objects, {} bytes to delete; {} held",
+            t.delete_objects, t.delete_bytes, t.held_objects
+        );
+    }
+}
+
+pub async fn hold(args: HoldArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        HoldCommand::Add {
+            archive,
+            name,
+            reason,
+            by,
+            actor,
+            resource,
+            since,
+            until,
+            tier,
+        } => {
+            let store = open_archive(&archive).await?;
+            let hold = Hold {
+                name,
+                reason,
+                created_at: Utc::now(),
+                created_by: by,
+                filter: HoldFilter {
+                    actor,
+                    resource,
+                    since,
+                    until,
+                    tier,
+                },
+            };
+            let key = put_hold(&*store, &hold).await?;
+            let applied = apply_legal_holds(&*store, &hold, true).await?;
+            println!(
+                "hold {} stored at {key}; object legal hold set on {} objects",
+                hold.name,
+                applied.len()
+            );
+        }
+        HoldCommand::List { archive } => {
+            let store = open_archive(&archive).await?;
+            for h in list_holds(&*store).await? {
+                println!("{}", serde_json::to_string(&h)?);
+            }
+        }
+        HoldCommand::Remove { archive, name } => {
+            let store = open_archive(&archive).await?;
+            let holds = list_holds(&*store).await?;
+            let Some(hold) = holds.iter().find(|h| h.name == name) else {
+                anyhow::bail!("no hold named {name:?}");
+            };
+            apply_legal_holds(&*store, hold, false).await?;
+            remove_hold(&*store, &name).await?;
+            // Objects the remaining holds cover keep their object legal hold.
+            for other in holds.iter().filter(|h| h.name != name) {
+                apply_legal_holds(&*store, other, true).await?;
+            }
+            println!("hold {name} removed");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

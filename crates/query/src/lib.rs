@@ -1,0 +1,22 @@
+//! Queries over the archive: scan planning and pruning ([`scan`]), filters ([`filter`]),
+//! outputs ([`output`]), compliance reports ([`reports`]) and table definitions for external
+//! engines ([`ddl`]).
+//!
+//! The crate takes any [`ObjectStore`](auditlake_storage::ObjectStore): a local directory or S3,
+//! where every read is a ranged GET.
+
+pub mod ddl;
+mod error;
+pub mod filter;
+pub mod output;
+pub mod reports;
+pub mod scan;
+mod source;
+pub mod stats;
+pub mod timespec;
+
+pub use error::{QueryError, Result};
+pub use filter::{Filter, FilterSpec};
+pub use output::{Format, OutputWriter};
+pub use scan::{Order, Query, QueryRequest};
+pub use stats::{ScanStats, StatsSnapshot};

@@ -1,0 +1,384 @@
+//! Writing batches out: an aligned table for people, CSV (RFC 4180 with a header), JSON lines,
+//! one JSON array, or zstd Parquet. Every format streams: a batch is written and dropped.
+
+use std::io::Write;
+use std::str::FromStr;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{QueryError, Result};
+
+/// The time format of CSV and table output: RFC 3339 in UTC.
+const CSV_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+const TABLE_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+/// Rows a table reads before it fixes its column widths.
+const TABLE_SAMPLE_ROWS: usize = 200;
+/// The widest a table column gets.
+const TABLE_MAX_COLUMN: usize = 60;
+const TABLE_MIN_COLUMN: usize = 6;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Table,
+    Csv,
+    Jsonl,
+    Json,
+    Parquet,
+}
+
+impl FromStr for Format {
+    type Err = QueryError;
+    fn from_str(s: &str) -> Result<Format> {
+        Ok(match s {
+            "table" => Format::Table,
+            "csv" => Format::Csv,
+            "jsonl" => Format::Jsonl,
+            "json" => Format::Json,
+            "parquet" => Format::Parquet,
+            _ => {
+                return Err(QueryError::arg(
+                    "--format",
+                    format!("{s:?}: expected table, csv, jsonl, json or parquet"),
+                ));
+            }
+        })
+    }
+}
+
+type Out = Box<dyn Write + Send>;
+
+/// A streaming writer of one format.
+pub struct OutputWriter {
+    inner: Inner,
+}
+
+enum Inner {
+    Table(TableWriter),
+    Csv(Box<arrow::csv::Writer<Out>>),
+    Jsonl(arrow::json::LineDelimitedWriter<Out>),
+    Json(arrow::json::ArrayWriter<Out>),
+    Parquet(Box<ArrowWriter<Out>>),
+}
+
+impl std::fmt::Debug for OutputWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputWriter")
+    }
+}
+
+impl OutputWriter {
+    /// A writer of `format` for batches of `schema`; `width` is the terminal's width for tables.
+    pub fn new(format: Format, schema: SchemaRef, out: Out, width: usize) -> Result<Self> {
+        let inner = match format {
+            Format::Table => Inner::Table(TableWriter::new(schema, out, width)),
+            Format::Csv => Inner::Csv(Box::new(
+                arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .with_timestamp_tz_format(CSV_TIME_FORMAT.to_string())
+                    .build(out),
+            )),
+            Format::Jsonl => Inner::Jsonl(
+                arrow::json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build(out),
+            ),
+            Format::Json => Inner::Json(
+                arrow::json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build(out),
+            ),
+            Format::Parquet => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(
+                        ZstdLevel::try_new(3)
+                            .map_err(|source| QueryError::ParquetOutput { source })?,
+                    ))
+                    .build();
+                Inner::Parquet(Box::new(
+                    ArrowWriter::try_new(out, schema, Some(props))
+                        .map_err(|source| QueryError::ParquetOutput { source })?,
+                ))
+            }
+        };
+        Ok(OutputWriter { inner })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let err = QueryError::arrow("writing the output");
+        let utc;
+        let batch = if matches!(self.inner, Inner::Parquet(_)) {
+            batch
+        } else {
+            utc = with_offset_timezone(batch)?;
+            &utc
+        };
+        match &mut self.inner {
+            Inner::Table(t) => t.write(batch),
+            Inner::Csv(w) => w.write(batch).map_err(err),
+            Inner::Jsonl(w) => w.write(batch).map_err(err),
+            Inner::Json(w) => w.write(batch).map_err(err),
+            Inner::Parquet(w) => w
+                .write(batch)
+                .map_err(|source| QueryError::ParquetOutput { source }),
+        }
+    }
+
+    /// Ends the output (closing brackets, the Parquet footer) and flushes it.
+    pub fn finish(self) -> Result<()> {
+        let err = QueryError::arrow("writing the output");
+        match self.inner {
+            Inner::Table(t) => t.finish(),
+            Inner::Csv(w) => Ok(w.into_inner().flush()?),
+            Inner::Jsonl(mut w) => {
+                w.finish().map_err(err)?;
+                Ok(w.into_inner().flush()?)
+            }
+            Inner::Json(mut w) => {
+                w.finish().map_err(err)?;
+                let mut out = w.into_inner();
+                out.write_all(b"\n")?;
+                Ok(out.flush()?)
+            }
+            Inner::Parquet(w) => {
+                let mut out = w
+                    .into_inner()
+                    .map_err(|source| QueryError::ParquetOutput { source })?;
+                Ok(out.flush()?)
+            }
+        }
+    }
+}
+
+/// The batch with its `UTC` timestamps labelled `+00:00`: the same instants, in the form the
+/// text formatters know without a time zone database.
+fn with_offset_timezone(batch: &RecordBatch) -> Result<RecordBatch> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampMicrosecondType};
+    use std::sync::Arc;
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Timestamp(_, Some(_))))
+    {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut cols = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match (
+            f.data_type(),
+            c.as_primitive_opt::<TimestampMicrosecondType>(),
+        ) {
+            (DataType::Timestamp(TimeUnit::Microsecond, Some(_)), Some(a)) => {
+                let a = a.clone().with_timezone("+00:00");
+                fields.push(Field::new(f.name(), a.data_type().clone(), f.is_nullable()));
+                cols.push(Arc::new(a) as arrow::array::ArrayRef);
+            }
+            _ => {
+                fields.push(f.as_ref().clone());
+                cols.push(c.clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        .map_err(QueryError::arrow("writing the output"))
+}
+
+/// An aligned table: widths are fixed from the first rows (so that it streams), values wider
+/// than their column are cut with `…`, and the whole fits in `width` columns where it can.
+struct TableWriter {
+    schema: SchemaRef,
+    out: Out,
+    width: usize,
+    pending: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+    rows: u64,
+}
+
+impl TableWriter {
+    fn new(schema: SchemaRef, out: Out, width: usize) -> Self {
+        TableWriter {
+            schema,
+            out,
+            width,
+            pending: Vec::new(),
+            widths: None,
+            rows: 0,
+        }
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let opts = FormatOptions::default()
+            .with_null("")
+            .with_timestamp_tz_format(Some(TABLE_TIME_FORMAT));
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(QueryError::arrow("formatting a table"))?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = formatters
+                .iter()
+                .map(|f| f.value(row).to_string().replace(['\n', '\r', '\t'], " "))
+                .collect();
+            self.rows += 1;
+            if self.widths.is_some() {
+                self.print_row(&cells)?;
+            } else {
+                self.pending.push(cells);
+                if self.pending.len() >= TABLE_SAMPLE_ROWS {
+                    self.fix_widths()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fix_widths(&mut self) -> Result<()> {
+        let names: Vec<String> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+        for row in &self.pending {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count()).min(TABLE_MAX_COLUMN);
+            }
+        }
+        let seps = 2 * widths.len().saturating_sub(1);
+        while widths.iter().sum::<usize>() + seps > self.width {
+            let (i, &w) = widths
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, w)| **w)
+                .unwrap_or((0, &0));
+            if w <= TABLE_MIN_COLUMN {
+                break;
+            }
+            widths[i] = w - 1;
+        }
+        self.widths = Some(widths);
+        self.print_row(&names)?;
+        let rule: Vec<String> = self
+            .widths
+            .iter()
+            .flatten()
+            .map(|w| "-".repeat(*w))
+            .collect();
+        self.print_row(&rule)?;
+        for row in std::mem::take(&mut self.pending) {
+            self.print_row(&row)?;
+        }
+        Ok(())
+    }
+
+    fn print_row(&mut self, cells: &[String]) -> Result<()> {
+        let widths = self.widths.as_deref().unwrap_or_default();
+        let mut line = String::new();
+        for (i, (c, &w)) in cells.iter().zip(widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let n = c.chars().count();
+            if n > w {
+                line.extend(c.chars().take(w.saturating_sub(1)));
+                line.push('…');
+            } else {
+                line.push_str(c);
+                if i + 1 < cells.len() {
+                    line.extend(std::iter::repeat_n(' ', w - n));
+                }
+            }
+        }
+        writeln!(self.out, "{}", line.trim_end())?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if self.widths.is_none() {
+            self.fix_widths()?;
+        }
+        writeln!(self.out, "({} rows)", self.rows)?;
+        Ok(self.out.flush()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Utf8, true),
+            Field::new("b", DataType::Utf8, true),
+        ]));
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("x, \"y\""), None]));
+        let b: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a very long value indeed"),
+            Some("z"),
+        ]));
+        RecordBatch::try_new(schema, vec![a, b]).unwrap()
+    }
+
+    fn render(format: Format, width: usize) -> String {
+        let buf = Buf::default();
+        let b = batch();
+        let mut w = OutputWriter::new(format, b.schema(), Box::new(buf.clone()), width).unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn csv_quotes_and_has_a_header() {
+        assert_eq!(
+            render(Format::Csv, 80),
+            "a,b\n\"x, \"\"y\"\"\",a very long value indeed\n,z\n"
+        );
+    }
+
+    #[test]
+    fn json_is_one_array_with_explicit_nulls() {
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json, 80)).unwrap();
+        assert_eq!(v[1]["a"], serde_json::Value::Null);
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        assert_eq!(render(Format::Jsonl, 80).lines().count(), 2);
+    }
+
+    #[test]
+    fn table_fits_the_width() {
+        let t = render(Format::Table, 20);
+        for line in t.lines() {
+            assert!(line.chars().count() <= 20, "{line:?}");
+        }
+        assert!(t.contains('…'), "{t}");
+        assert!(t.ends_with("(2 rows)\n"), "{t}");
+    }
+}

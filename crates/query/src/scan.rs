@@ -1,0 +1,506 @@
+//! The scan: plan the partitions a filter allows, read footers concurrently, prune row groups by
+//! statistics and bloom filters, filter rows with Arrow kernels while decoding (late
+//! materialization), and hand batches out in time order with bounded memory.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use auditlake_archive::layout::{self, ObjectKey};
+use auditlake_storage::ObjectStore;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::{StreamExt, TryStreamExt};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter,
+};
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{QueryError, Result};
+use crate::filter::{Atom, Filter, FilterSpec, Verdict, evaluate};
+use crate::source::StoreFile;
+use crate::stats::ScanStats;
+
+/// Rows per batch handed out.
+pub const BATCH_ROWS: usize = 8192;
+/// Footers read at once.
+const FOOTER_CONCURRENCY: usize = 16;
+/// Objects decoded at once; each holds at most its own matching rows.
+const FILE_CONCURRENCY: usize = 4;
+/// Partitions listed one by one (rather than a whole tier) up to this many days.
+const MAX_LISTED_DAYS: i64 = 400;
+
+/// The order of the rows handed out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    #[default]
+    Desc,
+    /// As stored (by day, then by actor and time within an object): no sorting at all.
+    None,
+}
+
+/// A query as the command line gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryRequest {
+    pub filter: FilterSpec,
+    /// Output columns, in order; every column when absent.
+    pub columns: Option<Vec<String>>,
+    pub order: Order,
+    /// At most this many rows.
+    pub limit: Option<u64>,
+}
+
+/// One object the plan will read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub key: ObjectKey,
+    pub size: u64,
+}
+
+/// A compiled query over one store.
+#[derive(Debug, Clone)]
+pub struct Query {
+    store: Arc<dyn ObjectStore>,
+    filter: Arc<Filter>,
+    columns: Vec<String>,
+    order: Order,
+    limit: Option<u64>,
+    stats: Arc<ScanStats>,
+}
+
+/// Checks column names against the archive's schema.
+pub fn validate_columns(columns: &[String]) -> Result<()> {
+    let known = auditlake_event::schema::column_names();
+    for c in columns {
+        if !known.contains(&c.as_str()) {
+            return Err(QueryError::UnknownColumn { name: c.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// The dates of `[since, until)`, UTC microseconds, where both are given.
+fn date_range(filter: &Filter) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let date = |us: i64| DateTime::<Utc>::from_timestamp_micros(us).map(|t| t.date_naive());
+    (
+        filter.since.and_then(date),
+        filter.until.and_then(|u| date(u.saturating_sub(1))),
+    )
+}
+
+/// Lists the objects the filter's tiers and time range allow, oldest day first. Listing is per
+/// partition when tiers and a bounded range are given, per tier when only tiers are, else of
+/// every data object; keys are then filtered by their parsed tier and date.
+pub async fn plan(
+    store: &dyn ObjectStore,
+    filter: &Filter,
+    stats: &ScanStats,
+) -> Result<Vec<PlannedFile>> {
+    let (first, last) = date_range(filter);
+    let mut prefixes = Vec::new();
+    match (filter.tiers.is_empty(), first, last) {
+        (false, Some(a), Some(b)) if (b - a).num_days() < MAX_LISTED_DAYS => {
+            for t in &filter.tiers {
+                let mut d = a;
+                while d <= b {
+                    prefixes.push(layout::partition_prefix(t, d));
+                    d = d.succ_opt().unwrap_or(d);
+                    if d == NaiveDate::MAX {
+                        break;
+                    }
+                }
+            }
+        }
+        (false, ..) => prefixes.extend(filter.tiers.iter().map(|t| layout::tier_prefix(t))),
+        (true, ..) => prefixes.push("tier=".to_string()),
+    }
+    let listed: Vec<Vec<auditlake_storage::ObjectMeta>> = futures::stream::iter(prefixes)
+        .map(|p| async move { store.list(&p).await })
+        .buffer_unordered(FOOTER_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut files = Vec::new();
+    for meta in listed.into_iter().flatten() {
+        if !meta.key.ends_with(layout::DATA_SUFFIX) {
+            continue;
+        }
+        ScanStats::add(&stats.files_listed, 1);
+        let key = match layout::parse_data_key(&meta.key) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(key = %meta.key, error = %e, "skipping an object that is not a data object");
+                continue;
+            }
+        };
+        let tier_ok = filter.tiers.is_empty() || filter.tiers.contains(&key.tier);
+        let date_ok =
+            first.is_none_or(|a| key.event_date >= a) && last.is_none_or(|b| key.event_date <= b);
+        if tier_ok && date_ok {
+            files.push(PlannedFile {
+                key,
+                size: meta.size,
+            });
+        }
+    }
+    files.sort_by(|a, b| {
+        (a.key.event_date, &a.key.tier, a.key.to_key()).cmp(&(
+            b.key.event_date,
+            &b.key.tier,
+            b.key.to_key(),
+        ))
+    });
+    files.dedup();
+    ScanStats::add(&stats.files_planned, files.len() as u64);
+    Ok(files)
+}
+
+/// The matching rows of one object.
+struct FileRows {
+    date: NaiveDate,
+    batches: Vec<RecordBatch>,
+}
+
+impl Query {
+    /// Compiles a request; relative times are taken from `now`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        req: &QueryRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Query> {
+        let filter = req.filter.compile(now)?;
+        let columns = match &req.columns {
+            Some(c) if !c.is_empty() => c.clone(),
+            _ => auditlake_event::schema::column_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        };
+        validate_columns(&columns)?;
+        Ok(Query {
+            store,
+            filter: Arc::new(filter),
+            columns,
+            order: req.order,
+            limit: req.limit,
+            stats: Arc::new(ScanStats::default()),
+        })
+    }
+
+    /// The scan's live counters.
+    pub fn stats(&self) -> Arc<ScanStats> {
+        self.stats.clone()
+    }
+
+    /// The output columns.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The Arrow schema of the batches [`Query::run`] hands out.
+    pub fn output_schema(&self) -> arrow::datatypes::SchemaRef {
+        let full = auditlake_event::arrow_schema();
+        let idx: Vec<usize> = self
+            .columns
+            .iter()
+            .filter_map(|c| full.index_of(c).ok())
+            .collect();
+        Arc::new(full.project(&idx).expect("validated columns"))
+    }
+
+    /// Runs the scan, handing every matching row to `sink` in batches of the output columns.
+    /// Returns the number of rows handed out.
+    ///
+    /// Memory: with [`Order::None`] a few objects' matching rows; with a time order, one day's
+    /// matching rows (the days are disjoint in time), or with a limit at most about twice the
+    /// limit.
+    pub async fn run(&self, sink: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<u64> {
+        let mut files = plan(self.store.as_ref(), &self.filter, &self.stats).await?;
+        if self.order == Order::Desc {
+            // Days newest first; within a day the rows are sorted anyway.
+            files.reverse();
+        }
+        let mut scan_cols: Vec<String> = self.columns.clone();
+        if self.order != Order::None && !scan_cols.iter().any(|c| c == "time") {
+            scan_cols.push("time".into());
+        }
+        let scan_cols = Arc::new(scan_cols);
+        let mut out = Emitter {
+            sink,
+            columns: &self.columns,
+            remaining: self.limit.unwrap_or(u64::MAX),
+            emitted: 0,
+        };
+        if out.remaining == 0 {
+            return Ok(0);
+        }
+        let store = self.store.clone();
+        let stats = self.stats.clone();
+        let filter = self.filter.clone();
+        let mut stream = futures::stream::iter(files)
+            .map(move |f| {
+                let file = StoreFile::new(store.clone(), f.key.to_key(), f.size, stats.clone());
+                async move {
+                    let mut file = file;
+                    let md = ArrowReaderMetadata::load_async(&mut file, ArrowReaderOptions::new())
+                        .await
+                        .map_err(|source| QueryError::Parquet {
+                            key: file.key().to_string(),
+                            source,
+                        })?;
+                    auditlake_archive::reader::check_schema_version(
+                        md.metadata().file_metadata(),
+                        Some(file.key()),
+                    )?;
+                    Ok::<_, QueryError>((f.key.event_date, file, md))
+                }
+            })
+            .buffered(FOOTER_CONCURRENCY)
+            .map({
+                let filter = filter.clone();
+                let stats = self.stats.clone();
+                let cols = scan_cols.clone();
+                move |r| {
+                    let filter = filter.clone();
+                    let stats = stats.clone();
+                    let cols = cols.clone();
+                    async move {
+                        let (date, file, md) = r?;
+                        let batches = scan_file(file, md, &filter, &cols, &stats).await?;
+                        Ok::<_, QueryError>(FileRows { date, batches })
+                    }
+                }
+            })
+            .buffered(FILE_CONCURRENCY);
+
+        let mut day: Option<NaiveDate> = None;
+        let mut held: Vec<RecordBatch> = Vec::new();
+        let mut held_rows = 0usize;
+        while let Some(file) = stream.next().await {
+            let file = file?;
+            ScanStats::add(&self.stats.files_done, 1);
+            if self.order == Order::None {
+                for b in file.batches {
+                    if !out.emit(b)? {
+                        return Ok(out.emitted);
+                    }
+                }
+                continue;
+            }
+            if day.is_some_and(|d| d != file.date) {
+                let batches = std::mem::take(&mut held);
+                held_rows = 0;
+                if !out.emit_sorted(batches, self.order)? {
+                    return Ok(out.emitted);
+                }
+            }
+            day = Some(file.date);
+            for b in file.batches {
+                held_rows += b.num_rows();
+                held.push(b);
+            }
+            // A bounded top-N: beyond twice the rows still wanted, keep only the best.
+            let want = usize::try_from(out.remaining).unwrap_or(usize::MAX);
+            if want < usize::MAX / 4 && held_rows > (2 * want).max(BATCH_ROWS) {
+                let sorted = sort_batches(std::mem::take(&mut held), self.order)?;
+                let kept = sorted.slice(0, want.min(sorted.num_rows()));
+                held_rows = kept.num_rows();
+                held.push(kept);
+            }
+        }
+        if !held.is_empty() {
+            out.emit_sorted(held, self.order)?;
+        }
+        Ok(out.emitted)
+    }
+}
+
+struct Emitter<'a> {
+    sink: &'a mut dyn FnMut(RecordBatch) -> Result<()>,
+    columns: &'a [String],
+    remaining: u64,
+    emitted: u64,
+}
+
+impl Emitter<'_> {
+    /// Hands a batch out (projected, cut to the limit); false when the limit is reached.
+    fn emit(&mut self, batch: RecordBatch) -> Result<bool> {
+        let n = (batch.num_rows() as u64).min(self.remaining) as usize;
+        if n > 0 {
+            let batch = project(&batch.slice(0, n), self.columns)?;
+            (self.sink)(batch)?;
+            self.remaining -= n as u64;
+            self.emitted += n as u64;
+        }
+        Ok(self.remaining > 0)
+    }
+
+    fn emit_sorted(&mut self, batches: Vec<RecordBatch>, order: Order) -> Result<bool> {
+        if batches.iter().all(|b| b.num_rows() == 0) {
+            return Ok(self.remaining > 0);
+        }
+        let sorted = sort_batches(batches, order)?;
+        let mut off = 0;
+        while off < sorted.num_rows() {
+            let len = BATCH_ROWS.min(sorted.num_rows() - off);
+            if !self.emit(sorted.slice(off, len))? {
+                return Ok(false);
+            }
+            off += len;
+        }
+        Ok(self.remaining > 0)
+    }
+}
+
+fn project(batch: &RecordBatch, columns: &[String]) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let idx = columns
+        .iter()
+        .map(|c| {
+            schema
+                .index_of(c)
+                .map_err(|_| QueryError::UnknownColumn { name: c.clone() })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    batch
+        .project(&idx)
+        .map_err(QueryError::arrow("projecting columns"))
+}
+
+/// Concatenates batches of one schema and sorts them by `time`.
+fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> {
+    let schema = batches[0].schema();
+    let all = concat_batches(&schema, &batches).map_err(QueryError::arrow("sorting rows"))?;
+    drop(batches);
+    let time = all
+        .column_by_name("time")
+        .ok_or_else(|| QueryError::UnknownColumn {
+            name: "time".into(),
+        })?;
+    let opts = SortOptions {
+        descending: order == Order::Desc,
+        nulls_first: false,
+    };
+    let idx = sort_to_indices(time, Some(opts), None).map_err(QueryError::arrow("sorting rows"))?;
+    take_record_batch(&all, &idx).map_err(QueryError::arrow("sorting rows"))
+}
+
+/// Whether a clause can only be ruled out by bloom filters: every atom the statistics left
+/// open is an equality on a column with bloom filters.
+fn bloom_checkable(clause: &[Atom], verdicts: &[Verdict]) -> bool {
+    clause.iter().zip(verdicts).all(|(a, v)| {
+        *v == Verdict::No
+            || matches!(a, Atom::Eq { column, .. } if auditlake_event::schema::BLOOM_FILTER_COLUMNS.contains(column))
+    })
+}
+
+/// Reads one object's matching rows: prunes row groups, then decodes the filter's columns,
+/// evaluates the filter, and decodes the other columns only for the matching rows.
+async fn scan_file(
+    file: StoreFile,
+    md: ArrowReaderMetadata,
+    filter: &Filter,
+    columns: &[String],
+    stats: &ScanStats,
+) -> Result<Vec<RecordBatch>> {
+    let key = file.key().to_string();
+    let pq_err = |source| QueryError::Parquet {
+        key: key.clone(),
+        source,
+    };
+    let meta = md.metadata().clone();
+    let schema_descr = meta.file_metadata().schema_descr_ptr();
+    let index_of = |name: &str| schema_descr.columns().iter().position(|c| c.name() == name);
+    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(file, md);
+    let mut kept = Vec::new();
+    ScanStats::add(&stats.row_groups_total, meta.num_row_groups() as u64);
+    'groups: for rg in 0..meta.num_row_groups() {
+        let rg_meta = meta.row_group(rg);
+        let verdicts = filter.stats_verdicts(rg_meta, &index_of);
+        if verdicts.iter().any(|v| v.iter().all(|x| *x == Verdict::No)) {
+            ScanStats::add(&stats.row_groups_pruned_stats, 1);
+            continue;
+        }
+        for (clause, v) in filter.clauses.iter().zip(&verdicts) {
+            if !bloom_checkable(clause, v) {
+                continue;
+            }
+            let mut any = false;
+            for (atom, verdict) in clause.iter().zip(v) {
+                let Atom::Eq { column, values } = atom else {
+                    continue;
+                };
+                if *verdict == Verdict::No {
+                    continue;
+                }
+                let Some(ci) = index_of(column) else {
+                    any = true;
+                    break;
+                };
+                match builder
+                    .get_row_group_column_bloom_filter(rg, ci)
+                    .await
+                    .map_err(pq_err)?
+                {
+                    Some(sbbf) if !values.iter().any(|v| sbbf.check(v.as_str())) => {}
+                    _ => {
+                        any = true;
+                        break;
+                    }
+                }
+            }
+            if !any {
+                ScanStats::add(&stats.row_groups_pruned_bloom, 1);
+                continue 'groups;
+            }
+        }
+        ScanStats::add(&stats.rows_scanned, rg_meta.num_rows() as u64);
+        kept.push(rg);
+    }
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    let leaves = |names: &mut dyn Iterator<Item = &str>| -> Vec<usize> {
+        let set: BTreeSet<usize> = names.filter_map(index_of).collect();
+        set.into_iter().collect()
+    };
+    let out_mask = ProjectionMask::leaves(
+        &schema_descr,
+        leaves(&mut columns.iter().map(String::as_str)),
+    );
+    let mut builder = builder
+        .with_row_groups(kept)
+        .with_projection(out_mask)
+        .with_batch_size(BATCH_ROWS);
+    if !filter.is_empty() {
+        let filter_cols = filter.columns();
+        let mask = ProjectionMask::leaves(&schema_descr, leaves(&mut filter_cols.iter().copied()));
+        let clauses = Arc::new(filter.clauses.clone());
+        let predicate = ArrowPredicateFn::new(mask, move |batch: RecordBatch| {
+            evaluate(&clauses, &batch)
+                .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))
+        });
+        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+    }
+    let stream = builder.build().map_err(pq_err)?;
+    let batches: Vec<RecordBatch> = stream
+        .try_filter(|b| futures::future::ready(b.num_rows() > 0))
+        .try_collect()
+        .await
+        .map_err(pq_err)?;
+    let matched: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    ScanStats::add(&stats.rows_matched, matched as u64);
+    Ok(batches)
+}
+
+/// The UTC date of a time in microseconds, `YYYY-MM-DD`.
+pub fn day_of(micros: i64) -> String {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,306 @@
+//! Keys, digests, verify and retention as a user runs them. The agent does not write digests in
+//! this build yet, so the test writes them through the library the agent will call
+//! (`DigestWriter`), from the objects `agent --once` stored.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auditlake_archive::{DigestSigner, DigestWriter, ObjectEntry, parse_data_key, sha256_hex};
+use auditlake_storage::{LocalStore, ObjectStore};
+use util::*;
+
+/// Archives the sample logs, makes a key pair with `keygen`, and digests every object per
+/// source, as the agent does. Returns (config, archive dir, key prefix).
+fn archive_with_digests(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let config = quickstart_config(dir);
+    run_ok(
+        auditlake()
+            .args(["agent", "--once", "--config"])
+            .arg(&config),
+    );
+    let prefix = dir.join("audit");
+    let out = run_ok(auditlake().args(["keygen", "--out"]).arg(&prefix));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sha256:"));
+    let key_file = dir.join("audit.key");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[digest]\nsigning_key_file = \"{}\"\n",
+        key_file.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+
+    let archive = dir.join("archive");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = LocalStore::new(&archive).unwrap();
+        let signer = Arc::new(DigestSigner::from_file(&key_file).unwrap());
+        let now = chrono::Utc::now();
+        let mut writers = std::collections::BTreeMap::new();
+        for m in store.list("tier=").await.unwrap() {
+            let key = parse_data_key(&m.key).unwrap();
+            let bytes = store.get(&m.key).await.unwrap();
+            let batches = auditlake_archive::decode_parquet(bytes.clone()).unwrap();
+            let (mut rows, mut first, mut last, mut min_t, mut max_t) =
+                (0u64, u64::MAX, 0u64, i64::MAX, i64::MIN);
+            for b in &batches {
+                use arrow::array::AsArray;
+                rows += b.num_rows() as u64;
+                let seq = b["seq"].as_primitive::<arrow::datatypes::UInt64Type>();
+                let time = b["time"].as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+                for i in 0..b.num_rows() {
+                    first = first.min(seq.value(i));
+                    last = last.max(seq.value(i));
+                    min_t = min_t.min(time.value(i));
+                    max_t = max_t.max(time.value(i));
+                }
+            }
+            if !writers.contains_key(&key.source) {
+                let w = DigestWriter::open(&store, &key.source, signer.clone(), None, now)
+                    .await
+                    .unwrap();
+                writers.insert(key.source.clone(), w);
+            }
+            writers
+                .get_mut(&key.source)
+                .unwrap()
+                .record(ObjectEntry {
+                    key: m.key.clone(),
+                    sha256: sha256_hex(&bytes),
+                    size: bytes.len() as u64,
+                    rows,
+                    min_time: min_t,
+                    max_time: max_t,
+                    first_seq: Some(first),
+                    last_seq: Some(last),
+                })
+                .unwrap();
+        }
+        for w in writers.values_mut() {
+            w.write_digest(&store, now).await.unwrap();
+            // A heartbeat after it.
+            w.write_digest(&store, now + chrono::TimeDelta::hours(1))
+                .await
+                .unwrap();
+        }
+    });
+    (config, archive, prefix)
+}
+
+fn verify(archive: &Path, prefix: &Path) -> (bool, serde_json::Value) {
+    let out = auditlake()
+        .args(["verify", "--format", "json", "--archive"])
+        .arg(archive)
+        .arg("--public-key")
+        .arg(prefix.with_extension("pub"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.success(), report)
+}
+
+fn findings(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["finding"].as_str().unwrap().to_string(),
+                f["key"]
+                    .as_str()
+                    .or(f["source"].as_str())
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn data_keys(archive: &Path) -> Vec<String> {
+    let mut keys = Vec::new();
+    for e in walk(archive) {
+        let rel = e
+            .strip_prefix(archive)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel.starts_with("tier=") {
+            keys.push(rel);
+        }
+    }
+    keys.sort();
+    keys
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn tamper_drill_each_change_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_config, archive, prefix) = archive_with_digests(dir.path());
+    let (ok, report) = verify(&archive, &prefix);
+    assert!(ok, "{report:#}");
+    assert!(
+        report["objects_verified"].as_u64().unwrap() >= 5,
+        "{report:#}"
+    );
+
+    // Text output, exit 0.
+    let out = run_ok(
+        auditlake()
+            .args(["verify", "--archive"])
+            .arg(&archive)
+            .arg("--public-key")
+            .arg(prefix.with_extension("pub")),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+
+    let keys = data_keys(&archive);
+    // Modify one object's bytes (same length), delete another, slip one in.
+    let modified = archive.join(&keys[0]);
+    let mut bytes = std::fs::read(&modified).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&modified, &bytes).unwrap();
+    std::fs::remove_file(archive.join(&keys[1])).unwrap();
+    let slipped = keys[2].replace(".parquet", "9.parquet");
+    std::fs::copy(archive.join(&keys[2]), archive.join(&slipped)).unwrap();
+    // Alter a digest: its bytes change, so its signature and the next digest's link break.
+    // A digest of a source the object changes above leave alone, so that those objects stay
+    // vouched for by valid digests.
+    let touched: Vec<String> = keys[..3]
+        .iter()
+        .map(|k| parse_data_key(k).unwrap().source)
+        .collect();
+    let digest = walk(&archive.join("_digests"))
+        .into_iter()
+        .find(|p| {
+            let source = p.parent().unwrap().parent().unwrap().file_name().unwrap();
+            p.ends_with("00000001.json") && !touched.iter().any(|t| source == t.as_str())
+        })
+        .unwrap();
+    let text = std::fs::read_to_string(&digest).unwrap();
+    std::fs::write(&digest, text.replacen("\"rows\": ", "\"rows\": 1", 1)).unwrap();
+    let digest_key = digest
+        .strip_prefix(&archive)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+
+    let (ok, report) = verify(&archive, &prefix);
+    assert!(!ok, "{report:#}");
+    let f = findings(&report);
+    for want in [
+        ("object_modified", keys[0].clone()),
+        ("object_removed", keys[1].clone()),
+        ("object_unlisted", slipped.clone()),
+        ("digest_bad_signature", digest_key.clone()),
+        ("digest_altered", digest_key.clone()),
+    ] {
+        let want = (want.0.to_string(), want.1);
+        assert!(f.contains(&want), "{want:?} missing from {f:#?}");
+    }
+}
+
+#[test]
+fn retention_respects_a_hold_and_leaves_a_verifiable_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, archive, prefix) = archive_with_digests(dir.path());
+    let before = data_keys(&archive);
+    let security: Vec<_> = before
+        .iter()
+        .filter(|k| k.starts_with("tier=security/"))
+        .cloned()
+        .collect();
+    assert!(!security.is_empty() && security.len() < before.len());
+    run_ok(
+        auditlake()
+            .args([
+                "hold",
+                "add",
+                "--name",
+                "case-7",
+                "--reason",
+                "litigation",
+                "--tier",
+                "security",
+                "--archive",
+            ])
+            .arg(&archive),
+    );
+    let out = run_ok(
+        auditlake()
+            .args(["hold", "list", "--archive"])
+            .arg(&archive),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("case-7"));
+
+    // Dry run far in the future: everything outside the hold is planned, nothing deleted.
+    let out = run_ok(
+        auditlake()
+            .args([
+                "retention",
+                "--dry-run",
+                "--json",
+                "--now",
+                "2100-01-01",
+                "--config",
+            ])
+            .arg(&config),
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["delete"].as_array().unwrap().len(),
+        before.len() - security.len()
+    );
+    assert_eq!(plan["held"].as_array().unwrap().len(), security.len());
+    assert_eq!(data_keys(&archive), before);
+
+    // Now: today nothing has expired.
+    let out = run_ok(
+        auditlake()
+            .args(["retention", "--dry-run", "--json", "--config"])
+            .arg(&config),
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(plan["delete"].as_array().unwrap().is_empty(), "{plan:#}");
+
+    run_ok(
+        auditlake()
+            .args(["retention", "--now", "2100-01-01", "--config"])
+            .arg(&config),
+    );
+    assert_eq!(data_keys(&archive), security);
+    let (ok, report) = verify(&archive, &prefix);
+    assert!(ok, "{report:#}");
+    assert_eq!(
+        report["objects_expired"].as_u64().unwrap() as usize,
+        before.len() - security.len()
+    );
+
+    // Deleting a held object by hand is still caught.
+    let store_key = &security[0];
+    std::fs::remove_file(archive.join(store_key)).unwrap();
+    let (ok, report) = verify(&archive, &prefix);
+    assert!(!ok);
+    assert!(findings(&report).contains(&("object_removed".to_string(), store_key.clone())));
+}

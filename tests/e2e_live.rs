@@ -1,0 +1,219 @@
+//! The live agent: SIGKILL at random moments while the log rotates, SIGTERM with unflushed data.
+//! Every line that reached the log file must be in the archive exactly once.
+
+mod util;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use util::*;
+
+fn config(dir: &Path, flush_secs: u64, port: u16) -> std::path::PathBuf {
+    let path = dir.join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[agent]
+state_dir = "{d}/state"
+flush_interval_secs = {flush_secs}
+poll_interval_ms = 50
+listen = "127.0.0.1:{port}"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "app"
+paths = ["{d}/logs/app.log*"]
+profile = "auditlake-json"
+[[tiers]]
+name = "all"
+retention_days = 30
+"#,
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn line(i: u64) -> String {
+    format!(
+        r#"{{"id":"e{i:07}","time":"2026-11-22T10:{:02}:{:02}Z","action":"authentication.login","outcome":"success","actor":{{"id":"u{}"}}}}"#,
+        (i / 60) % 60,
+        i % 60,
+        i % 37
+    ) + "\n"
+}
+
+fn start(config: &Path) -> Child {
+    auditlake()
+        .args(["agent", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agent starts")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn archive_counts(dir: &Path) -> serde_json::Value {
+    python_json(
+        dir,
+        r#"
+import duckdb, json, glob
+if not glob.glob('archive/**/*.parquet', recursive=True):
+    print(json.dumps({"rows": 0, "distinct": 0, "min": None, "max": None}))
+else:
+    r = duckdb.sql("select count(*), count(distinct origin_id), min(origin_id), max(origin_id) from read_parquet('archive/**/*.parquet')").fetchone()
+    print(json.dumps({"rows": r[0], "distinct": r[1], "min": r[2], "max": r[3]}))
+"#,
+    )
+}
+
+/// A pseudo-random sequence, so a failure can be replayed from the printed seed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+#[test]
+fn sigkill_during_rotation_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let config = config(dir.path(), 1, free_port());
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    const N: u64 = 12_000;
+    const KILLS: usize = 24;
+
+    // The writer: N lines at a steady rate, rotating by rename and by copytruncate in turn.
+    let writer_logs = logs.clone();
+    let writer = std::thread::spawn(move || {
+        let app = writer_logs.join("app.log");
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&app)
+            .unwrap();
+        for i in 0..N {
+            out.write_all(line(i).as_bytes()).unwrap();
+            if i % 50 == 49 {
+                std::thread::sleep(Duration::from_millis(40));
+            }
+            if i % 1500 == 1499 {
+                let k = i / 1500;
+                if k % 2 == 0 {
+                    std::fs::rename(&app, writer_logs.join(format!("app.log.r{k}"))).unwrap();
+                } else {
+                    std::fs::copy(&app, writer_logs.join(format!("app.log.c{k}"))).unwrap();
+                    out.set_len(0).unwrap();
+                }
+                out = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&app)
+                    .unwrap();
+            }
+        }
+    });
+
+    let mut rng = Rng(seed);
+    let mut kills = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while kills < KILLS && Instant::now() < deadline {
+        let mut agent = start(&config);
+        std::thread::sleep(Duration::from_millis(150 + rng.next(450)));
+        agent.kill().unwrap(); // SIGKILL
+        agent.wait().unwrap();
+        kills += 1;
+    }
+    writer.join().unwrap();
+    assert!(kills >= 20, "only {kills} kills");
+
+    // Catch up: one last live run stopped by SIGTERM after the files are read.
+    let mut agent = start(&config);
+    std::thread::sleep(Duration::from_secs(3));
+    let pid = agent.id().to_string();
+    run_ok(std::process::Command::new("kill").args(["-TERM", &pid]));
+    let status = agent.wait().unwrap();
+    assert!(status.success(), "agent exited with {status}");
+    // And a --once pass, which must find nothing left to read.
+    let out = run_ok(
+        auditlake()
+            .args(["agent", "--once", "--json", "--config"])
+            .arg(&config),
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts = archive_counts(dir.path());
+    assert_eq!(counts["rows"], N, "seed {seed}: {counts} after {summary}");
+    assert_eq!(counts["distinct"], N, "seed {seed}: {counts}");
+    assert_eq!(counts["min"], "e0000000");
+    assert_eq!(counts["max"], format!("e{:07}", N - 1));
+    assert_eq!(summary["total"]["events"], 0, "{summary}");
+}
+
+#[test]
+fn sigterm_flushes_unflushed_lines_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let port = free_port();
+    // A flush interval far beyond the test: only the shutdown can flush.
+    let config = config(dir.path(), 3600, port);
+    let mut agent = start(&config);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut f = std::fs::File::create(dir.path().join("logs/app.log")).unwrap();
+    for i in 0..500 {
+        f.write_all(line(i).as_bytes()).unwrap();
+    }
+    drop(f);
+    // Wait until the agent has read the lines (its metrics say so), then stop it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let body = std::process::Command::new("curl")
+            .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if body.contains("auditlake_agent_lines_read_total{source=\"app\"} 500") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "agent did not read the lines: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        archive_counts(dir.path())["rows"],
+        0,
+        "nothing flushed before SIGTERM"
+    );
+    let started = Instant::now();
+    run_ok(std::process::Command::new("kill").args(["-TERM", &agent.id().to_string()]));
+    let status = agent.wait().unwrap();
+    assert!(status.success(), "agent exited with {status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "exit within the grace"
+    );
+    assert_eq!(archive_counts(dir.path())["rows"], 500);
+}
