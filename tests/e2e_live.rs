@@ -217,3 +217,103 @@ fn sigterm_flushes_unflushed_lines_and_exits_zero() {
     );
     assert_eq!(archive_counts(dir.path())["rows"], 500);
 }
+
+fn metrics(port: u16) -> String {
+    std::process::Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn metric(body: &str, name: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn full_spool_pauses_reading_and_everything_arrives_once_the_store_is_back() {
+    const N: u64 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let port = free_port();
+    let config = config(dir.path(), 1, port);
+    // The smallest spool the configuration allows.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[archive]", "spool_max_bytes = 1048576\n[archive]");
+    std::fs::write(&config, text).unwrap();
+    // The store is unwritable: a file stands where the tier's directory must go.
+    std::fs::create_dir_all(dir.path().join("archive")).unwrap();
+    let blocker = dir.path().join("archive/tier=all");
+    std::fs::write(&blocker, b"").unwrap();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(logs.join("app.log")).unwrap());
+    for i in 0..N {
+        f.write_all(line(i).as_bytes()).unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+
+    let mut agent = start(&config);
+    let mut body = String::new();
+    wait_for("backpressure", Duration::from_secs(60), || {
+        body = metrics(port);
+        metric(&body, "auditlake_agent_backpressure{source=\"app\"}") == Some(1.0)
+    });
+    let ready = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://127.0.0.1:{port}/readyz"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ready.stdout),
+        "503",
+        "not ready while the spool is full"
+    );
+    // Reading has paused short of the end: the log file is the buffer.
+    std::thread::sleep(Duration::from_secs(2));
+    let read = metric(
+        &metrics(port),
+        "auditlake_agent_lines_read_total{source=\"app\"}",
+    )
+    .unwrap();
+    assert!(
+        read < N as f64,
+        "read {read} of {N} lines with a full spool"
+    );
+    assert_eq!(archive_counts(dir.path())["rows"], 0);
+
+    // The store comes back: uploads resume by themselves, reading goes on.
+    std::fs::remove_file(&blocker).unwrap();
+    wait_for(
+        "every line read and uploaded",
+        Duration::from_secs(120),
+        || {
+            let m = metrics(port);
+            metric(&m, "auditlake_agent_lines_read_total{source=\"app\"}") == Some(N as f64)
+                && metric(&m, "auditlake_agent_spool_bytes{source=\"app\"}") == Some(0.0)
+        },
+    );
+    run_ok(std::process::Command::new("kill").args(["-TERM", &agent.id().to_string()]));
+    assert!(agent.wait().unwrap().success());
+    let counts = archive_counts(dir.path());
+    assert_eq!(counts["rows"], N, "{counts}");
+    assert_eq!(counts["distinct"], N, "{counts}");
+}
