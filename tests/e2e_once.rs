@@ -323,3 +323,56 @@ fn agent_writes_signed_digests_that_verify() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("stray.parquet"));
 }
+
+#[test]
+fn corrupt_checkpoint_stops_startup_by_default_and_is_moved_aside_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path());
+    summary(dir.path());
+    let checkpoint = dir.path().join("state/checkpoints/idp.json");
+    std::fs::write(&checkpoint, b"{\"version\":\"1\", garbage").unwrap();
+    let out = auditlake()
+        .args(["agent", "--once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("idp.json") && err.contains("on_corrupt_checkpoint"),
+        "{err}"
+    );
+
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[agent]", "[agent]\non_corrupt_checkpoint = \"reread\"");
+    std::fs::write(&config, text).unwrap();
+    let out = run_ok(
+        auditlake()
+            .args(["agent", "--once", "--json", "--config"])
+            .arg(&config),
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Only the damaged source is read again; its events keep their ids.
+    assert_eq!(s["total"]["events"], 60, "{s}");
+    let moved = std::fs::read_dir(dir.path().join("state/checkpoints"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("idp.json.corrupt-")
+        })
+        .count();
+    assert_eq!(moved, 1);
+    let got = python_json(
+        dir.path(),
+        r#"
+import duckdb, json
+r = duckdb.sql("select count(*), count(distinct event_id) from read_parquet('archive/**/*.parquet', hive_partitioning=true) where source='idp'").fetchone()
+print(json.dumps(r))
+"#,
+    );
+    assert_eq!(got, json!([120, 60]));
+}

@@ -78,6 +78,23 @@ pub struct AgentConfig {
     /// How often files are polled for growth and globs re-scanned, in milliseconds.
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
+    /// What to do when a source's checkpoint file is damaged: `fail` (the default: refuse to
+    /// start and name the file), `reread` (move it aside and read every file again from the
+    /// start: nothing is lost, events already archived are archived again with the same ids), or
+    /// `skip_to_end` (move it aside and start at the files' ends: nothing is doubled, lines
+    /// written since the last checkpoint are lost).
+    #[serde(default)]
+    pub on_corrupt_checkpoint: CorruptCheckpointPolicy,
+}
+
+/// What the agent does with a damaged checkpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorruptCheckpointPolicy {
+    #[default]
+    Fail,
+    Reread,
+    SkipToEnd,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -124,6 +141,7 @@ impl Default for AgentConfig {
             listen: default_listen(),
             shutdown_grace_secs: default_shutdown_grace_secs(),
             poll_interval_ms: default_poll_interval_ms(),
+            on_corrupt_checkpoint: CorruptCheckpointPolicy::default(),
         }
     }
 }

@@ -61,7 +61,40 @@ impl SourcePipeline {
             message: format!("sources.{}: {e}", cfg.name),
         })?;
         let paths = SourcePaths::new(&agent.state_dir, &cfg.name);
-        let state = SourceStateV1::load(&paths.checkpoint, &cfg.name)?;
+        let mut start_at_end = false;
+        let state = match SourceStateV1::load(&paths.checkpoint, &cfg.name) {
+            Err(AgentError::CorruptState { path, message }) => {
+                use crate::config::CorruptCheckpointPolicy as P;
+                if agent.on_corrupt_checkpoint == P::Fail {
+                    return Err(AgentError::CorruptState {
+                        path,
+                        message: format!(
+                            "{message}; move it aside, or set agent.on_corrupt_checkpoint to \"reread\" or \"skip_to_end\""
+                        ),
+                    });
+                }
+                let moved = fsutil::quarantine(&path).map_err(|e| AgentError::io(&path, e))?;
+                tracing::error!(
+                    source = %cfg.name, path = %moved.display(), error = %message,
+                    policy = ?agent.on_corrupt_checkpoint,
+                    "checkpoint is damaged and was moved aside"
+                );
+                start_at_end = agent.on_corrupt_checkpoint == P::SkipToEnd;
+                SourceStateV1 {
+                    source: cfg.name.clone(),
+                    // Object numbers from the clock, so no new object takes the key of one
+                    // written before the damage.
+                    next_object_seq: crate::now_micros().max(0) as u64 / 1000,
+                    ..Default::default()
+                }
+            }
+            other => other?,
+        };
+        let mut cfg = cfg.clone();
+        if start_at_end {
+            cfg.start_at = crate::config::StartAt::End;
+        }
+        let cfg = &cfg;
         Ok(SourcePipeline {
             cfg: cfg.clone(),
             normalizer,
