@@ -38,6 +38,9 @@ pub struct Config {
     /// How the retention job deletes (`[retention]`).
     #[serde(default)]
     pub retention: Option<auditlake_archive::RetentionConfig>,
+    /// Activity alert rules and their webhooks (`[alerts]`).
+    #[serde(default)]
+    pub alerts: Option<crate::alerts::AlertsConfig>,
 }
 
 fn default_version() -> u32 {
@@ -276,6 +279,9 @@ impl Config {
         }
         if let Some(r) = &self.retention {
             r.validate().map_err(|e| e.to_string())?;
+        }
+        if let Some(a) = &self.alerts {
+            a.validate()?;
         }
         let mut names = HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {

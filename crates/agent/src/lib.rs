@@ -1,6 +1,7 @@
 //! The auditlake agent: tails log files, normalizes each line into an audit event, and writes
 //! tiered Parquet objects to the archive exactly once, through a durable local spool.
 
+pub mod alerts;
 pub mod config;
 mod deadletter;
 mod fsutil;

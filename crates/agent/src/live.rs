@@ -44,7 +44,13 @@ pub async fn run_live(
             ),
         })?;
     let stop = Arc::new(AtomicBool::new(false));
+    let alerts = crate::once::start_alerts(config)?;
     let mut pipelines = open_pipelines(config)?;
+    if let Some(a) = &alerts {
+        for p in &mut pipelines {
+            p.set_alerts(a.hook());
+        }
+    }
     if let Some(signer) = digest_signer(config)? {
         for p in &mut pipelines {
             p.attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
@@ -81,6 +87,7 @@ pub async fn run_live(
     tracing::info!("stopping: flushing, uploading and checkpointing");
     stop.store(true, Ordering::SeqCst);
     let grace = Duration::from_secs(config.agent.shutdown_grace_secs);
+    let started_stop = Instant::now();
     let joined = tokio::time::timeout(
         grace,
         tokio::task::spawn_blocking(move || {
@@ -130,6 +137,14 @@ pub async fn run_live(
                 });
             }
         }
+    }
+    // Delivery gets what is left of the grace period; alerts still failing then are
+    // dead-lettered.
+    let left = grace.saturating_sub(started_stop.elapsed());
+    if let Some(a) = alerts
+        && let Err(e) = a.finish(left)
+    {
+        first_error.get_or_insert(e);
     }
     match first_error {
         Some(e) => Err(e),

@@ -80,7 +80,14 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
         seconds: 0.0,
     };
     let signer = digest_signer(config)?;
-    for mut pipeline in open_pipelines(config)? {
+    let alerts = start_alerts(config)?;
+    let mut pipelines = open_pipelines(config)?;
+    if let Some(a) = &alerts {
+        for p in &mut pipelines {
+            p.set_alerts(a.hook());
+        }
+    }
+    for mut pipeline in pipelines {
         if let Some(signer) = &signer {
             pipeline
                 .attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
@@ -107,8 +114,21 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
             .sources
             .push((pipeline.name().to_string(), pipeline.stats.clone()));
     }
+    if let Some(a) = alerts {
+        // A run stops once its alerts are delivered, however many retries that takes.
+        a.finish(std::time::Duration::MAX)?;
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The alert engine and its delivery thread, where `[alerts]` is configured.
+pub(crate) fn start_alerts(config: &Config) -> Result<Option<crate::alerts::Alerts>, AgentError> {
+    config
+        .alerts
+        .as_ref()
+        .map(|a| crate::alerts::Alerts::start(a, &config.agent.state_dir))
+        .transpose()
 }
 
 /// Reads one file from its checkpointed offset to its last complete line.

@@ -44,6 +44,8 @@ pub struct SourcePipeline {
     dead: DeadLetters,
     /// The source's signed digest chain, where `[digest]` is configured.
     digest: Option<auditlake_archive::DigestWriter>,
+    /// The shared alert engine, where `[alerts]` is configured.
+    alerts: Option<crate::alerts::AlertHook>,
     pub stats: SourceStats,
 }
 
@@ -116,8 +118,14 @@ impl SourcePipeline {
             batch_started: None,
             scratch: Vec::new(),
             digest: None,
+            alerts: None,
             stats: SourceStats::default(),
         })
+    }
+
+    /// Evaluates every event of this source against the alert rules from now on.
+    pub(crate) fn set_alerts(&mut self, hook: crate::alerts::AlertHook) {
+        self.alerts = Some(hook);
     }
 
     /// The source's name.
@@ -169,6 +177,7 @@ impl SourcePipeline {
                 if self.batch.is_empty() {
                     self.batch_started = Some(std::time::Instant::now());
                 }
+                let first = self.batch.len();
                 for mut event in self.scratch.drain(..) {
                     event.seq = Some(self.state.next_seq);
                     self.state.next_seq += 1;
@@ -178,6 +187,16 @@ impl SourcePipeline {
                     self.batch_bytes += event.approx_size();
                     self.batch.push(event);
                     self.stats.events += 1;
+                }
+                if let Some(hook) = &self.alerts {
+                    for alert in hook.observe(&self.batch[first..]) {
+                        let mut event = alert.to_event(self.info.clone(), observed_time);
+                        event.seq = Some(self.state.next_seq);
+                        self.state.next_seq += 1;
+                        self.batch_bytes += event.approx_size();
+                        self.batch.push(event);
+                        self.stats.alerts += 1;
+                    }
                 }
             }
             Err(rejection) => {
@@ -255,7 +274,11 @@ impl SourcePipeline {
             self.state.next_object_seq += 1;
         }
         self.dead.sync()?;
-        self.state.commit(&self.paths.checkpoint)
+        self.state.commit(&self.paths.checkpoint)?;
+        if let Some(hook) = &self.alerts {
+            hook.persist()?;
+        }
+        Ok(())
     }
 
     /// Opens the source's digest chain: every object uploaded from now on is listed in the next

@@ -28,6 +28,8 @@ pub struct SourceStats {
     pub files_truncated: u64,
     /// Bytes of partial last lines held back for a later run.
     pub partial_bytes: u64,
+    /// Alerts fired by this source's events (archived as `system.alert.fire` events).
+    pub alerts: u64,
 }
 
 impl SourceStats {
@@ -59,5 +61,6 @@ impl SourceStats {
         self.files_waiting += o.files_waiting;
         self.files_truncated += o.files_truncated;
         self.partial_bytes += o.partial_bytes;
+        self.alerts += o.alerts;
     }
 }

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
 use crate::stats::ScanStats;
 
@@ -126,7 +126,11 @@ impl AsyncFileReader for StoreFile {
     ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
         async move {
             let size = self.size;
-            let reader = ParquetMetaDataReader::new().with_prefetch_hint(Some(FOOTER_PREFETCH));
+            // The page index (just before the footer, usually inside the prefetch) lets the
+            // decoder fetch only the pages that hold matching rows.
+            let reader = ParquetMetaDataReader::new()
+                .with_prefetch_hint(Some(FOOTER_PREFETCH))
+                .with_page_index_policy(PageIndexPolicy::Optional);
             let md = reader.load_and_finish(&mut *self, size).await?;
             Ok(Arc::new(md))
         }
