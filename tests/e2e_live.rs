@@ -57,14 +57,6 @@ fn start(config: &Path) -> Child {
         .expect("agent starts")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn archive_counts(dir: &Path) -> serde_json::Value {
     python_json(
         dir,
@@ -188,11 +180,7 @@ fn sigterm_flushes_unflushed_lines_and_exits_zero() {
     // Wait until the agent has read the lines (its metrics say so), then stop it.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let body = std::process::Command::new("curl")
-            .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
+        let body = metrics(port);
         if body.contains("auditlake_agent_lines_read_total{source=\"app\"} 500") {
             break;
         }
@@ -216,29 +204,6 @@ fn sigterm_flushes_unflushed_lines_and_exits_zero() {
         "exit within the grace"
     );
     assert_eq!(archive_counts(dir.path())["rows"], 500);
-}
-
-fn metrics(port: u16) -> String {
-    std::process::Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-fn metric(body: &str, name: &str) -> Option<f64> {
-    body.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -269,7 +234,7 @@ fn full_spool_pauses_reading_and_everything_arrives_once_the_store_is_back() {
     let mut body = String::new();
     wait_for("backpressure", Duration::from_secs(60), || {
         body = metrics(port);
-        metric(&body, "auditlake_agent_backpressure{source=\"app\"}") == Some(1.0)
+        metric_in(&body, "auditlake_agent_backpressure{source=\"app\"}") == Some(1.0)
     });
     let ready = std::process::Command::new("curl")
         .args([
@@ -289,7 +254,7 @@ fn full_spool_pauses_reading_and_everything_arrives_once_the_store_is_back() {
     );
     // Reading has paused short of the end: the log file is the buffer.
     std::thread::sleep(Duration::from_secs(2));
-    let read = metric(
+    let read = metric_in(
         &metrics(port),
         "auditlake_agent_lines_read_total{source=\"app\"}",
     )
@@ -307,8 +272,8 @@ fn full_spool_pauses_reading_and_everything_arrives_once_the_store_is_back() {
         Duration::from_secs(120),
         || {
             let m = metrics(port);
-            metric(&m, "auditlake_agent_lines_read_total{source=\"app\"}") == Some(N as f64)
-                && metric(&m, "auditlake_agent_spool_bytes{source=\"app\"}") == Some(0.0)
+            metric_in(&m, "auditlake_agent_lines_read_total{source=\"app\"}") == Some(N as f64)
+                && metric_in(&m, "auditlake_agent_spool_bytes{source=\"app\"}") == Some(0.0)
         },
     );
     run_ok(std::process::Command::new("kill").args(["-TERM", &agent.id().to_string()]));
