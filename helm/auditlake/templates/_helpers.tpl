@@ -198,6 +198,11 @@ object_lock = {{ toJson . }}
 match = { {{ join ", " $parts }} }
 {{- end }}
 {{- end }}
+{{- if $v.secrets.signingKey.existingSecret }}
+
+[digest]
+signing_key_file = "/var/run/secrets/auditlake/signing/signing.key"
+{{- end }}
 {{- with $v.extraConfig }}
 
 {{ . }}
@@ -207,10 +212,6 @@ match = { {{ join ", " $parts }} }
 {{/* Environment shared by the sidecar and the jobs: secrets and the AWS region / endpoint. */}}
 {{- define "auditlake.secretEnv" -}}
 {{- $v := .Values -}}
-{{- if $v.secrets.signingKey.existingSecret -}}
-- name: AUDITLAKE_SIGNING_KEY_FILE
-  value: /var/run/secrets/auditlake/signing/signing.key
-{{ end -}}
 {{- if $v.secrets.webhookToken.existingSecret -}}
 - name: AUDITLAKE_WEBHOOK_TOKEN
   valueFrom:
