@@ -236,22 +236,8 @@ fn full_spool_pauses_reading_and_everything_arrives_once_the_store_is_back() {
         body = metrics(port);
         metric_in(&body, "auditlake_agent_backpressure{source=\"app\"}") == Some(1.0)
     });
-    let ready = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            &format!("http://127.0.0.1:{port}/readyz"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&ready.stdout),
-        "503",
-        "not ready while the spool is full"
-    );
+    let ready = http_get(port, "/readyz").map(|(status, _)| status);
+    assert_eq!(ready, Some(503), "not ready while the spool is full");
     // Reading has paused short of the end: the log file is the buffer.
     std::thread::sleep(Duration::from_secs(2));
     let read = metric_in(

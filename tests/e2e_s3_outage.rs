@@ -128,12 +128,8 @@ retention_days = 30
                     > 0.0
         },
     );
-    let ready = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-        .arg(format!("http://127.0.0.1:{http_port}/readyz"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&ready.stdout), "503");
+    let ready = http_get(http_port, "/readyz").map(|(status, _)| status);
+    assert_eq!(ready, Some(503));
 
     // S3 answers again (a new server: the bucket is made anew); uploads resume by themselves.
     let mut server = start_moto(&moto, s3_port);

@@ -93,12 +93,30 @@ pub fn wait_for(what: &str, timeout: std::time::Duration, mut ok: impl FnMut() -
     }
 }
 
+/// GETs `path` from 127.0.0.1:`port`: the status code and the body (`None` when nothing answers).
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    conn.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
+
 /// The agent's `/metrics` text on `port` (empty when it does not answer).
 pub fn metrics(port: u16) -> String {
-    Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    http_get(port, "/metrics")
+        .map(|(_, b)| b)
         .unwrap_or_default()
 }
 
