@@ -7,6 +7,7 @@ mod util;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use auditlake_archive::digest::{Digest, Entry};
 use auditlake_archive::{DigestSigner, DigestWriter, ObjectEntry, parse_data_key, sha256_hex};
 use auditlake_storage::{LocalStore, ObjectStore};
 use util::*;
@@ -14,6 +15,15 @@ use util::*;
 /// Archives the sample logs, makes a key pair with `keygen`, and digests every object per
 /// source, as the agent does. Returns (config, archive dir, key prefix).
 fn archive_with_digests(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    archive_with_digests_at(dir, chrono::Utc::now())
+}
+
+/// As [`archive_with_digests`], with the digests written at `now` and the heartbeat an hour
+/// later.
+fn archive_with_digests_at(
+    dir: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (PathBuf, PathBuf, PathBuf) {
     let config = quickstart_config(dir);
     run_ok(
         auditlake()
@@ -36,7 +46,6 @@ fn archive_with_digests(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     runtime.block_on(async {
         let store = LocalStore::new(&archive).unwrap();
         let signer = Arc::new(DigestSigner::from_file(&key_file).unwrap());
-        let now = chrono::Utc::now();
         let mut writers = std::collections::BTreeMap::new();
         for m in store.list("tier=").await.unwrap() {
             let key = parse_data_key(&m.key).unwrap();
@@ -89,11 +98,17 @@ fn archive_with_digests(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 }
 
 fn verify(archive: &Path, prefix: &Path) -> (bool, serde_json::Value) {
+    verify_with(archive, prefix, &[])
+}
+
+/// `verify --format json` with further arguments: whether it passed, and its report.
+fn verify_with(archive: &Path, prefix: &Path, args: &[&str]) -> (bool, serde_json::Value) {
     let out = auditlake()
         .args(["verify", "--format", "json", "--archive"])
         .arg(archive)
         .arg("--public-key")
         .arg(prefix.with_extension("pub"))
+        .args(args)
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -153,6 +168,37 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The source a data object belongs to.
+fn source_of(key: &str) -> String {
+    parse_data_key(key).unwrap().source
+}
+
+/// The path and store key of digest `seq` of `source`.
+fn digest_of(archive: &Path, source: &str, seq: u64) -> (PathBuf, String) {
+    let name = format!("{seq:08}.json");
+    let path = walk(&archive.join("_digests").join(source))
+        .into_iter()
+        .find(|p| p.ends_with(&name))
+        .unwrap_or_else(|| panic!("no digest {seq} of {source}"));
+    let key = path
+        .strip_prefix(archive)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    (path, key)
+}
+
+/// `(kind, subject)` pairs, sorted, to compare a report with what a drill expects.
+fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs
+}
+
+/// `(kind, subject)` with an owned kind.
+fn pair(kind: &str, subject: &str) -> (String, String) {
+    (kind.to_string(), subject.to_string())
+}
+
 #[test]
 fn tamper_drill_each_change_is_reported() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,37 +233,154 @@ fn tamper_drill_each_change_is_reported() {
     // Alter a digest: its bytes change, so its signature and the next digest's link break.
     // A digest of a source the object changes above leave alone, so that those objects stay
     // vouched for by valid digests.
-    let touched: Vec<String> = keys[..3]
+    let touched: Vec<String> = keys[..3].iter().map(|k| source_of(k)).collect();
+    let altered_source = keys
         .iter()
-        .map(|k| parse_data_key(k).unwrap().source)
-        .collect();
-    let digest = walk(&archive.join("_digests"))
-        .into_iter()
-        .find(|p| {
-            let source = p.parent().unwrap().parent().unwrap().file_name().unwrap();
-            p.ends_with("00000001.json") && !touched.iter().any(|t| source == t.as_str())
-        })
+        .map(|k| source_of(k))
+        .find(|s| !touched.contains(s))
         .unwrap();
+    let (digest, digest_key) = digest_of(&archive, &altered_source, 1);
     let text = std::fs::read_to_string(&digest).unwrap();
     std::fs::write(&digest, text.replacen("\"rows\": ", "\"rows\": 1", 1)).unwrap();
-    let digest_key = digest
-        .strip_prefix(&archive)
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
 
     let (ok, report) = verify(&archive, &prefix);
     assert!(!ok, "{report:#}");
-    let f = findings(&report);
-    for want in [
-        ("object_modified", keys[0].clone()),
-        ("object_removed", keys[1].clone()),
-        ("object_unlisted", slipped.clone()),
-        ("digest_bad_signature", digest_key.clone()),
-        ("digest_altered", digest_key.clone()),
-    ] {
-        let want = (want.0.to_string(), want.1);
-        assert!(f.contains(&want), "{want:?} missing from {f:#?}");
+    let first = findings(&report);
+    let mut want = vec![
+        pair("object_modified", &keys[0]),
+        pair("object_removed", &keys[1]),
+        pair("object_unlisted", &slipped),
+        pair("digest_bad_signature", &digest_key),
+        pair("digest_altered", &digest_key),
+    ];
+    // The altered digest vouches for nothing: the objects it listed are in no valid digest.
+    want.extend(
+        keys.iter()
+            .filter(|k| source_of(k) == altered_source)
+            .map(|k| pair("object_unlisted", k)),
+    );
+    assert_eq!(sorted(first.clone()), sorted(want), "{report:#}");
+
+    // A second archive of the same logs for the tampers that would mask those above (a removed
+    // or forged digest unlists its objects). Its digests were written two hours ago and the
+    // heartbeats one hour ago, so that a chain cut back to its first digest has been silent
+    // longer than `--max-silence-secs` allows, and the intact ones have not.
+    let dir2 = tempfile::tempdir().unwrap();
+    let (_config, archive, prefix) = archive_with_digests_at(
+        dir2.path(),
+        chrono::Utc::now() - chrono::TimeDelta::hours(2),
+    );
+    let silence = ["--max-silence-secs", "5400"];
+    let (ok, report) = verify_with(&archive, &prefix, &silence);
+    assert!(ok, "{report:#}");
+    let keys = data_keys(&archive);
+    let mut sources: Vec<String> = keys.iter().map(|k| source_of(k)).collect();
+    sources.sort();
+    sources.dedup();
+    // Rename: a security object moved to the operational tier (a shorter retention).
+    let renamed_from = keys
+        .iter()
+        .find(|k| k.starts_with("tier=security/"))
+        .unwrap()
+        .clone();
+    let renamed_to = renamed_from.replacen("tier=security/", "tier=operational/", 1);
+    let renamed_source = source_of(&renamed_from);
+    let mut others = sources.iter().filter(|s| **s != renamed_source).cloned();
+    let (removed_source, unknown_source, truncated_source, forged_source) = (
+        others.next().unwrap(),
+        others.next().unwrap(),
+        others.next().unwrap(),
+        others.next().unwrap(),
+    );
+    let target = archive.join(&renamed_to);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::rename(archive.join(&renamed_from), &target).unwrap();
+
+    // Delete a digest that is not the newest: the heartbeat's link names it.
+    let (path, removed_digest) = digest_of(&archive, &removed_source, 1);
+    std::fs::remove_file(path).unwrap();
+
+    // A key made with `keygen` that the verifier does not trust.
+    let intruder = dir2.path().join("intruder");
+    run_ok(auditlake().args(["keygen", "--out"]).arg(&intruder));
+    let intruder = DigestSigner::from_file(&intruder.with_extension("key")).unwrap();
+
+    // Forge the newest digest of a source so that it vouches for a slipped-in copy of one of
+    // its objects, re-signed with the untrusted key.
+    let original = keys
+        .iter()
+        .find(|k| source_of(k) == unknown_source)
+        .unwrap();
+    let copy = original.replace(".parquet", "9.parquet");
+    std::fs::copy(archive.join(original), archive.join(&copy)).unwrap();
+    let (path, first_key) = digest_of(&archive, &unknown_source, 1);
+    let listed = Digest::parse(&first_key, &std::fs::read(path).unwrap()).unwrap();
+    let mut entry = listed
+        .objects()
+        .find(|o| &o.key == original)
+        .unwrap()
+        .clone();
+    entry.key = copy.clone();
+    let (path, unknown_digest) = digest_of(&archive, &unknown_source, 2);
+    let mut forged = Digest::parse(&unknown_digest, &std::fs::read(&path).unwrap()).unwrap();
+    forged.entries.push(Entry::Object(entry));
+    forged.sign(&intruder);
+    std::fs::write(&path, forged.to_bytes()).unwrap();
+
+    // Replace a digest's signature with the untrusted key's, still naming the trusted signer.
+    let (path, forged_digest) = digest_of(&archive, &forged_source, 1);
+    let mut forged = Digest::parse(&forged_digest, &std::fs::read(&path).unwrap()).unwrap();
+    forged.signature = intruder.sign(&forged.canonical_bytes());
+    std::fs::write(&path, forged.to_bytes()).unwrap();
+
+    // Truncate a chain: its newest digest (the heartbeat) is gone. Nothing links to it, so only
+    // the chain's silence can tell.
+    let (path, _) = digest_of(&archive, &truncated_source, 2);
+    std::fs::remove_file(path).unwrap();
+
+    let mut want = vec![
+        pair("object_removed", &renamed_from),
+        pair("object_unlisted", &renamed_to),
+        pair("digest_removed", &removed_digest),
+        pair("digest_unknown_signer", &unknown_digest),
+        pair("object_unlisted", &copy),
+        pair("digest_bad_signature", &forged_digest),
+        pair("digest_altered", &forged_digest),
+    ];
+    // The objects of the removed digest and of the one with a swapped signature are listed by
+    // no valid digest.
+    want.extend(
+        keys.iter()
+            .filter(|k| {
+                let s = source_of(k);
+                s == removed_source || s == forged_source
+            })
+            .map(|k| pair("object_unlisted", k)),
+    );
+    let (ok, report) = verify(&archive, &prefix);
+    assert!(!ok, "{report:#}");
+    assert_eq!(
+        sorted(findings(&report)),
+        sorted(want.clone()),
+        "{report:#}"
+    );
+
+    want.push(pair("chain_stale", &truncated_source));
+    let (ok, report) = verify_with(&archive, &prefix, &silence);
+    assert!(!ok, "{report:#}");
+    let second = findings(&report);
+    // The unknown signer is the key that forged the digest.
+    let unknown = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["finding"] == "digest_unknown_signer")
+        .unwrap();
+    assert_eq!(unknown["signer"], intruder.fingerprint(), "{unknown:#}");
+    assert_eq!(sorted(second.clone()), sorted(want), "{report:#}");
+
+    for (kind, subject) in first.iter().chain(&second) {
+        eprintln!("{kind} {subject}");
     }
 }
 

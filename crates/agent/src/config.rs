@@ -38,6 +38,9 @@ pub struct Config {
     /// How the retention job deletes (`[retention]`).
     #[serde(default)]
     pub retention: Option<auditlake_archive::RetentionConfig>,
+    /// How `auditlake erase` treats a subject's events (`[erasure]`).
+    #[serde(default)]
+    pub erasure: Option<auditlake_archive::erasure::ErasureConfig>,
     /// Activity alert rules and their webhooks (`[alerts]`).
     #[serde(default)]
     pub alerts: Option<crate::alerts::AlertsConfig>,
@@ -110,7 +113,7 @@ fn default_batch_max_events() -> usize {
     200_000
 }
 fn default_batch_max_bytes() -> usize {
-    32 * 1024 * 1024
+    12 * 1024 * 1024
 }
 fn default_spool_max_bytes() -> u64 {
     1024 * 1024 * 1024
@@ -280,6 +283,9 @@ impl Config {
         if let Some(r) = &self.retention {
             r.validate().map_err(|e| e.to_string())?;
         }
+        if let Some(e) = &self.erasure {
+            e.validate().map_err(|e| e.to_string())?;
+        }
         if let Some(a) = &self.alerts {
             a.validate()?;
         }
@@ -379,6 +385,19 @@ retention_days = 365
         );
         let err = Config::parse(&dup).unwrap_err();
         assert!(err.contains("sources[1].name"), "{err}");
+    }
+
+    #[test]
+    fn erasure_section_names_unknown_keys() {
+        let text = format!("{MINIMAL}\n[erasure]\nmode = \"pseudonymize\"\n");
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(
+            c.erasure.unwrap().mode,
+            auditlake_archive::erasure::ErasureMode::Pseudonymize
+        );
+        let bad = format!("{MINIMAL}\n[erasure]\npseudonym_key = \"x\"\n");
+        let err = Config::parse(&bad).unwrap_err();
+        assert!(err.contains("pseudonym_key"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! One source's way from lines to spooled, checkpointed archive objects.
 //!
-//! Lines go through the source's normalizer into an in-memory batch. A flush sorts the batch into
-//! one object per (tier, event date), writes each to the spool (fsync), then commits the
+//! Lines go through the source's normalizer into an in-memory batch, held as Arrow columns per
+//! (tier, event date). A flush sorts each group into one object, writes it to the spool (fsync),
+//! then commits the
 //! checkpoint that names them together with every file offset the batch covers: one atomic step.
 //! Uploads follow; an uploaded spool entry is removed and the checkpoint forgets it.
 
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use auditlake_archive::{ArchiveWriter, EncodedObject, ObjectKey, TierRouter, WriterOptions};
-use auditlake_event::{AuditEvent, Flags, SourceInfo};
+use auditlake_event::{AuditEvent, EventColumns, Flags, SourceInfo};
 use auditlake_normalize::{LineContext, LineOutcome, Normalizer};
 use auditlake_tail::{FilePosition, Line};
 use bytes::Bytes;
@@ -34,7 +35,10 @@ pub struct SourcePipeline {
     router: Arc<TierRouter>,
     tier_names: Arc<Vec<String>>,
     writer_opts: WriterOptions,
-    batch: Vec<AuditEvent>,
+    /// The batch: its events as columns, one group per (tier index, event date).
+    batch: BTreeMap<(usize, NaiveDate), EventColumns>,
+    batch_events: usize,
+    /// The bytes of the batch's values ([`EventColumns::values_size`]).
     batch_bytes: usize,
     batch_max_events: usize,
     batch_max_bytes: usize,
@@ -111,7 +115,8 @@ impl SourcePipeline {
                 zstd_level: agent.zstd_level,
                 ..WriterOptions::default()
             },
-            batch: Vec::new(),
+            batch: BTreeMap::new(),
+            batch_events: 0,
             batch_bytes: 0,
             batch_max_events: agent.batch_max_events,
             batch_max_bytes: agent.batch_max_bytes,
@@ -174,30 +179,31 @@ impl SourcePipeline {
         match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
             Ok(LineOutcome::Ignored) => self.stats.ignored += 1,
             Ok(LineOutcome::Events(_)) => {
-                if self.batch.is_empty() {
+                if self.batch_events == 0 {
                     self.batch_started = Some(std::time::Instant::now());
                 }
-                let first = self.batch.len();
-                for mut event in self.scratch.drain(..) {
+                let mut events = std::mem::take(&mut self.scratch);
+                for event in &mut events {
                     event.seq = Some(self.state.next_seq);
                     self.state.next_seq += 1;
                     if event.source_offset.is_none() {
                         event.source_offset = Some(line.offset);
                     }
-                    self.batch_bytes += event.approx_size();
-                    self.batch.push(event);
-                    self.stats.events += 1;
                 }
+                self.stats.events += events.len() as u64;
                 if let Some(hook) = &self.alerts {
-                    for alert in hook.observe(&self.batch[first..]) {
+                    for alert in hook.observe(&events) {
                         let mut event = alert.to_event(self.info.clone(), observed_time);
                         event.seq = Some(self.state.next_seq);
                         self.state.next_seq += 1;
-                        self.batch_bytes += event.approx_size();
-                        self.batch.push(event);
+                        events.push(event);
                         self.stats.alerts += 1;
                     }
                 }
+                let added = events.iter().try_for_each(|e| self.add_to_batch(e));
+                events.clear();
+                self.scratch = events;
+                added?;
             }
             Err(rejection) => {
                 self.stats.dead_letter(rejection.kind.as_str());
@@ -220,32 +226,48 @@ impl SourcePipeline {
         self.state.set_position(pos);
     }
 
+    /// Appends an event to its (tier, event date) group of the batch.
+    fn add_to_batch(&mut self, event: &AuditEvent) -> Result<(), AgentError> {
+        let tier = self.router.route(&event.category, &event.action);
+        let group = self.batch.entry((tier, event.event_date())).or_default();
+        let before = group.values_size();
+        group
+            .push(event)
+            .map_err(|source| auditlake_archive::ArchiveError::Arrow {
+                context: "adding an event to the batch",
+                source,
+            })?;
+        self.batch_bytes += group.values_size() - before;
+        self.batch_events += 1;
+        Ok(())
+    }
+
     /// Whether the batch has reached its event or byte limit.
     pub fn batch_full(&self) -> bool {
-        self.batch.len() >= self.batch_max_events || self.batch_bytes >= self.batch_max_bytes
+        self.batch_events >= self.batch_max_events || self.batch_bytes >= self.batch_max_bytes
     }
 
     /// Writes the batch to the spool, one object per (tier, event date), and commits the
     /// checkpoint naming them with every file position recorded so far. Commits even an empty
     /// batch, so positions of lines that made no event (dead letters, noise) advance too.
     pub fn flush(&mut self) -> Result<(), AgentError> {
-        let events = std::mem::take(&mut self.batch);
+        let groups = std::mem::take(&mut self.batch);
+        self.batch_events = 0;
         self.batch_bytes = 0;
         self.batch_started = None;
-        let mut groups: BTreeMap<(usize, NaiveDate), Vec<AuditEvent>> = BTreeMap::new();
-        for event in events {
-            let tier = self.router.route(&event.category, &event.action);
-            groups
-                .entry((tier, event.event_date()))
-                .or_default()
-                .push(event);
-        }
         std::fs::create_dir_all(&self.paths.spool_dir)
             .map_err(|e| AgentError::io(&self.paths.spool_dir, e))?;
-        for ((tier, date), mut group) in groups {
+        for ((tier, date), group) in groups {
             let object_seq = self.state.next_object_seq;
-            let encoded = auditlake_archive::encode_parquet(&mut group, &self.writer_opts)?;
-            drop(group);
+            let batch =
+                group
+                    .finish()
+                    .map_err(|source| auditlake_archive::ArchiveError::Arrow {
+                        context: "finishing a batch",
+                        source,
+                    })?;
+            let encoded = auditlake_archive::encode_batch(&batch, &self.writer_opts)?;
+            drop(batch);
             let key = ObjectKey::new(
                 &self.tier_names[tier],
                 date,

@@ -119,9 +119,8 @@ fn main() {
         let mut best = f64::MAX;
         let mut size = 0;
         for _ in 0..3 {
-            let mut batch = events.clone();
             let start = Instant::now();
-            let obj = encode_parquet(&mut batch, &opts).expect("encode");
+            let obj = encode_parquet(&events, &opts).expect("encode");
             best = best.min(start.elapsed().as_secs_f64() * 1000.0);
             size = obj.bytes.len();
         }
@@ -136,7 +135,7 @@ fn main() {
 /// The largest columns of a default-options object, by compressed bytes.
 fn print_columns(events: &[AuditEvent]) {
     use parquet::file::reader::{FileReader, SerializedFileReader};
-    let obj = encode_parquet(&mut events.to_vec(), &WriterOptions::default()).expect("encode");
+    let obj = encode_parquet(events, &WriterOptions::default()).expect("encode");
     let reader = SerializedFileReader::new(obj.bytes.clone()).expect("footer");
     let meta = reader.metadata();
     let mut sizes: Vec<(String, i64)> = (0..meta.file_metadata().schema_descr().num_columns())

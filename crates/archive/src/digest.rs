@@ -6,8 +6,11 @@
 //! ([`Digest::canonical_bytes`]). A digest is written every interval even when nothing was
 //! written (a heartbeat), so that silence is provable.
 //!
-//! Jobs that delete (retention, erasure) write [`Receipt`] entries into their own chain,
-//! [`RETENTION_CHAIN`], so that the verifier tells a lawful deletion from a removal.
+//! Jobs that delete write receipts into chains of their own: retention a [`Receipt`] into
+//! [`RETENTION_CHAIN`]; compaction and erasure, which replace objects by rewritten ones, a
+//! [`RewriteReceipt`] into [`COMPACTION_CHAIN`] and [`ERASURE_CHAIN`], naming the objects
+//! replaced, the objects written (as a digest lists them) and the events erased. The verifier
+//! tells such lawful replacements from removals.
 //!
 //! The agent's part, per source (see [`DigestWriter`]):
 //! 1. at start, [`DigestWriter::open`] loads the chain head by listing `_digests/{source}/` and
@@ -33,6 +36,17 @@ use crate::writer::sha256_hex;
 /// The chain that retention and erasure runs write their receipts into. Source names starting
 /// with `_` are reserved for such job chains.
 pub const RETENTION_CHAIN: &str = "_retention";
+
+/// The chain compaction runs write their [`RewriteReceipt`]s into.
+pub const COMPACTION_CHAIN: &str = "_compaction";
+
+/// The chain erasure runs write their [`RewriteReceipt`]s into.
+pub const ERASURE_CHAIN: &str = "_erasure";
+
+/// Whether `source` names a job chain (retention, compaction, erasure) rather than a source.
+pub fn is_job_chain(source: &str) -> bool {
+    source.starts_with('_')
+}
 
 /// What every signed message starts with, so that a digest signature is never valid for anything
 /// else the key might sign.
@@ -111,6 +125,8 @@ pub enum ReceiptKind {
     Retention,
     /// A data subject's erasure.
     Erasure,
+    /// Small objects merged into larger ones.
+    Compaction,
 }
 
 /// One deleted object in a receipt.
@@ -136,12 +152,44 @@ pub struct Receipt {
     pub deleted: Vec<DeletedObject>,
 }
 
+/// Consecutive event sequence numbers of one source whose events a rewrite removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasedSpan {
+    pub source: String,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// A record of a rewrite (compaction or erasure): objects replaced by others written in their
+/// place, and the events the replacement no longer holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewriteReceipt {
+    /// [`ReceiptKind::Compaction`] or [`ReceiptKind::Erasure`].
+    pub kind: ReceiptKind,
+    /// The job's id, also the name of its marker under `_rewrites/`.
+    pub job: String,
+    /// The rule applied, e.g. `erasure: subject sha256 ..., reason "..."`.
+    pub policy: String,
+    /// When the job started.
+    pub time: DateTime<Utc>,
+    /// The objects replaced (deleted once the receipt is stored).
+    pub replaced: Vec<DeletedObject>,
+    /// The objects written in their place.
+    pub written: Vec<ObjectEntry>,
+    /// Events of the replaced objects the written ones no longer hold (erasure by deletion).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<ErasedSpan>,
+}
+
 /// An entry of a digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "entry", rename_all = "snake_case")]
 pub enum Entry {
     Object(ObjectEntry),
     Receipt(Receipt),
+    Rewrite(RewriteReceipt),
 }
 
 /// The previous digest of a chain: its key and the SHA-256 of its stored bytes.
@@ -230,7 +278,7 @@ impl Digest {
     pub fn objects(&self) -> impl Iterator<Item = &ObjectEntry> {
         self.entries.iter().filter_map(|e| match e {
             Entry::Object(o) => Some(o),
-            Entry::Receipt(_) => None,
+            Entry::Receipt(_) | Entry::Rewrite(_) => None,
         })
     }
 
@@ -238,7 +286,15 @@ impl Digest {
     pub fn receipts(&self) -> impl Iterator<Item = &Receipt> {
         self.entries.iter().filter_map(|e| match e {
             Entry::Receipt(r) => Some(r),
-            Entry::Object(_) => None,
+            Entry::Object(_) | Entry::Rewrite(_) => None,
+        })
+    }
+
+    /// The rewrite (compaction and erasure) receipts.
+    pub fn rewrites(&self) -> impl Iterator<Item = &RewriteReceipt> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Rewrite(r) => Some(r),
+            Entry::Object(_) | Entry::Receipt(_) => None,
         })
     }
 }
@@ -383,6 +439,12 @@ impl DigestWriter {
         self.pending
             .retain(|e| !matches!(e, Entry::Object(o) if o.key == entry.key));
         self.pending.push(Entry::Object(entry));
+        self.save_journal()
+    }
+
+    /// Records a rewrite (compaction or erasure) for the next digest.
+    pub fn record_rewrite(&mut self, receipt: RewriteReceipt) -> Result<()> {
+        self.pending.push(Entry::Rewrite(receipt));
         self.save_journal()
     }
 

@@ -93,6 +93,14 @@ pub enum ArchiveError {
         source: std::io::Error,
     },
 
+    /// A rewrite (erasure) refused, nothing written: objects it must replace are under Object
+    /// Lock or a legal hold. Each entry names the object and what protects it.
+    #[error("{job} refused, nothing changed: {} objects are protected: {}", objects.len(), objects.join("; "))]
+    Protected {
+        job: &'static str,
+        objects: Vec<String>,
+    },
+
     /// Some deletions of a retention or erasure run failed; the receipt names only the others.
     #[error(transparent)]
     BulkDelete(#[from] auditlake_storage::BulkDeleteError),

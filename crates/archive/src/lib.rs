@@ -7,14 +7,19 @@
 //! tier={tier}/event_date={YYYY-MM-DD}/{source}-{first_event_time}-{object_seq}.parquet
 //! _digests/{source}/{YYYY-MM-DD}/{seq}.json
 //! _holds/{name}.json
+//! _rewrites/{job}.json          markers of compaction and erasure jobs under way
 //! ```
 
+pub mod compaction;
 pub mod digest;
+pub mod erasure;
 mod error;
 pub mod hold;
 pub mod layout;
+pub mod lifecycle;
 pub mod reader;
 pub mod retention;
+pub mod rewrite;
 pub mod signing;
 pub mod tier;
 pub mod verify;
@@ -24,9 +29,15 @@ pub use digest::{DigestConfig, DigestWriter, ObjectEntry, Receipt};
 pub use error::{ArchiveError, Result};
 pub use hold::{Hold, HoldFilter};
 pub use layout::{ObjectKey, parse_data_key, partition_prefix};
+pub use lifecycle::{LifecycleConfiguration, lifecycle_configuration};
 pub use reader::{decode_parquet, read_object};
-pub use retention::{RetentionConfig, RetentionPlan, apply_retention, plan_retention};
+pub use retention::{
+    RetentionConfig, RetentionPlan, RetentionRun, apply_retention, plan_retention,
+    plan_retention_at,
+};
 pub use signing::{DigestSigner, PublicKey};
-pub use tier::{ObjectLockMode, TierConfig, TierMatch, TierRouter, validate_tiers};
+pub use tier::{ObjectLockMode, TierConfig, TierMatch, TierRouter, Transition, validate_tiers};
 pub use verify::{Finding, VerifyOptions, VerifyReport, verify_archive};
-pub use writer::{ArchiveWriter, EncodedObject, WriterOptions, encode_parquet, sha256_hex};
+pub use writer::{
+    ArchiveWriter, EncodedObject, WriterOptions, encode_batch, encode_parquet, sha256_hex,
+};

@@ -34,6 +34,37 @@ pub fn decode_parquet(bytes: Bytes) -> Result<Vec<RecordBatch>> {
     decode(bytes, None)
 }
 
+/// Reads the object at `key` and decodes only `columns` (after checking its schema version).
+pub async fn read_columns(
+    store: &dyn ObjectStore,
+    key: &str,
+    columns: &[&str],
+) -> Result<Vec<RecordBatch>> {
+    let bytes = store.get(key).await?;
+    let parquet_err = |context| move |source| ArchiveError::Parquet { context, source };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(parquet_err("reading the footer"))?;
+    check_schema_version(builder.metadata().file_metadata(), Some(key))?;
+    let mask =
+        parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()
+        .map_err(parquet_err("opening the reader"))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| ArchiveError::Arrow {
+            context: "decoding rows",
+            source,
+        })
+}
+
+/// Decodes a whole Parquet object read from `key`, which names it in errors.
+pub fn decode_parquet_named(bytes: Bytes, key: &str) -> Result<Vec<RecordBatch>> {
+    decode(bytes, Some(key))
+}
+
 /// Reads and decodes the object at `key`. The decoding runs on the calling task; it is meant
 /// for objects of a bounded size (one batch of events).
 pub async fn read_object(store: &dyn ObjectStore, key: &str) -> Result<Vec<RecordBatch>> {

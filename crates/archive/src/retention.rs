@@ -1,6 +1,8 @@
 //! Retention: deleting, per tier, the objects whose event date plus the tier's retention (plus
-//! the grace period) has passed, except those a legal hold covers, with a signed receipt in the
-//! [`RETENTION_CHAIN`] naming every deletion.
+//! the grace period) has passed, except those a legal hold covers (an auditlake hold or the
+//! store's object legal hold) and those whose Object Lock retention has not ended, with a signed
+//! receipt in the [`RETENTION_CHAIN`] naming every deletion. On a versioned bucket every version
+//! of an expired object is deleted, not hidden behind a delete marker.
 //!
 //! The receipt is written before the deletions: a run killed in between leaves objects that a
 //! receipt names but that are still there, which verify accepts and the next run deletes; never
@@ -9,8 +11,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use auditlake_storage::ObjectStore;
+use auditlake_storage::{LockMode, ObjectStore, StorageError};
 use chrono::{DateTime, Days, Utc};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::{DeletedObject, DigestWriter, RETENTION_CHAIN, Receipt, ReceiptKind};
@@ -18,7 +21,7 @@ use crate::error::{ArchiveError, Result};
 use crate::hold::Hold;
 use crate::layout::{parse_data_key, tier_prefix};
 use crate::signing::DigestSigner;
-use crate::tier::TierConfig;
+use crate::tier::{ObjectLockMode, TierConfig};
 
 /// `[retention]`: how the retention job deletes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +33,8 @@ pub struct RetentionConfig {
     /// Keys per delete request.
     #[serde(default = "default_delete_batch")]
     pub delete_batch: usize,
-    /// Days to keep the events of a user after their deletion was recorded (not applied yet by
-    /// this build: such events follow their tier's retention).
+    /// Days to keep the events of a user after their deletion (`account.user.delete`) was
+    /// recorded; the retention job then erases them (see `crate::erasure`).
     #[serde(default)]
     pub deleted_user_retention_days: Option<u32>,
 }
@@ -71,32 +74,59 @@ pub struct PlannedObject {
     pub size: u64,
     /// When its retention (plus grace) ended.
     pub expired_at: DateTime<Utc>,
-    /// The hold that keeps it, for kept objects.
+    /// The hold that keeps it, for objects an auditlake hold covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_by: Option<String>,
+    /// Whether the store has an object legal hold on it (S3), which keeps it too.
+    #[serde(skip_serializing_if = "is_false")]
+    pub legal_hold: bool,
+    /// For objects under Object Lock retention: until when, and in which mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_mode: Option<ObjectLockMode>,
 }
 
-/// Objects and bytes of one tier in a plan.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Objects and bytes of one tier in a plan: deleted, kept by a hold (auditlake's or the
+/// store's legal hold), kept by Object Lock retention.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TierTotals {
     pub delete_objects: usize,
     pub delete_bytes: u64,
     pub held_objects: usize,
+    pub held_bytes: u64,
+    pub locked_objects: usize,
+    pub locked_bytes: u64,
 }
 
 /// What a retention run deletes and keeps.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionPlan {
+    /// The time retention is judged at.
     pub now: DateTime<Utc>,
+    /// The time Object Lock is judged at: the present, whatever `now` says, since the store
+    /// enforces retention on its own clock.
+    pub locks_judged_at: DateTime<Utc>,
     pub delete: Vec<PlannedObject>,
+    /// Expired objects a hold keeps.
     pub held: Vec<PlannedObject>,
+    /// Expired objects whose Object Lock retention has not ended.
+    pub locked: Vec<PlannedObject>,
     pub tiers: BTreeMap<String, TierTotals>,
     /// The policy applied, per tier.
     #[serde(skip)]
     policies: BTreeMap<String, String>,
 }
 
-/// Plans a run at `now`: lists every tier and checks each expired object against the holds.
+/// How many objects' locks are looked up at the same time.
+const LOCK_LOOKUPS: usize = 16;
+
+/// Plans a run at `now`, with Object Lock judged at the present time: see
+/// [`plan_retention_at`].
 pub async fn plan_retention(
     store: &dyn ObjectStore,
     tiers: &[TierConfig],
@@ -104,12 +134,27 @@ pub async fn plan_retention(
     cfg: &RetentionConfig,
     now: DateTime<Utc>,
 ) -> Result<RetentionPlan> {
+    plan_retention_at(store, tiers, holds, cfg, now, Utc::now()).await
+}
+
+/// Plans a run: lists every tier, and sorts each object whose retention (plus grace) has ended
+/// by `now` into kept by a hold (one of `holds`, or the store's object legal hold), kept by
+/// Object Lock retention that has not ended at `locks_at`, or deleted.
+pub async fn plan_retention_at(
+    store: &dyn ObjectStore,
+    tiers: &[TierConfig],
+    holds: &[Hold],
+    cfg: &RetentionConfig,
+    now: DateTime<Utc>,
+    locks_at: DateTime<Utc>,
+) -> Result<RetentionPlan> {
     let mut plan = RetentionPlan {
         now,
+        locks_judged_at: locks_at,
         ..RetentionPlan::default()
     };
     for tier in tiers {
-        let totals = plan.tiers.entry(tier.name.clone()).or_default();
+        plan.tiers.entry(tier.name.clone()).or_default();
         plan.policies.insert(
             tier.name.clone(),
             format!(
@@ -117,6 +162,7 @@ pub async fn plan_retention(
                 tier.name, tier.retention_days, cfg.grace_days
             ),
         );
+        let mut unheld = Vec::new();
         for m in store.list(&tier_prefix(&tier.name)).await? {
             let Ok(key) = parse_data_key(&m.key) else {
                 continue;
@@ -141,11 +187,46 @@ pub async fn plan_retention(
                 size: m.size,
                 expired_at,
                 held_by,
+                legal_hold: false,
+                locked_until: None,
+                lock_mode: None,
             };
             if obj.held_by.is_some() {
-                totals.held_objects += 1;
-                plan.held.push(obj);
+                plan.keep_held(obj);
             } else {
+                unheld.push(obj);
+            }
+        }
+        let locks: Vec<_> = futures::stream::iter(unheld)
+            .map(|obj| async move {
+                let lock = store.object_lock(&obj.key).await;
+                (obj, lock)
+            })
+            .buffered(LOCK_LOOKUPS)
+            .collect()
+            .await;
+        for (mut obj, lock) in locks {
+            let lock = match lock {
+                Ok(lock) => lock,
+                // deleted since the listing: nothing to do
+                Err(StorageError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if lock.legal_hold {
+                obj.legal_hold = true;
+                plan.keep_held(obj);
+            } else if let Some(r) = lock.retention.filter(|r| r.retain_until > locks_at) {
+                obj.locked_until = Some(r.retain_until);
+                obj.lock_mode = Some(match r.mode {
+                    LockMode::Compliance => ObjectLockMode::Compliance,
+                    LockMode::Governance => ObjectLockMode::Governance,
+                });
+                let totals = plan.tiers.entry(obj.tier.clone()).or_default();
+                totals.locked_objects += 1;
+                totals.locked_bytes += obj.size;
+                plan.locked.push(obj);
+            } else {
+                let totals = plan.tiers.entry(obj.tier.clone()).or_default();
                 totals.delete_objects += 1;
                 totals.delete_bytes += obj.size;
                 plan.delete.push(obj);
@@ -155,18 +236,39 @@ pub async fn plan_retention(
     Ok(plan)
 }
 
+impl RetentionPlan {
+    fn keep_held(&mut self, obj: PlannedObject) {
+        let totals = self.tiers.entry(obj.tier.clone()).or_default();
+        totals.held_objects += 1;
+        totals.held_bytes += obj.size;
+        self.held.push(obj);
+    }
+}
+
+/// An object a run meant to delete and could not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedDeletion {
+    pub key: String,
+    pub error: String,
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionRun {
     pub deleted: usize,
     pub deleted_bytes: u64,
-    /// The digest holding the run's receipts, when anything was deleted.
+    /// The digest holding the run's receipts, when anything was to be deleted.
     pub receipt_digest: Option<String>,
+    /// Objects the store refused or failed to delete; the receipt names them, and the next run
+    /// deletes them once nothing keeps them.
+    pub failed: Vec<FailedDeletion>,
 }
 
 /// Carries out a plan: writes one receipt per tier into the retention chain, signed, then
-/// deletes in batches. A batch that fails partly stops the run with the error; what the receipt
-/// names and is still there is deleted by the next run.
+/// deletes in batches, every version of each object, so that nothing of it remains on a
+/// versioned bucket. An object the store does not delete (a lock or legal hold set since the
+/// plan, a failed request) is reported in [`RetentionRun::failed`] and the other batches go on;
+/// the receipt names it and the next run deletes it.
 pub async fn apply_retention(
     store: &dyn ObjectStore,
     plan: &RetentionPlan,
@@ -195,15 +297,32 @@ pub async fn apply_retention(
         })?;
     }
     run.receipt_digest = Some(chain.write_digest(store, plan.now).await?);
-    let keys: Vec<String> = plan.delete.iter().map(|o| o.key.clone()).collect();
-    for (batch, objects) in keys
-        .chunks(cfg.delete_batch.max(1))
-        .zip(plan.delete.chunks(cfg.delete_batch.max(1)))
-    {
-        store.delete_many(batch).await?;
-        run.deleted += batch.len();
-        run.deleted_bytes += objects.iter().map(|o| o.size).sum::<u64>();
-        tracing::info!(objects = batch.len(), "retention deleted a batch");
+    for objects in plan.delete.chunks(cfg.delete_batch.max(1)) {
+        let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();
+        let failed = match store.delete_all_versions(&keys).await {
+            Ok(()) => Vec::new(),
+            Err(e) => e.failed,
+        };
+        for o in objects {
+            match failed.iter().find(|(k, _)| *k == o.key) {
+                Some((_, e)) => {
+                    tracing::warn!(key = %o.key, error = %e, "retention could not delete an object");
+                    run.failed.push(FailedDeletion {
+                        key: o.key.clone(),
+                        error: e.to_string(),
+                    });
+                }
+                None => {
+                    run.deleted += 1;
+                    run.deleted_bytes += o.size;
+                }
+            }
+        }
+        tracing::info!(
+            objects = keys.len(),
+            failed = failed.len(),
+            "retention deleted a batch"
+        );
     }
     Ok(run)
 }
@@ -301,5 +420,226 @@ mod tests {
         .unwrap();
         assert_eq!(r.chains, 1);
         assert_eq!(r.digests, 1);
+    }
+
+    /// A local store whose objects carry the Object Lock state a test gives them, refusing to
+    /// delete what it locks, as S3 does.
+    #[derive(Debug)]
+    struct LockingStore {
+        inner: LocalStore,
+        locks: BTreeMap<String, auditlake_storage::LockState>,
+        clock: DateTime<Utc>,
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for LockingStore {
+        async fn put(
+            &self,
+            key: &str,
+            data: Bytes,
+            opts: &PutOptions,
+        ) -> auditlake_storage::Result<()> {
+            self.inner.put(key, data, opts).await
+        }
+        async fn get(&self, key: &str) -> auditlake_storage::Result<Bytes> {
+            self.inner.get(key).await
+        }
+        async fn get_range(
+            &self,
+            key: &str,
+            range: std::ops::Range<u64>,
+        ) -> auditlake_storage::Result<Bytes> {
+            self.inner.get_range(key, range).await
+        }
+        async fn head(
+            &self,
+            key: &str,
+        ) -> auditlake_storage::Result<auditlake_storage::ObjectMeta> {
+            self.inner.head(key).await
+        }
+        async fn list(
+            &self,
+            prefix: &str,
+        ) -> auditlake_storage::Result<Vec<auditlake_storage::ObjectMeta>> {
+            self.inner.list(prefix).await
+        }
+        async fn delete(&self, key: &str) -> auditlake_storage::Result<()> {
+            match self.locks.get(key) {
+                Some(l) if l.blocks_delete_at(self.clock) => Err(StorageError::AccessDenied {
+                    key: key.to_string(),
+                    message: "locked".into(),
+                }),
+                _ => self.inner.delete(key).await,
+            }
+        }
+        async fn object_lock(
+            &self,
+            key: &str,
+        ) -> auditlake_storage::Result<auditlake_storage::LockState> {
+            self.inner.head(key).await?;
+            Ok(self.locks.get(key).cloned().unwrap_or_default())
+        }
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+    }
+
+    #[tokio::test]
+    async fn plan_keeps_locked_and_legally_held_objects_and_the_run_reports_refusals() {
+        use auditlake_storage::{LockMode, LockState, ObjectLock};
+        let dir = tempfile::tempdir().unwrap();
+        let clock = t("2026-06-01T00:00:00Z");
+        let key = |date: &str, n: u32| {
+            format!(
+                "tier=standard/event_date={date}/idp-{}T000000Z-{n:08}.parquet",
+                date.replace('-', "")
+            )
+        };
+        let (free, locked, governed, held, lock_ended) = (
+            key("2020-01-01", 0),
+            key("2020-01-02", 1),
+            key("2020-01-03", 2),
+            key("2020-01-04", 3),
+            key("2020-01-05", 4),
+        );
+        let lock = |mode, until: &str| LockState {
+            retention: Some(ObjectLock {
+                mode,
+                retain_until: t(until),
+            }),
+            legal_hold: false,
+        };
+        let mut locks = BTreeMap::new();
+        locks.insert(
+            locked.clone(),
+            lock(LockMode::Compliance, "2027-01-01T00:00:00Z"),
+        );
+        locks.insert(
+            governed.clone(),
+            lock(LockMode::Governance, "2026-07-01T00:00:00Z"),
+        );
+        locks.insert(
+            held.clone(),
+            LockState {
+                retention: None,
+                legal_hold: true,
+            },
+        );
+        locks.insert(
+            lock_ended.clone(),
+            lock(LockMode::Compliance, "2021-01-06T00:00:00Z"),
+        );
+        let store = LockingStore {
+            inner: LocalStore::new(dir.path()).unwrap(),
+            locks,
+            clock,
+        };
+        for (i, k) in [&free, &locked, &governed, &held, &lock_ended]
+            .iter()
+            .enumerate()
+        {
+            store
+                .put(k, Bytes::from(vec![b'x'; i + 1]), &PutOptions::default())
+                .await
+                .unwrap();
+        }
+        let cfg = RetentionConfig::default();
+        // Retention judged far ahead, locks at the store's present.
+        let plan = plan_retention_at(
+            &store,
+            &tiers(),
+            &[],
+            &cfg,
+            t("2030-01-01T00:00:00Z"),
+            clock,
+        )
+        .await
+        .unwrap();
+        let keys = |v: &[PlannedObject]| v.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&plan.delete), [free.clone(), lock_ended.clone()]);
+        assert_eq!(keys(&plan.locked), [locked.clone(), governed.clone()]);
+        assert_eq!(keys(&plan.held), std::slice::from_ref(&held));
+        assert!(plan.held[0].legal_hold && plan.held[0].held_by.is_none());
+        assert_eq!(plan.locked[0].lock_mode, Some(ObjectLockMode::Compliance));
+        assert_eq!(plan.locked[1].lock_mode, Some(ObjectLockMode::Governance));
+        assert_eq!(plan.locked[1].locked_until, Some(t("2026-07-01T00:00:00Z")));
+        assert_eq!(
+            plan.tiers["standard"],
+            TierTotals {
+                delete_objects: 2,
+                delete_bytes: 1 + 5,
+                held_objects: 1,
+                held_bytes: 4,
+                locked_objects: 2,
+                locked_bytes: 2 + 3,
+            }
+        );
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["locked"][0]["lock_mode"], "COMPLIANCE");
+        assert_eq!(json["held"][0]["legal_hold"], true);
+        assert!(json["delete"][0].get("legal_hold").is_none());
+
+        // Once the governance lock has ended it goes too.
+        let later = plan_retention_at(
+            &store,
+            &tiers(),
+            &[],
+            &cfg,
+            t("2030-01-01T00:00:00Z"),
+            t("2026-08-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(keys(&later.locked), std::slice::from_ref(&locked));
+        assert!(later.delete.iter().any(|o| o.key == governed));
+
+        let signer = Arc::new(DigestSigner::generate());
+        let run = apply_retention(&store, &plan, signer.clone(), &cfg)
+            .await
+            .unwrap();
+        assert_eq!((run.deleted, run.deleted_bytes), (2, 6));
+        assert!(run.failed.is_empty());
+        for k in [&locked, &governed, &held] {
+            assert!(store.exists(k).await.unwrap(), "{k} kept");
+        }
+        // A plan made with a lock clock the store does not share: the refusal is reported per
+        // key, the other deletions go on.
+        let stale = plan_retention_at(
+            &store,
+            &tiers(),
+            &[],
+            &cfg,
+            t("2030-01-01T00:00:00Z"),
+            t("2026-08-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+        let run = apply_retention(&store, &stale, signer.clone(), &cfg)
+            .await
+            .unwrap();
+        assert_eq!(run.deleted, 0);
+        assert_eq!(
+            run.failed.iter().map(|f| f.key.clone()).collect::<Vec<_>>(),
+            std::slice::from_ref(&governed)
+        );
+        assert!(run.failed[0].error.contains(&governed), "{:?}", run.failed);
+        let r = verify_archive(
+            &store,
+            &[signer.public_key().clone()],
+            &VerifyOptions::default(),
+        )
+        .await
+        .unwrap();
+        // Only the kept objects, which no source digest lists here, are reported: the receipt
+        // of the refused deletion is lawful and names no early deletion.
+        let unlisted: Vec<String> = r
+            .findings
+            .iter()
+            .map(|f| match f {
+                crate::verify::Finding::ObjectUnlisted { key, .. } => key.clone(),
+                other => panic!("unexpected finding {other:?}"),
+            })
+            .collect();
+        assert_eq!(unlisted, [locked, governed, held]);
     }
 }

@@ -76,6 +76,37 @@ pub struct TierConfig {
     /// exactly one, and it must be the last tier.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<TierMatch>,
+    /// Storage class changes by age, for the bucket lifecycle configuration that
+    /// `auditlake lifecycle` prints, e.g.
+    /// `[{ days = 30, storage_class = "STANDARD_IA" }, { days = 365, storage_class = "GLACIER_IR" }]`.
+    /// Days strictly increasing and before the tier's expiration (`retention_days` + 1). S3 only;
+    /// nothing when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<Transition>,
+}
+
+/// The storage classes an S3 lifecycle rule can move objects to.
+pub const TRANSITION_STORAGE_CLASSES: [&str; 6] = [
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+];
+
+/// One storage class change of a tier's objects (an element of `transitions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// Days after the object was written. S3 requires at least 30 for `STANDARD_IA` and
+    /// `ONEZONE_IA`.
+    pub days: u32,
+    /// The storage class to move to: `STANDARD_IA`, `ONEZONE_IA`, `INTELLIGENT_TIERING`,
+    /// `GLACIER_IR`, `GLACIER` or `DEEP_ARCHIVE`. Objects in `GLACIER` and `DEEP_ARCHIVE` must be
+    /// restored before `verify`, `query` or a hold with an actor or resource filter can read them;
+    /// `GLACIER_IR` reads as usual.
+    pub storage_class: String,
 }
 
 /// The events a tier takes: those whose category is listed or whose action matches one of the
@@ -142,6 +173,7 @@ pub fn validate_tiers(tiers: &[TierConfig]) -> Result<()> {
                 "must not be empty",
             ));
         }
+        validate_transitions(t, i)?;
         let last = i + 1 == tiers.len();
         match &t.matches {
             None if !last => {
@@ -166,6 +198,56 @@ pub fn validate_tiers(tiers: &[TierConfig]) -> Result<()> {
                 validate_match(m, &key("match"))?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Checks the `transitions` of `tiers[i]`: known classes, days increasing and before expiry.
+fn validate_transitions(t: &TierConfig, i: usize) -> Result<()> {
+    let expiration_days = u64::from(t.retention_days) + 1;
+    let mut previous: Option<u32> = None;
+    for (j, tr) in t.transitions.iter().enumerate() {
+        let key = |field: &str| format!("tiers[{i}].transitions[{j}].{field}");
+        if !TRANSITION_STORAGE_CLASSES.contains(&tr.storage_class.as_str()) {
+            return Err(ArchiveError::config(
+                key("storage_class"),
+                format!(
+                    "{:?} is not a storage class a lifecycle rule can move objects to: use one of {}",
+                    tr.storage_class,
+                    TRANSITION_STORAGE_CLASSES.join(", ")
+                ),
+            ));
+        }
+        if tr.days < 1 {
+            return Err(ArchiveError::config(key("days"), "must be at least 1"));
+        }
+        if matches!(tr.storage_class.as_str(), "STANDARD_IA" | "ONEZONE_IA") && tr.days < 30 {
+            return Err(ArchiveError::config(
+                key("days"),
+                format!(
+                    "S3 moves objects to {} after 30 days at the earliest",
+                    tr.storage_class
+                ),
+            ));
+        }
+        if let Some(p) = previous
+            && tr.days <= p
+        {
+            return Err(ArchiveError::config(
+                key("days"),
+                format!("must be greater than the previous transition's {p} days"),
+            ));
+        }
+        if u64::from(tr.days) >= expiration_days {
+            return Err(ArchiveError::config(
+                key("days"),
+                format!(
+                    "must be less than the tier's expiration after {expiration_days} days \
+                     (retention_days + 1)"
+                ),
+            ));
+        }
+        previous = Some(tr.days);
     }
     Ok(())
 }
@@ -477,6 +559,61 @@ mod tests {
              [[tiers]]\nname = \"b\"\nretention_days = 1\nmatch = { categories = [\"y\"] }\n",
         );
         assert!(e.starts_with("tiers[1].match: "), "{e}");
+    }
+
+    #[test]
+    fn transitions_parse_and_validation_names_the_key() {
+        let tiers = parse(
+            "[[tiers]]\nname = \"a\"\nretention_days = 400\n\
+             transitions = [{ days = 30, storage_class = \"STANDARD_IA\" }, { days = 90, storage_class = \"GLACIER_IR\" }]\n",
+        );
+        assert_eq!(
+            tiers[0].transitions,
+            [
+                Transition {
+                    days: 30,
+                    storage_class: "STANDARD_IA".into()
+                },
+                Transition {
+                    days: 90,
+                    storage_class: "GLACIER_IR".into()
+                }
+            ]
+        );
+        validate_tiers(&tiers).unwrap();
+
+        let one = |t: &str| {
+            err(&format!(
+                "[[tiers]]\nname = \"a\"\nretention_days = 400\ntransitions = [{t}]\n"
+            ))
+        };
+        let e = one("{ days = 30, storage_class = \"GLACIERX\" }");
+        assert!(
+            e.starts_with("tiers[0].transitions[0].storage_class: "),
+            "{e}"
+        );
+        let e = one("{ days = 0, storage_class = \"GLACIER\" }");
+        assert_eq!(e, "tiers[0].transitions[0].days: must be at least 1");
+        let e = one("{ days = 10, storage_class = \"STANDARD_IA\" }");
+        assert!(
+            e.starts_with("tiers[0].transitions[0].days: ") && e.contains("30"),
+            "{e}"
+        );
+        let e = one(
+            "{ days = 90, storage_class = \"GLACIER_IR\" }, { days = 90, storage_class = \"GLACIER\" }",
+        );
+        assert!(e.starts_with("tiers[0].transitions[1].days: "), "{e}");
+        let e = one("{ days = 401, storage_class = \"GLACIER\" }");
+        assert!(
+            e.starts_with("tiers[0].transitions[0].days: ") && e.contains("401"),
+            "{e}"
+        );
+        let e = toml::from_str::<File>(
+            "[[tiers]]\nname = \"a\"\nretention_days = 1\ntransitions = [{ day = 1, storage_class = \"GLACIER\" }]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("day"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,12 @@
 //! signature against the trusted public keys and each link against the previous digest's stored
 //! bytes, then checks every object the digests list against the store, and every object in the
 //! store against the digests. Objects deleted under a signed [`Receipt`](crate::digest::Receipt)
-//! are lawful expiries, not findings. Every finding names the object or digest it is about.
+//! are lawful expiries, not findings. Objects replaced under a signed
+//! [`RewriteReceipt`](crate::digest::RewriteReceipt) (compaction, erasure) are lawful too: the
+//! receipt lists the objects written in their place, which are then checked like any listed
+//! object, and the events an erasure removed, so that sequence checks still account for every
+//! event of a source. A rewrite under way (a marker under `_rewrites/`) is reported until a run
+//! finishes it. Every finding names the object or digest it is about.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -14,9 +19,10 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::digest::{DeletedObject, Digest, ObjectEntry, RETENTION_CHAIN, SignatureCheck};
+use crate::digest::{DeletedObject, Digest, ObjectEntry, SignatureCheck, is_job_chain};
 use crate::error::Result;
 use crate::layout::{DIGESTS_PREFIX, HOLDS_PREFIX, parse_data_key, parse_digest_key};
+use crate::rewrite::{REWRITES_PREFIX, list_markers};
 use crate::signing::PublicKey;
 use crate::writer::sha256_hex;
 
@@ -104,6 +110,12 @@ pub enum Finding {
         last_digest: String,
         period_end: DateTime<Utc>,
     },
+    /// A compaction or erasure job was interrupted (or is running): its marker is still there.
+    /// The next `auditlake compact` or `auditlake erase` run finishes or rolls it back.
+    RewriteIncomplete { key: String, job: String },
+    /// A receipt says the object was replaced by rewritten ones, yet it is still there: its
+    /// events are in the archive twice.
+    ReplacedObjectPresent { key: String, receipt_digest: String },
     /// Event sequence numbers no listed object holds.
     SequenceGap {
         source: String,
@@ -136,7 +148,9 @@ impl Finding {
             | DigestMisplaced { key, .. }
             | DigestRemoved { key, .. }
             | DigestAltered { key, .. }
-            | BrokenLink { key, .. } => key,
+            | BrokenLink { key, .. }
+            | RewriteIncomplete { key, .. }
+            | ReplacedObjectPresent { key, .. } => key,
             ChainFork { source, .. }
             | ChainStale { source, .. }
             | SequenceGap { source, .. }
@@ -219,6 +233,17 @@ impl fmt::Display for Finding {
                 f,
                 "chain stops early: {source}: last digest {last_digest} ends {period_end}"
             ),
+            RewriteIncomplete { key, job } => write!(
+                f,
+                "rewrite incomplete: {key}: job {job} was interrupted or is running; run it again to finish"
+            ),
+            ReplacedObjectPresent {
+                key,
+                receipt_digest,
+            } => write!(
+                f,
+                "replaced object still present: {key}: {receipt_digest} records its replacement, its events are there twice"
+            ),
             SequenceGap {
                 source,
                 from_seq,
@@ -257,6 +282,8 @@ pub struct VerifyReport {
     pub bytes_verified: u64,
     /// Listed objects deleted under a receipt.
     pub objects_expired: usize,
+    /// Listed objects replaced under a compaction or erasure receipt.
+    pub objects_replaced: usize,
     pub findings: Vec<Finding>,
 }
 
@@ -371,6 +398,9 @@ pub async fn verify_archive(
     // What the valid digests list and which deletions they record, later listings winning.
     let mut entries: HashMap<String, (ObjectEntry, String)> = HashMap::new();
     let mut deleted: HashMap<String, (DeletedObject, DateTime<Utc>, String)> = HashMap::new();
+    // Objects replaced by rewrites (key -> receipt digest), and events erased (as spans).
+    let mut replaced: HashMap<String, String> = HashMap::new();
+    let mut erased: Vec<Span> = Vec::new();
     for chain in chains.values() {
         for r in chain.values().flatten().filter(|r| r.valid) {
             let Ok(d) = &r.digest else { continue };
@@ -382,12 +412,39 @@ pub async fn verify_archive(
                     deleted.insert(del.key.clone(), (del.clone(), receipt.time, r.key.clone()));
                 }
             }
+            for rw in d.rewrites() {
+                for o in &rw.written {
+                    entries.insert(o.key.clone(), (o.clone(), r.key.clone()));
+                }
+                for old in &rw.replaced {
+                    replaced.insert(old.key.clone(), r.key.clone());
+                }
+                erased.extend(rw.erased.iter().map(|e| Span {
+                    source: e.source.clone(),
+                    first: e.first_seq,
+                    last: e.last_seq,
+                    rows: e.last_seq - e.first_seq + 1,
+                    key: format!("(events erased under {})", r.key),
+                }));
+            }
         }
     }
+    let spans = spans(&entries, &replaced, erased);
     if opts.since.is_none() && opts.until.is_none() {
-        check_sequences(&entries, &mut report.findings);
+        check_sequences(&spans, &mut report.findings);
     } else {
-        check_gaps_only(&entries, &mut report.findings);
+        check_gaps_only(&spans, &mut report.findings);
+    }
+    // Rewrites under way: their inputs may still be there, their outputs not yet listed.
+    let markers = list_markers(store).await?;
+    let mut in_progress: HashSet<String> = HashSet::new();
+    for m in &markers {
+        report.findings.push(Finding::RewriteIncomplete {
+            key: m.key(),
+            job: m.job.clone(),
+        });
+        in_progress.extend(m.inputs.iter().map(|i| i.key.clone()));
+        in_progress.extend(m.outputs.iter().map(|o| o.key.clone()));
     }
 
     // The store's objects against the listings.
@@ -395,7 +452,11 @@ pub async fn verify_archive(
         .list("")
         .await?
         .into_iter()
-        .filter(|m| !m.key.starts_with(DIGESTS_PREFIX) && !m.key.starts_with(HOLDS_PREFIX))
+        .filter(|m| {
+            !m.key.starts_with(DIGESTS_PREFIX)
+                && !m.key.starts_with(HOLDS_PREFIX)
+                && !m.key.starts_with(REWRITES_PREFIX)
+        })
         .map(|m| (m.key, m.size))
         .collect();
     let key_in_range = |key: &str| match parse_data_key(key) {
@@ -417,7 +478,18 @@ pub async fn verify_archive(
                 expected_size: entry.size,
                 actual_size: size,
             }),
-            Some(_) => to_hash.push((entry, digest)),
+            Some(_) => {
+                if let Some(receipt) = replaced.get(key)
+                    && !in_progress.contains(key)
+                {
+                    report.findings.push(Finding::ReplacedObjectPresent {
+                        key: key.clone(),
+                        receipt_digest: receipt.clone(),
+                    });
+                }
+                to_hash.push((entry, digest))
+            }
+            None if replaced.contains_key(key) => report.objects_replaced += 1,
             None => match deleted.get(key) {
                 Some((del, time, receipt)) => {
                     report.objects_expired += 1;
@@ -462,7 +534,7 @@ pub async fn verify_archive(
     }
     let mut unlisted: Vec<_> = present
         .iter()
-        .filter(|(k, _)| !entries.contains_key(*k) && key_in_range(k))
+        .filter(|(k, _)| !entries.contains_key(*k) && !in_progress.contains(*k) && key_in_range(k))
         .map(|(k, &size)| Finding::ObjectUnlisted {
             key: k.clone(),
             size,
@@ -534,7 +606,7 @@ fn check_chain(
             }
         }
     }
-    if let (Some(max_silence), false) = (opts.max_silence_secs, source == RETENTION_CHAIN)
+    if let (Some(max_silence), false) = (opts.max_silence_secs, is_job_chain(source))
         && let Some(last) = chain.values().next_back().and_then(|v| v.first())
     {
         let end = last.digest.as_ref().ok().map(|d| d.period_end);
@@ -550,30 +622,62 @@ fn check_chain(
     }
 }
 
-/// Listed objects with sequence numbers, by source, sorted by first sequence number.
-fn by_source(
+/// Sequence numbers of one source held by one listed object, or erased under a receipt.
+#[derive(Debug, Clone)]
+struct Span {
+    source: String,
+    first: u64,
+    last: u64,
+    rows: u64,
+    /// The object, or what erased the events.
+    key: String,
+}
+
+/// The spans of the listed objects with sequence numbers (except those a rewrite replaced,
+/// whose events its outputs hold) and of erased events.
+fn spans(
     entries: &HashMap<String, (ObjectEntry, String)>,
-) -> BTreeMap<String, Vec<&ObjectEntry>> {
-    let mut out: BTreeMap<String, Vec<&ObjectEntry>> = BTreeMap::new();
+    replaced: &HashMap<String, String>,
+    erased: Vec<Span>,
+) -> Vec<Span> {
+    let mut out = erased;
     for (entry, _) in entries.values() {
-        if let (Ok(k), Some(_), Some(_)) =
+        if replaced.contains_key(&entry.key) {
+            continue;
+        }
+        if let (Ok(k), Some(first), Some(last)) =
             (parse_data_key(&entry.key), entry.first_seq, entry.last_seq)
         {
-            out.entry(k.source).or_default().push(entry);
+            out.push(Span {
+                source: k.source,
+                first,
+                last,
+                rows: entry.rows,
+                key: entry.key.clone(),
+            });
         }
-    }
-    for v in out.values_mut() {
-        v.sort_by_key(|e| (e.first_seq, e.last_seq));
     }
     out
 }
 
-/// Sequence numbers covered by no listed object.
-fn check_gaps_only(entries: &HashMap<String, (ObjectEntry, String)>, findings: &mut Vec<Finding>) {
-    for (source, list) in by_source(entries) {
+/// Spans by source, sorted by first sequence number.
+fn by_source(spans: &[Span]) -> BTreeMap<String, Vec<&Span>> {
+    let mut out: BTreeMap<String, Vec<&Span>> = BTreeMap::new();
+    for s in spans {
+        out.entry(s.source.clone()).or_default().push(s);
+    }
+    for v in out.values_mut() {
+        v.sort_by(|a, b| (a.first, a.last, &a.key).cmp(&(b.first, b.last, &b.key)));
+    }
+    out
+}
+
+/// Sequence numbers covered by no span.
+fn check_gaps_only(spans: &[Span], findings: &mut Vec<Finding>) {
+    for (source, list) in by_source(spans) {
         let mut covered: Option<(u64, &str)> = None;
         for e in list {
-            let (first, last) = (e.first_seq.unwrap_or(0), e.last_seq.unwrap_or(0));
+            let (first, last) = (e.first, e.last);
             if let Some((end, after)) = covered {
                 if first > end + 1 {
                     findings.push(Finding::SequenceGap {
@@ -594,16 +698,16 @@ fn check_gaps_only(entries: &HashMap<String, (ObjectEntry, String)>, findings: &
     }
 }
 
-/// Gaps, and that the listed objects hold exactly one event per sequence number.
-fn check_sequences(entries: &HashMap<String, (ObjectEntry, String)>, findings: &mut Vec<Finding>) {
+/// Gaps, and that the spans hold exactly one event per sequence number.
+fn check_sequences(spans: &[Span], findings: &mut Vec<Finding>) {
     let before = findings.len();
-    check_gaps_only(entries, findings);
+    check_gaps_only(spans, findings);
     if findings.len() > before {
         return;
     }
-    for (source, list) in by_source(entries) {
-        let first = list.iter().filter_map(|e| e.first_seq).min().unwrap_or(0);
-        let last = list.iter().filter_map(|e| e.last_seq).max().unwrap_or(0);
+    for (source, list) in by_source(spans) {
+        let first = list.iter().map(|e| e.first).min().unwrap_or(0);
+        let last = list.iter().map(|e| e.last).max().unwrap_or(0);
         let rows: u64 = list.iter().map(|e| e.rows).sum();
         if rows != last - first + 1 {
             findings.push(Finding::SequenceCount {
@@ -619,7 +723,7 @@ fn check_sequences(entries: &HashMap<String, (ObjectEntry, String)>, findings: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::{DigestWriter, Receipt, ReceiptKind};
+    use crate::digest::{DigestWriter, RETENTION_CHAIN, Receipt, ReceiptKind};
     use crate::signing::DigestSigner;
     use auditlake_storage::{LocalStore, PutOptions};
     use bytes::Bytes;
@@ -934,8 +1038,9 @@ mod tests {
         ]
         .into_iter()
         .collect();
+        let none = HashMap::new();
         let mut findings = Vec::new();
-        check_sequences(&ok, &mut findings);
+        check_sequences(&spans(&ok, &none, vec![]), &mut findings);
         assert!(findings.is_empty(), "{findings:?}");
         let gap: HashMap<_, _> = [
             e(&key("2026-11-21", 0), 0, 9, 10),
@@ -943,7 +1048,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        check_sequences(&gap, &mut findings);
+        check_sequences(&spans(&gap, &none, vec![]), &mut findings);
         assert!(
             matches!(
                 &findings[..],
@@ -957,7 +1062,7 @@ mod tests {
         );
         findings.clear();
         let missing_rows: HashMap<_, _> = [e(&key("2026-11-21", 0), 0, 9, 7)].into_iter().collect();
-        check_sequences(&missing_rows, &mut findings);
+        check_sequences(&spans(&missing_rows, &none, vec![]), &mut findings);
         assert!(
             matches!(&findings[..], [Finding::SequenceCount { rows: 7, .. }]),
             "{findings:?}"

@@ -8,6 +8,11 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::kernels::aggregate;
+use arrow::compute::{LexicographicalComparator, SortColumn, SortOptions, take_record_batch};
+use arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
+use arrow::error::ArrowError;
 use auditlake_event::schema::{BLOOM_FILTER_COLUMNS, DICTIONARY_COLUMNS};
 use auditlake_event::{
     AuditEvent, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema, to_record_batch,
@@ -132,55 +137,114 @@ pub fn row_order(a: &AuditEvent, b: &AuditEvent) -> Ordering {
         .then_with(|| a.event_id.cmp(&b.event_id))
 }
 
-/// Encodes events as one Parquet object.
+/// Encodes events as one Parquet object, in the archive's row order ([`row_order`]). See
+/// [`encode_batch`].
+pub fn encode_parquet(events: &[AuditEvent], opts: &WriterOptions) -> Result<EncodedObject> {
+    let batch = to_record_batch(events).map_err(|source| ArchiveError::Arrow {
+        context: "building a record batch",
+        source,
+    })?;
+    encode_batch(&batch, opts)
+}
+
+/// Rows taken from the batch and handed to the Parquet writer at a time: bounds the copy that
+/// reordering makes to a slice of a row group.
+const TAKE_ROWS: usize = 8192;
+
+/// The order in which a batch's rows are written: [`row_order`] (`actor_id` with nulls last,
+/// `time`, `event_id`), ties kept in their batch order, so the same input gives the same bytes.
+pub fn row_order_indices(batch: &RecordBatch) -> Result<Vec<u32>> {
+    let arrow_err = |source| ArchiveError::Arrow {
+        context: "sorting rows",
+        source,
+    };
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .cloned()
+            .ok_or_else(|| ArchiveError::Arrow {
+                context: "sorting rows",
+                source: ArrowError::SchemaError(format!("no column {name}")),
+            })
+    };
+    let options = Some(SortOptions {
+        descending: false,
+        nulls_first: false,
+    });
+    let keys = ["actor_id", "time", "event_id"]
+        .into_iter()
+        .map(|name| {
+            Ok(SortColumn {
+                values: column(name)?,
+                options,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let cmp = LexicographicalComparator::try_new(&keys).map_err(arrow_err)?;
+    let rows = u32::try_from(batch.num_rows()).map_err(|_| ArchiveError::Arrow {
+        context: "sorting rows",
+        source: ArrowError::ComputeError("more than 2^32 rows in one object".into()),
+    })?;
+    let mut order: Vec<u32> = (0..rows).collect();
+    // Stable: equal keys keep their ascending batch positions.
+    order.sort_by(|&a, &b| cmp.compare(a as usize, b as usize));
+    Ok(order)
+}
+
+/// Encodes a record batch of [`arrow_schema`] as one Parquet object.
 ///
-/// Sorts `events` in place into the archive's row order ([`row_order`]), then converts and
-/// writes them one row group at a time, so that memory beyond the events themselves stays about
-/// one row group's Arrow arrays plus the encoded output.
-pub fn encode_parquet(events: &mut [AuditEvent], opts: &WriterOptions) -> Result<EncodedObject> {
+/// Rows are written in [`row_order_indices`] order, one row group of `row_group_rows` at a time,
+/// taken from the batch in slices of a few thousand rows, so that memory beyond the batch itself
+/// stays a slice's copy plus the row group's encoded pages and the output.
+pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<EncodedObject> {
     opts.validate()?;
-    if events.is_empty() {
+    let rows = batch.num_rows();
+    if rows == 0 {
         return Err(ArchiveError::EmptyBatch);
     }
-    // Stable, so that equal rows keep their order and the same input gives the same bytes.
-    events.sort_by(row_order);
+    let order = row_order_indices(batch)?;
+    let arrow_err = |context| move |source| ArchiveError::Arrow { context, source };
 
-    let props = writer_properties(opts, events.len())?;
+    let props = writer_properties(opts, rows)?;
     let parquet_err = |context| move |source| ArchiveError::Parquet { context, source };
     let mut writer = ArrowWriter::try_new(Vec::new(), arrow_schema(), Some(props))
         .map_err(parquet_err("creating the writer"))?;
-    for chunk in events.chunks(opts.row_group_rows) {
-        let batch = to_record_batch(chunk).map_err(|source| ArchiveError::Arrow {
-            context: "building a record batch",
-            source,
-        })?;
-        writer
-            .write(&batch)
-            .map_err(parquet_err("writing a row group"))?;
+    for group in order.chunks(opts.row_group_rows) {
+        for slice in group.chunks(TAKE_ROWS) {
+            let indices = UInt32Array::from(slice.to_vec());
+            let taken = take_record_batch(batch, &indices).map_err(arrow_err("reordering rows"))?;
+            writer
+                .write(&taken)
+                .map_err(parquet_err("writing a row group"))?;
+        }
         writer.flush().map_err(parquet_err("writing a row group"))?;
     }
     let buf = writer
         .into_inner()
         .map_err(parquet_err("writing the footer"))?;
 
-    let (mut min_time, mut max_time) = (i64::MAX, i64::MIN);
-    let (mut first_seq, mut last_seq) = (None::<u64>, None::<u64>);
-    for e in events.iter() {
-        min_time = min_time.min(e.time);
-        max_time = max_time.max(e.time);
-        if let Some(s) = e.seq {
-            first_seq = Some(first_seq.map_or(s, |f| f.min(s)));
-            last_seq = Some(last_seq.map_or(s, |l| l.max(s)));
-        }
-    }
+    let time = batch
+        .column_by_name("time")
+        .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+        .ok_or_else(|| ArchiveError::Arrow {
+            context: "reading event times",
+            source: ArrowError::SchemaError("no timestamp column time".into()),
+        })?;
+    let seq = batch
+        .column_by_name("seq")
+        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .ok_or_else(|| ArchiveError::Arrow {
+            context: "reading sequence numbers",
+            source: ArrowError::SchemaError("no u64 column seq".into()),
+        })?;
     let sha256 = sha256_hex(&buf);
     Ok(EncodedObject {
         bytes: Bytes::from(buf),
-        rows: events.len() as u64,
-        min_time,
-        max_time,
-        first_seq,
-        last_seq,
+        rows: rows as u64,
+        min_time: aggregate::min(time).unwrap_or_default(),
+        max_time: aggregate::max(time).unwrap_or_default(),
+        first_seq: aggregate::min(seq),
+        last_seq: aggregate::max(seq),
         sha256,
     })
 }
@@ -282,7 +346,9 @@ impl ArchiveWriter {
     }
 
     /// The options a put of an object of `key` carries: content type, the tier's storage class,
-    /// and its Object Lock with retain-until from [`TierConfig::retain_until`].
+    /// and its Object Lock with retain-until from [`TierConfig::retain_until`], unless that time
+    /// has already passed (backfilled old events): S3 refuses a retain-until date in the past,
+    /// and such a lock would protect nothing.
     pub fn put_options(&self, key: &ObjectKey) -> Result<PutOptions> {
         let tier = self
             .tiers
@@ -295,10 +361,13 @@ impl ArchiveWriter {
             content_type: Some(PARQUET_CONTENT_TYPE.to_string()),
             storage_class: tier.storage_class.clone(),
             sse: self.sse.clone(),
-            object_lock: tier.object_lock.map(|mode| ObjectLock {
-                mode: mode.into(),
-                retain_until: tier.retain_until(key.event_date),
-            }),
+            object_lock: tier
+                .object_lock
+                .map(|mode| ObjectLock {
+                    mode: mode.into(),
+                    retain_until: tier.retain_until(key.event_date),
+                })
+                .filter(|lock| lock.retain_until > chrono::Utc::now()),
         })
     }
 
@@ -385,6 +454,32 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn row_order_indices_equal_a_stable_sort_of_the_events() {
+        // Many equal keys (actor and time repeat) so that stability shows.
+        let mut rng = fastrand::Rng::with_seed(7);
+        for n in [1usize, 2, 3, 17, 500] {
+            let events: Vec<AuditEvent> = (0..n)
+                .map(|i| {
+                    let actor = ["a", "b", "c"].get(rng.usize(0..4)).copied();
+                    let mut e = event(i as u64, actor, DAY + rng.i64(0..3));
+                    e.event_id = format!("ev-{}", rng.u8(0..4));
+                    e.source_offset = Some(i as u64);
+                    e
+                })
+                .collect();
+            let mut expected = events.clone();
+            expected.sort_by(row_order);
+            let batch = to_record_batch(&events).unwrap();
+            let got: Vec<AuditEvent> = row_order_indices(&batch)
+                .unwrap()
+                .into_iter()
+                .map(|i| events[i as usize].clone())
+                .collect();
+            assert_eq!(got, expected, "n = {n}");
+        }
+    }
+
     fn reader(obj: &EncodedObject) -> SerializedFileReader<Bytes> {
         let props = ReaderProperties::builder()
             .set_read_bloom_filter(true)
@@ -411,7 +506,7 @@ mod tests {
         e.attributes.insert("k".into(), serde_json::json!("v"));
         e.message = Some("signed in".into());
         e.flags.truncated = true;
-        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
         let batches = decode_parquet(obj.bytes.clone()).unwrap();
         assert_eq!(batches.len(), 1);
         let b = &batches[0];
@@ -450,8 +545,8 @@ mod tests {
 
     #[test]
     fn rows_are_sorted_by_actor_then_time() {
-        let mut events = sample();
-        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let events = sample();
+        let obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
         let b = &decode_parquet(obj.bytes).unwrap()[0];
         let actors = b.column_by_name("actor_id").unwrap().as_string::<i32>();
         let actors: Vec<Option<&str>> = actors.iter().collect();
@@ -473,38 +568,38 @@ mod tests {
         for pair in [(0, 1), (2, 3), (4, 5)] {
             assert!(times.value(pair.0) < times.value(pair.1), "rows {pair:?}");
         }
-        // The caller's slice is left in the same order.
-        assert_eq!(events[0].actor_id.as_deref(), Some("alice"));
-        assert!(events[5].actor_id.is_none());
+        // The caller's slice is left as it was.
+        assert_eq!(events[0].actor_id.as_deref(), Some("bob"));
+        assert!(events[1].actor_id.is_none());
     }
 
     #[test]
     fn reports_rows_times_sequence_and_checksum() {
         let mut events = sample();
         events[2].seq = None;
-        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
         assert_eq!(obj.rows, 6);
         assert_eq!(obj.min_time, DAY + 5_000_000);
         assert_eq!(obj.max_time, DAY + 10_000_000);
         assert_eq!((obj.first_seq, obj.last_seq), (Some(100), Some(105)));
         assert_eq!(obj.sha256, hex::encode(Sha256::digest(&obj.bytes)));
         // Same input, same bytes.
-        let again = encode_parquet(&mut sample(), &WriterOptions::default()).unwrap();
-        let mut first = sample();
-        let first = encode_parquet(&mut first, &WriterOptions::default()).unwrap();
+        let again = encode_parquet(&sample(), &WriterOptions::default()).unwrap();
+        let first = sample();
+        let first = encode_parquet(&first, &WriterOptions::default()).unwrap();
         assert_eq!(again.sha256, first.sha256);
     }
 
     #[test]
     fn footer_has_zstd_statistics_page_index_and_sorting() {
-        let mut events: Vec<AuditEvent> = (0..10)
+        let events: Vec<AuditEvent> = (0..10)
             .map(|i| event(i, Some(&format!("user-{}", i % 3)), DAY + i as i64))
             .collect();
         let opts = WriterOptions {
             row_group_rows: 4,
             ..Default::default()
         };
-        let obj = encode_parquet(&mut events, &opts).unwrap();
+        let obj = encode_parquet(&events, &opts).unwrap();
         let r = reader(&obj);
         let meta = r.metadata();
         assert_eq!(meta.num_row_groups(), 3, "10 rows in row groups of 4");
@@ -559,8 +654,8 @@ mod tests {
 
     #[test]
     fn bloom_filters_on_lookup_columns() {
-        let mut events = sample();
-        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let events = sample();
+        let obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
         let r = reader(&obj);
         let rg = r.get_row_group(0).unwrap();
         for name in BLOOM_FILTER_COLUMNS {
@@ -619,7 +714,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_batches_and_bad_options() {
-        let err = encode_parquet(&mut [], &WriterOptions::default()).unwrap_err();
+        let err = encode_parquet(&[], &WriterOptions::default()).unwrap_err();
         assert!(matches!(err, ArchiveError::EmptyBatch));
         for opts in [
             WriterOptions {
@@ -635,7 +730,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            let err = encode_parquet(&mut sample(), &opts).unwrap_err();
+            let err = encode_parquet(&sample(), &opts).unwrap_err();
             assert!(matches!(err, ArchiveError::WriterOptions { .. }), "{err}");
         }
     }
@@ -647,6 +742,7 @@ mod tests {
                 retention_days: 2555,
                 storage_class: Some("STANDARD_IA".into()),
                 object_lock: Some(ObjectLockMode::Compliance),
+                transitions: Vec::new(),
                 matches: Some(TierMatch {
                     categories: vec!["authentication".into()],
                     actions: vec![],
@@ -657,6 +753,7 @@ mod tests {
                 retention_days: 365,
                 storage_class: None,
                 object_lock: None,
+                transitions: Vec::new(),
                 matches: None,
             },
         ]
@@ -681,6 +778,10 @@ mod tests {
         assert_eq!(lock.retain_until.to_rfc3339(), "2033-11-20T00:00:00+00:00");
         let key = ObjectKey::new("standard", date(), "idp", DAY, 1).unwrap();
         assert_eq!(w.put_options(&key).unwrap().object_lock, None);
+        // A lock that would have ended before the put is not asked for.
+        let old = NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
+        let key = ObjectKey::new("security", old, "idp", DAY, 1).unwrap();
+        assert_eq!(w.put_options(&key).unwrap().object_lock, None);
         let key = ObjectKey::new("nope", date(), "idp", DAY, 1).unwrap();
         assert!(matches!(
             w.put_options(&key),
@@ -693,8 +794,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(LocalStore::new(dir.path()).unwrap());
         let w = ArchiveWriter::new(store.clone(), tiers()).unwrap();
-        let mut events = sample();
-        let obj = encode_parquet(&mut events, &WriterOptions::default()).unwrap();
+        let events = sample();
+        let obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
 
         let key = ObjectKey::new("standard", date(), "idp", obj.min_time, 1).unwrap();
         w.put_object(&key, &obj).await.unwrap();

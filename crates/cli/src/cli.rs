@@ -49,6 +49,17 @@ pub enum Command {
     Retention(crate::commands::retention::RetentionArgs),
     /// Place, list and remove legal holds.
     Hold(crate::commands::retention::HoldArgs),
+    /// Print the S3 bucket lifecycle configuration (JSON) of the tiers' transitions and
+    /// expirations.
+    Lifecycle(crate::commands::retention::LifecycleArgs),
+    /// Merge a partition's small objects into sorted objects of a target size, with a signed
+    /// receipt; safe to kill and rerun.
+    Compact(crate::commands::compliance::CompactArgs),
+    /// Erase (or pseudonymize) a data subject's events, with a signed receipt; refuses objects
+    /// under Object Lock or a legal hold.
+    Erase(crate::commands::compliance::EraseArgs),
+    /// Write realistic audit logs in a built-in profile's format (benchmarks, demos, tests).
+    Gen(crate::commands::generate::GenArgs),
 }
 
 #[derive(Debug, clap::Args)]

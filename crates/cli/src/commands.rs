@@ -1,5 +1,7 @@
 //! One function per subcommand; each calls into a library crate and prints.
 
+pub mod compliance;
+pub mod generate;
 pub mod integrity;
 pub mod query;
 pub mod retention;
@@ -22,6 +24,10 @@ pub async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => integrity::verify(args).await,
         Command::Retention(args) => retention::retention(args).await,
         Command::Hold(args) => retention::hold(args).await,
+        Command::Lifecycle(args) => retention::lifecycle(args),
+        Command::Compact(args) => compliance::compact(args).await,
+        Command::Erase(args) => compliance::erase(args).await,
+        Command::Gen(args) => generate::gen_logs(args),
         Command::CheckConfig { config } => {
             let c = Config::load(&config)?;
             println!(

@@ -162,37 +162,117 @@ where
     I::IntoIter: ExactSizeIterator,
 {
     let events = events.into_iter();
-    let n = events.len();
-    let str_builder = || StringBuilder::with_capacity(n, n * 8);
-    // Columns, in schema order.
-    let mut event_id = StringBuilder::with_capacity(n, n * 32);
-    let mut origin_id = str_builder();
-    let mut seq = UInt64Builder::with_capacity(n);
-    let mut time = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    let mut observed = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    let mut category = str_builder();
-    let mut action = str_builder();
-    let mut outcome = str_builder();
-    // The optional string columns from `reason` to `resource_name`, in schema order.
-    let mut opt: Vec<StringBuilder> = (0..19).map(|_| str_builder()).collect();
-    let mut changes = str_builder();
-    let mut message = str_builder();
-    let mut attributes = str_builder();
-    let mut source: Vec<StringBuilder> = (0..6).map(|_| str_builder()).collect();
-    let mut source_offset = UInt64Builder::with_capacity(n);
-    let mut raw = StringBuilder::with_capacity(n, n * 256);
-    let mut flags = str_builder();
-    let mut json_buf = Vec::new();
-
+    let mut columns = EventColumns::with_capacity(events.len());
     for e in events {
-        event_id.append_value(&e.event_id);
-        origin_id.append_option(e.origin_id.as_deref());
-        seq.append_option(e.seq);
-        time.append_value(e.time);
-        observed.append_option(e.observed_time);
-        category.append_value(&e.category);
-        action.append_value(&e.action);
-        outcome.append_value(e.outcome.as_str());
+        columns.push(e)?;
+    }
+    columns.finish()
+}
+
+/// Events held as the archive's columns, appended one at a time: a batch that costs about the
+/// bytes of its values, where a `Vec<AuditEvent>` costs a struct and a dozen small allocations
+/// per event.
+#[derive(Debug)]
+pub struct EventColumns {
+    rows: usize,
+    event_id: StringBuilder,
+    origin_id: StringBuilder,
+    seq: UInt64Builder,
+    time: TimestampMicrosecondBuilder,
+    observed: TimestampMicrosecondBuilder,
+    category: StringBuilder,
+    action: StringBuilder,
+    outcome: StringBuilder,
+    /// The optional string columns from `reason` to `resource_name`, in schema order.
+    opt: Vec<StringBuilder>,
+    changes: StringBuilder,
+    message: StringBuilder,
+    attributes: StringBuilder,
+    /// `source` and the five `source_*` columns.
+    source: Vec<StringBuilder>,
+    source_offset: UInt64Builder,
+    raw: StringBuilder,
+    flags: StringBuilder,
+    json_buf: Vec<u8>,
+}
+
+impl Default for EventColumns {
+    fn default() -> Self {
+        EventColumns::with_capacity(0)
+    }
+}
+
+impl EventColumns {
+    /// Empty columns with room for `rows` events before the first reallocation.
+    pub fn with_capacity(rows: usize) -> EventColumns {
+        let n = rows;
+        let str_builder = || StringBuilder::with_capacity(n, n * 8);
+        EventColumns {
+            rows: 0,
+            event_id: StringBuilder::with_capacity(n, n * 32),
+            origin_id: str_builder(),
+            seq: UInt64Builder::with_capacity(n),
+            time: TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
+            observed: TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
+            category: str_builder(),
+            action: str_builder(),
+            outcome: str_builder(),
+            opt: (0..19).map(|_| str_builder()).collect(),
+            changes: str_builder(),
+            message: str_builder(),
+            attributes: str_builder(),
+            source: (0..6).map(|_| str_builder()).collect(),
+            source_offset: UInt64Builder::with_capacity(n),
+            raw: StringBuilder::with_capacity(n, n * 256),
+            flags: str_builder(),
+            json_buf: Vec::new(),
+        }
+    }
+
+    /// The number of events appended.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no event was appended.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The bytes the values take so far: string bytes plus offsets, validity and fixed-width
+    /// values. What the batch costs in memory, give or take the builders' spare capacity.
+    pub fn values_size(&self) -> usize {
+        let strings = [
+            &self.event_id,
+            &self.origin_id,
+            &self.category,
+            &self.action,
+            &self.outcome,
+            &self.changes,
+            &self.message,
+            &self.attributes,
+            &self.raw,
+            &self.flags,
+        ]
+        .into_iter()
+        .chain(&self.opt)
+        .chain(&self.source)
+        .map(|b| b.values_slice().len())
+        .sum::<usize>();
+        // 37 offsets of 4 bytes and 4 fixed-width values of 8 bytes per row.
+        strings + self.rows * (37 * 4 + 4 * 8)
+    }
+
+    /// Appends one event.
+    pub fn push(&mut self, e: &AuditEvent) -> Result<(), ArrowError> {
+        self.event_id.append_value(&e.event_id);
+        self.origin_id.append_option(e.origin_id.as_deref());
+        self.seq.append_option(e.seq);
+        self.time.append_value(e.time);
+        self.observed.append_option(e.observed_time);
+        self.category.append_value(&e.category);
+        self.action.append_value(&e.action);
+        self.outcome.append_value(e.outcome.as_str());
         let fields = [
             &e.reason,
             &e.severity,
@@ -214,60 +294,67 @@ where
             &e.resource_id,
             &e.resource_name,
         ];
-        for (b, v) in opt.iter_mut().zip(fields) {
+        for (b, v) in self.opt.iter_mut().zip(fields) {
             b.append_option(v.as_deref());
         }
         if e.changes.is_empty() {
-            changes.append_null();
+            self.changes.append_null();
         } else {
-            json_buf.clear();
-            serde_json::to_writer(&mut json_buf, &e.changes)
+            self.json_buf.clear();
+            serde_json::to_writer(&mut self.json_buf, &e.changes)
                 .map_err(|err| ArrowError::ExternalError(Box::new(err)))?;
-            changes.append_value(String::from_utf8_lossy(&json_buf));
+            self.changes
+                .append_value(String::from_utf8_lossy(&self.json_buf));
         }
-        message.append_option(e.message.as_deref());
+        self.message.append_option(e.message.as_deref());
         if e.attributes.is_empty() {
-            attributes.append_null();
+            self.attributes.append_null();
         } else {
-            json_buf.clear();
-            serde_json::to_writer(&mut json_buf, &e.attributes)
+            self.json_buf.clear();
+            serde_json::to_writer(&mut self.json_buf, &e.attributes)
                 .map_err(|err| ArrowError::ExternalError(Box::new(err)))?;
-            attributes.append_value(String::from_utf8_lossy(&json_buf));
+            self.attributes
+                .append_value(String::from_utf8_lossy(&self.json_buf));
         }
         let src = &e.source;
-        source[0].append_value(&src.app);
-        source[1].append_option(src.namespace.as_deref());
-        source[2].append_option(src.pod.as_deref());
-        source[3].append_option(src.container.as_deref());
-        source[4].append_option(src.node.as_deref());
-        source[5].append_option(src.file.as_deref());
-        source_offset.append_option(e.source_offset);
-        raw.append_option(e.raw.as_deref());
-        flags.append_option(e.flags.to_column());
+        self.source[0].append_value(&src.app);
+        self.source[1].append_option(src.namespace.as_deref());
+        self.source[2].append_option(src.pod.as_deref());
+        self.source[3].append_option(src.container.as_deref());
+        self.source[4].append_option(src.node.as_deref());
+        self.source[5].append_option(src.file.as_deref());
+        self.source_offset.append_option(e.source_offset);
+        self.raw.append_option(e.raw.as_deref());
+        self.flags.append_option(e.flags.to_column());
+        self.rows += 1;
+        Ok(())
     }
 
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(39);
-    columns.push(Arc::new(event_id.finish()));
-    columns.push(Arc::new(origin_id.finish()));
-    columns.push(Arc::new(seq.finish()));
-    columns.push(Arc::new(time.finish()));
-    columns.push(Arc::new(observed.finish()));
-    columns.push(Arc::new(category.finish()));
-    columns.push(Arc::new(action.finish()));
-    columns.push(Arc::new(outcome.finish()));
-    for mut b in opt {
-        columns.push(Arc::new(b.finish()));
+    /// The events as one record batch of [`arrow_schema`], in the order they were appended.
+    pub fn finish(mut self) -> Result<RecordBatch, ArrowError> {
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(39);
+        columns.push(Arc::new(self.event_id.finish()));
+        columns.push(Arc::new(self.origin_id.finish()));
+        columns.push(Arc::new(self.seq.finish()));
+        columns.push(Arc::new(self.time.finish()));
+        columns.push(Arc::new(self.observed.finish()));
+        columns.push(Arc::new(self.category.finish()));
+        columns.push(Arc::new(self.action.finish()));
+        columns.push(Arc::new(self.outcome.finish()));
+        for b in &mut self.opt {
+            columns.push(Arc::new(b.finish()));
+        }
+        columns.push(Arc::new(self.changes.finish()));
+        columns.push(Arc::new(self.message.finish()));
+        columns.push(Arc::new(self.attributes.finish()));
+        for b in &mut self.source {
+            columns.push(Arc::new(b.finish()));
+        }
+        columns.push(Arc::new(self.source_offset.finish()));
+        columns.push(Arc::new(self.raw.finish()));
+        columns.push(Arc::new(self.flags.finish()));
+        RecordBatch::try_new(arrow_schema(), columns)
     }
-    columns.push(Arc::new(changes.finish()));
-    columns.push(Arc::new(message.finish()));
-    columns.push(Arc::new(attributes.finish()));
-    for mut b in source {
-        columns.push(Arc::new(b.finish()));
-    }
-    columns.push(Arc::new(source_offset.finish()));
-    columns.push(Arc::new(raw.finish()));
-    columns.push(Arc::new(flags.finish()));
-    RecordBatch::try_new(arrow_schema(), columns)
 }
 
 #[cfg(test)]

@@ -85,6 +85,8 @@ pub enum Atom {
         since: Option<i64>,
         until: Option<i64>,
     },
+    /// Every one of the atoms holds.
+    All(Vec<Atom>),
 }
 
 impl Atom {
@@ -94,6 +96,7 @@ impl Atom {
                 vec![column]
             }
             Atom::Time { .. } => vec!["time"],
+            Atom::All(atoms) => atoms.iter().flat_map(Atom::columns).collect(),
         }
     }
 }
@@ -154,6 +157,45 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The textual forms applications write an address in: RFC 5952 (`2001:db8::5`), uncompressed
+/// as Java prints it (`2001:db8:0:0:0:0:0:5`), fully zero-padded, each also in upper case; an
+/// IPv4 address also as IPv4-mapped IPv6 (`::ffff:192.0.2.1`), as dual-stack servers log it.
+pub fn address_forms(ip: IpAddr) -> Vec<String> {
+    let ip = unmap(ip);
+    let mut forms = vec![ip.to_string()];
+    match ip {
+        IpAddr::V4(v4) => {
+            forms.push(format!("::ffff:{v4}"));
+            forms.push(format!("::FFFF:{v4}"));
+        }
+        IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            let join = |f: &dyn Fn(u16) -> String| seg.map(f).join(":");
+            forms.push(join(&|x| format!("{x:x}")));
+            forms.push(join(&|x| format!("{x:04x}")));
+            let upper: Vec<String> = forms.iter().map(|f| f.to_uppercase()).collect();
+            forms.extend(upper);
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// An address in one form whatever form it was written in (see [`address_forms`]): RFC 5952,
+/// an IPv4-mapped address as IPv4. `None` when `s` is not an address.
+pub fn canonical_address(s: &str) -> Option<String> {
+    s.parse::<IpAddr>().ok().map(|ip| unmap(ip).to_string())
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it carries; any other as it is.
+fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 /// Parses an address (`10.0.0.1`) or a CIDR block (`10.0.0.0/8`).
@@ -241,7 +283,7 @@ impl FilterSpec {
             let mut blocks = Vec::new();
             for n in nets {
                 if n.prefix_len() == n.max_prefix_len() {
-                    exact.push(n.addr().to_string());
+                    exact.extend(address_forms(n.addr()));
                 } else {
                     blocks.push(n);
                 }
@@ -324,7 +366,40 @@ fn string_stats(s: &Statistics) -> Option<(&[u8], &[u8])> {
     }
 }
 
+/// The actions an account event about a user has, and the resource types that name the user.
+const ACCOUNT_ACTIONS: &str = "account.";
+const USER_RESOURCE_TYPES: &[&str] = &["user", "account"];
+
 impl Filter {
+    /// Adds the condition "the event is about this person": done by them (`who` equal to the
+    /// actor's id, name or e-mail, or the actor id one of `ids`), or an `account.*` event on
+    /// their user record (a `user` or `account` resource whose id is `who` or one of `ids`).
+    pub fn push_subject(&mut self, who: &str, ids: &[String]) {
+        let mut all_ids: Vec<String> = ids.to_vec();
+        all_ids.push(who.to_string());
+        all_ids.sort();
+        all_ids.dedup();
+        let eq = |column, values: Vec<String>| Atom::Eq { column, values };
+        self.clauses.push(vec![
+            eq("actor_id", all_ids.clone()),
+            eq("actor_name", vec![who.to_string()]),
+            eq("actor_email", vec![who.to_string()]),
+            Atom::All(vec![
+                eq("resource_id", all_ids),
+                eq(
+                    "resource_type",
+                    USER_RESOURCE_TYPES.iter().map(|s| s.to_string()).collect(),
+                ),
+                Atom::Like {
+                    column: "action",
+                    pattern: format!("{ACCOUNT_ACTIONS}%"),
+                    prefix: ACCOUNT_ACTIONS.to_string(),
+                    case_insensitive: false,
+                },
+            ]),
+        ]);
+    }
+
     /// Whether the filter selects every row.
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
@@ -416,6 +491,16 @@ fn atom_verdict(
             Some(s) if all_null(s) => Verdict::No,
             _ => Verdict::Maybe,
         },
+        Atom::All(atoms) => {
+            if atoms
+                .iter()
+                .any(|a| atom_verdict(a, rg, column) == Verdict::No)
+            {
+                Verdict::No
+            } else {
+                Verdict::Maybe
+            }
+        }
     }
 }
 
@@ -489,12 +574,27 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
                 })?;
             let mut b = BooleanBuilder::with_capacity(strings.len());
             for v in strings.iter() {
-                let hit = v
-                    .and_then(|s| s.parse::<IpAddr>().ok())
-                    .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip)));
+                // An IPv4 client of a dual-stack server is logged IPv4-mapped.
+                let hit = v.and_then(|s| s.parse::<IpAddr>().ok()).is_some_and(|ip| {
+                    nets.iter()
+                        .any(|n| n.contains(&ip) || n.contains(&unmap(ip)))
+                });
                 b.append_value(hit);
             }
             Ok(b.finish())
+        }
+        Atom::All(atoms) => {
+            let mut out = BooleanArray::from(vec![true; batch.num_rows()]);
+            for a in atoms {
+                let m = eval_atom(a, batch)?;
+                let m = if m.null_count() > 0 {
+                    prep_null_mask_filter(&m)
+                } else {
+                    m
+                };
+                out = and(&out, &m).map_err(QueryError::arrow("filtering rows"))?;
+            }
+            Ok(out)
         }
     }
 }
@@ -649,6 +749,75 @@ mod tests {
         };
         let m = evaluate(&f.clauses, &batch()).unwrap();
         assert_eq!(m, BooleanArray::from(vec![false, true, true, false]));
+    }
+
+    #[test]
+    fn an_address_matches_the_forms_applications_write() {
+        let spec = |a: &[&str]| FilterSpec {
+            ips: a.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let forms = address_forms("2001:db8::1".parse().unwrap());
+        assert!(
+            forms.contains(&"2001:db8:0:0:0:0:0:1".to_string()),
+            "{forms:?}"
+        );
+        assert!(forms.contains(&"2001:DB8::1".to_string()), "{forms:?}");
+        assert!(forms.contains(&"2001:0db8:0000:0000:0000:0000:0000:0001".to_string()));
+        assert_eq!(
+            address_forms("::ffff:10.1.2.3".parse().unwrap()),
+            address_forms("10.1.2.3".parse().unwrap())
+        );
+        // Row 3 is 2001:db8::1: asked for in another form, it still matches.
+        assert_eq!(rows(spec(&["2001:0DB8:0:0::1"])), vec![3]);
+        assert_eq!(
+            canonical_address("::ffff:10.1.2.3").as_deref(),
+            Some("10.1.2.3")
+        );
+        assert_eq!(canonical_address("nope"), None);
+    }
+
+    #[test]
+    fn a_subject_is_the_actor_or_the_user_an_account_event_is_about() {
+        let schema = Arc::new(Schema::new(
+            [
+                "action",
+                "actor_id",
+                "actor_name",
+                "actor_email",
+                "resource_type",
+                "resource_id",
+            ]
+            .map(|n| Field::new(n, DataType::Utf8, true))
+            .to_vec(),
+        ));
+        let col = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                col(vec![
+                    Some("authentication.login"),
+                    Some("account.lock"),
+                    Some("resource.update"),
+                    Some("account.lock"),
+                ]),
+                col(vec![
+                    Some("u-1"),
+                    Some("admin"),
+                    Some("admin"),
+                    Some("admin"),
+                ]),
+                col(vec![None, None, None, None]),
+                col(vec![Some("a@x"), None, None, None]),
+                col(vec![None, Some("user"), Some("user"), Some("user")]),
+                col(vec![None, Some("u-1"), Some("u-1"), Some("u-2")]),
+            ],
+        )
+        .unwrap();
+        let mut f = Filter::default();
+        f.push_subject("a@x", &["u-1".to_string()]);
+        let m = evaluate(&f.clauses, &b).unwrap();
+        assert_eq!(m, BooleanArray::from(vec![true, true, false, false]));
     }
 
     #[test]

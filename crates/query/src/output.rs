@@ -58,6 +58,9 @@ type Out = Box<dyn Write + Send>;
 /// A streaming writer of one format.
 pub struct OutputWriter {
     inner: Inner,
+    schema: SchemaRef,
+    /// Whether a batch was written (CSV writes its header with the first one).
+    written: bool,
 }
 
 enum Inner {
@@ -78,7 +81,7 @@ impl OutputWriter {
     /// A writer of `format` for batches of `schema`; `width` is the terminal's width for tables.
     pub fn new(format: Format, schema: SchemaRef, out: Out, width: usize) -> Result<Self> {
         let inner = match format {
-            Format::Table => Inner::Table(TableWriter::new(schema, out, width)),
+            Format::Table => Inner::Table(TableWriter::new(schema.clone(), out, width)),
             Format::Csv => Inner::Csv(Box::new(
                 arrow::csv::WriterBuilder::new()
                     .with_header(true)
@@ -103,15 +106,20 @@ impl OutputWriter {
                     ))
                     .build();
                 Inner::Parquet(Box::new(
-                    ArrowWriter::try_new(out, schema, Some(props))
+                    ArrowWriter::try_new(out, schema.clone(), Some(props))
                         .map_err(|source| QueryError::ParquetOutput { source })?,
                 ))
             }
         };
-        Ok(OutputWriter { inner })
+        Ok(OutputWriter {
+            inner,
+            schema,
+            written: false,
+        })
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.written = true;
         let err = QueryError::arrow("writing the output");
         let utc;
         let batch = if matches!(self.inner, Inner::Parquet(_)) {
@@ -132,7 +140,11 @@ impl OutputWriter {
     }
 
     /// Ends the output (closing brackets, the Parquet footer) and flushes it.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
+        if !self.written && matches!(self.inner, Inner::Csv(_)) {
+            // No row matched: the header still says what the columns are.
+            self.write(&RecordBatch::new_empty(self.schema.clone()))?;
+        }
         let err = QueryError::arrow("writing the output");
         match self.inner {
             Inner::Table(t) => t.finish(),
@@ -362,6 +374,24 @@ mod tests {
             render(Format::Csv, 80),
             "a,b\n\"x, \"\"y\"\"\",a very long value indeed\n,z\n"
         );
+    }
+
+    #[test]
+    fn csv_of_no_rows_is_its_header() {
+        let buf = Buf::default();
+        let w =
+            OutputWriter::new(Format::Csv, batch().schema(), Box::new(buf.clone()), 80).unwrap();
+        w.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(),
+            "a,b\n"
+        );
+        let buf = Buf::default();
+        let w =
+            OutputWriter::new(Format::Json, batch().schema(), Box::new(buf.clone()), 80).unwrap();
+        w.finish().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(v, serde_json::json!([]));
     }
 
     #[test]

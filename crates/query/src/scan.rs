@@ -125,9 +125,13 @@ pub async fn plan(
         .buffer_unordered(FOOTER_CONCURRENCY)
         .try_collect()
         .await?;
+    // Compaction and erasure jobs under way: each event is read from either the objects a job
+    // replaces or those it writes, never both (see `auditlake_archive::rewrite`).
+    let rewrites = auditlake_archive::rewrite::RewriteView::load(store).await?;
+    let hidden = rewrites.hidden(listed.iter().flatten().map(|m| m.key.as_str()));
     let mut files = Vec::new();
     for meta in listed.into_iter().flatten() {
-        if !meta.key.ends_with(layout::DATA_SUFFIX) {
+        if !meta.key.ends_with(layout::DATA_SUFFIX) || hidden.contains(&meta.key) {
             continue;
         }
         ScanStats::add(&stats.files_listed, 1);
@@ -174,6 +178,15 @@ impl Query {
         now: DateTime<Utc>,
     ) -> Result<Query> {
         let filter = req.filter.compile(now)?;
+        Query::with_filter(store, filter, req)
+    }
+
+    /// A query over an already compiled filter; the request's own filter is not used.
+    pub fn with_filter(
+        store: Arc<dyn ObjectStore>,
+        filter: Filter,
+        req: &QueryRequest,
+    ) -> Result<Query> {
         let columns = match &req.columns {
             Some(c) if !c.is_empty() => c.clone(),
             _ => auditlake_event::schema::column_names()
@@ -390,13 +403,31 @@ fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> 
     take_record_batch(&all, &idx).map_err(QueryError::arrow("sorting rows"))
 }
 
+/// The equalities on columns with bloom filters that can rule an atom out: an equality itself,
+/// or any equality of a conjunction (one that fails fails the conjunction).
+fn bloom_probes(atom: &Atom) -> Vec<(&'static str, &[String])> {
+    match atom {
+        Atom::Eq { column, values }
+            if auditlake_event::schema::BLOOM_FILTER_COLUMNS.contains(column) =>
+        {
+            vec![(*column, values.as_slice())]
+        }
+        Atom::All(atoms) => atoms
+            .iter()
+            .filter(|a| matches!(a, Atom::Eq { .. }))
+            .flat_map(bloom_probes)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Whether a clause can only be ruled out by bloom filters: every atom the statistics left
-/// open is an equality on a column with bloom filters.
+/// open has an equality on a column with bloom filters.
 fn bloom_checkable(clause: &[Atom], verdicts: &[Verdict]) -> bool {
-    clause.iter().zip(verdicts).all(|(a, v)| {
-        *v == Verdict::No
-            || matches!(a, Atom::Eq { column, .. } if auditlake_event::schema::BLOOM_FILTER_COLUMNS.contains(column))
-    })
+    clause
+        .iter()
+        .zip(verdicts)
+        .all(|(a, v)| *v == Verdict::No || !bloom_probes(a).is_empty())
 }
 
 /// Reads one object's matching rows: prunes row groups, then decodes the filter's columns,
@@ -432,26 +463,28 @@ async fn scan_file(
             }
             let mut any = false;
             for (atom, verdict) in clause.iter().zip(v) {
-                let Atom::Eq { column, values } = atom else {
-                    continue;
-                };
                 if *verdict == Verdict::No {
                     continue;
                 }
-                let Some(ci) = index_of(column) else {
-                    any = true;
-                    break;
-                };
-                match builder
-                    .get_row_group_column_bloom_filter(rg, ci)
-                    .await
-                    .map_err(pq_err)?
-                {
-                    Some(sbbf) if !values.iter().any(|v| sbbf.check(v.as_str())) => {}
-                    _ => {
-                        any = true;
+                // The atom is ruled out when one of its probes finds none of its values.
+                let mut ruled_out = false;
+                for (column, values) in bloom_probes(atom) {
+                    let Some(ci) = index_of(column) else {
+                        continue;
+                    };
+                    if let Some(sbbf) = builder
+                        .get_row_group_column_bloom_filter(rg, ci)
+                        .await
+                        .map_err(pq_err)?
+                        && !values.iter().any(|v| sbbf.check(v.as_str()))
+                    {
+                        ruled_out = true;
                         break;
                     }
+                }
+                if !ruled_out {
+                    any = true;
+                    break;
                 }
             }
             if !any {

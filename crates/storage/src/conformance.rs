@@ -57,6 +57,7 @@ pub async fn run_all(store: &dyn ObjectStore) {
     ranges(store, &p).await;
     listing(store, &p).await;
     deletes(store, &p).await;
+    versions(store, &p).await;
     invalid_keys(store).await;
     large_object(store, &p).await;
     binary_and_empty(store, &p).await;
@@ -333,6 +334,115 @@ async fn deletes(store: &dyn ObjectStore, p: &str) {
     assert!(
         !store.exists(&keep).await.unwrap(),
         "[{b}] delete_many deleted the valid key"
+    );
+}
+
+/// Versions: an overwritten and a plainly deleted key may leave versions and delete markers on a
+/// versioned store, but `delete_all_versions` leaves nothing of either; `object_lock` of an
+/// object written without a lock blocks nothing, and of a missing key is `NotFound`.
+async fn versions(store: &dyn ObjectStore, p: &str) {
+    let b = store.describe();
+    let base = format!("{p}versions/");
+    let (twice, deleted, kept) = (
+        format!("{base}part/twice"),
+        format!("{base}part/deleted"),
+        format!("{base}other/kept"),
+    );
+    put(store, &twice, &b"first"[..]).await;
+    put(store, &twice, &b"second!"[..]).await;
+    put(store, &deleted, &b"d"[..]).await;
+    store
+        .delete(&deleted)
+        .await
+        .unwrap_or_else(|e| panic!("[{b}] delete: {e}"));
+    put(store, &kept, &b"k"[..]).await;
+
+    let listed = store
+        .list_versions(&base)
+        .await
+        .unwrap_or_else(|e| panic!("[{b}] list_versions: {e}"));
+    let keys: Vec<&str> = listed.iter().map(|v| v.key.as_str()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "[{b}] list_versions is sorted by key");
+    let of = |key: &str| -> Vec<&crate::ObjectVersion> {
+        listed.iter().filter(|v| v.key == key).collect()
+    };
+    let current = of(&twice);
+    assert!(!current.is_empty(), "[{b}] list_versions lists {twice}");
+    assert!(
+        current[0].is_latest && !current[0].is_delete_marker && current[0].size == 7,
+        "[{b}] the newest version of {twice} comes first: {current:?}"
+    );
+    assert_eq!(
+        current.iter().filter(|v| v.is_latest).count(),
+        1,
+        "[{b}] one latest version of {twice}: {current:?}"
+    );
+    assert!(
+        of(&deleted)
+            .iter()
+            .all(|v| !v.is_latest || v.is_delete_marker),
+        "[{b}] a deleted key has no current version holding bytes: {listed:?}"
+    );
+
+    let lock = store
+        .object_lock(&twice)
+        .await
+        .unwrap_or_else(|e| panic!("[{b}] object_lock: {e}"));
+    assert_eq!(
+        lock,
+        crate::LockState::default(),
+        "[{b}] an object put without a lock has none"
+    );
+    let e = store
+        .object_lock(&format!("{base}part/missing"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StorageError::NotFound { .. }),
+        "[{b}] object_lock of a missing key: {e:?}"
+    );
+
+    store
+        .delete_all_versions(&[
+            twice.clone(),
+            deleted.clone(),
+            format!("{base}part/missing"),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("[{b}] delete_all_versions: {e}"));
+    let left: Vec<String> = store
+        .list_versions(&base)
+        .await
+        .unwrap_or_else(|e| panic!("[{b}] list_versions: {e}"))
+        .into_iter()
+        .map(|v| v.key)
+        .collect();
+    assert_eq!(
+        left,
+        std::slice::from_ref(&kept),
+        "[{b}] delete_all_versions leaves no version or delete marker of its keys"
+    );
+    let err = store
+        .delete_all_versions(&[kept.clone(), "bad//key".to_string()])
+        .await
+        .expect_err("delete_all_versions with an invalid key reports it");
+    assert_eq!(
+        err.deleted, 1,
+        "[{b}] delete_all_versions counts what it deleted"
+    );
+    assert_eq!(
+        err.failed
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>(),
+        ["bad//key"],
+        "[{b}] delete_all_versions names the failed key"
+    );
+    assert!(
+        store.list_versions(&base).await.unwrap().is_empty(),
+        "[{b}] nothing left under {base}"
     );
 }
 

@@ -63,6 +63,44 @@ pub struct ObjectMeta {
     pub last_modified: Option<DateTime<Utc>>,
 }
 
+/// One stored version of an object, or a delete marker, on a store that keeps versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub key: String,
+    /// The version id; `None` on a store without versions (the object itself).
+    pub version_id: Option<String>,
+    /// Bytes of the version; 0 for a delete marker.
+    pub size: u64,
+    /// Whether this is the current version of the key.
+    pub is_latest: bool,
+    /// Whether this is a delete marker (what a plain delete leaves on a versioned bucket).
+    pub is_delete_marker: bool,
+}
+
+/// What keeps an object from being deleted: Object Lock retention and legal hold.
+///
+/// On a store that keeps versions this covers every version of the key: the latest retain-until
+/// date of any version, and a legal hold when any version has one on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockState {
+    /// The Object Lock retention, when a version has one (its retain-until may be past).
+    pub retention: Option<ObjectLock>,
+    /// Whether a legal hold is on.
+    pub legal_hold: bool,
+}
+
+impl LockState {
+    /// Whether the store refuses to delete the object at `now`: a legal hold is on or the
+    /// retention has not ended (in either mode: governance is not bypassed).
+    pub fn blocks_delete_at(&self, now: DateTime<Utc>) -> bool {
+        self.legal_hold
+            || self
+                .retention
+                .as_ref()
+                .is_some_and(|r| r.retain_until > now)
+    }
+}
+
 /// An object store.
 ///
 /// Contract, checked by the conformance suite ([`conformance`]) for every backend:
@@ -73,6 +111,12 @@ pub struct ObjectMeta {
 /// - `list` returns every object whose key starts with `prefix`, sorted by key, without
 ///   directories or temporary files.
 /// - `delete` of a missing key is `Ok`; `delete_many` deletes what it can and reports the rest.
+///   On a versioned bucket `delete` only hides the object behind a delete marker;
+///   `delete_all_versions` removes every version, so nothing of the key remains.
+/// - `list_versions` returns every version and delete marker under `prefix`, sorted by key, the
+///   newest version of a key first; a store without versions lists each object once.
+/// - `object_lock` of a missing key returns [`StorageError::NotFound`]; a store without
+///   Object Lock returns an empty [`LockState`].
 #[async_trait]
 pub trait ObjectStore: Send + Sync + Debug {
     /// Writes `data` under `key`.
@@ -109,6 +153,39 @@ pub trait ObjectStore: Send + Sync + Debug {
                 failed,
             })
         }
+    }
+
+    /// Every version and delete marker of the objects under `prefix`, sorted by key, newest
+    /// first within a key. The default, for stores without versions, lists each object once.
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<ObjectVersion>> {
+        Ok(self
+            .list(prefix)
+            .await?
+            .into_iter()
+            .map(|m| ObjectVersion {
+                key: m.key,
+                version_id: None,
+                size: m.size,
+                is_latest: true,
+                is_delete_marker: false,
+            })
+            .collect())
+    }
+
+    /// Deletes every version and delete marker of each key, so that none of it remains; a
+    /// missing key is not an error. A version the store refuses to delete (Object Lock, legal
+    /// hold) fails its key with [`StorageError::AccessDenied`], reported per key. The default,
+    /// for stores without versions, is [`ObjectStore::delete_many`].
+    async fn delete_all_versions(&self, keys: &[String]) -> Result<(), BulkDeleteError> {
+        self.delete_many(keys).await
+    }
+
+    /// The Object Lock retention and legal hold of the object, over all its versions. The
+    /// default, for stores without Object Lock, checks that the object exists and returns an
+    /// empty [`LockState`].
+    async fn object_lock(&self, key: &str) -> Result<LockState> {
+        self.head(key).await?;
+        Ok(LockState::default())
     }
 
     /// Sets or clears an object's legal hold. Backends without holds return

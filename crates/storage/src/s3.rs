@@ -22,9 +22,8 @@ use aws_sdk_s3::config::{Builder as S3ConfigBuilder, Region};
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::{ByteStream, DateTime as AwsDateTime};
 use aws_sdk_s3::types::{
-    ChecksumAlgorithm, Delete, ObjectIdentifier, ObjectLockLegalHold, ObjectLockLegalHoldStatus,
-    ObjectLockMode, ObjectLockRetention, ObjectLockRetentionMode, ServerSideEncryption,
-    StorageClass,
+    ChecksumAlgorithm, ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockMode,
+    ObjectLockRetention, ObjectLockRetentionMode, ServerSideEncryption, StorageClass,
 };
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -34,6 +33,7 @@ use tracing::{debug, warn};
 mod config;
 mod multipart;
 mod request;
+mod versions;
 
 pub use config::{
     DEFAULT_INITIAL_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF_MS,
@@ -44,8 +44,8 @@ pub use config::{
 use request::backend_error;
 
 use crate::{
-    BulkDeleteError, LockMode, ObjectLock, ObjectMeta, ObjectStore, PutOptions, Result, Sse,
-    StorageError, validate_key,
+    BulkDeleteError, LockMode, LockState, ObjectLock, ObjectMeta, ObjectStore, ObjectVersion,
+    PutOptions, Result, Sse, StorageError, validate_key,
 };
 
 /// The most keys one `DeleteObjects` request may name.
@@ -318,70 +318,12 @@ impl S3Store {
         }
     }
 
-    /// Deletes one batch of at most 1000 keys, adding the keys that failed to `failed`.
-    async fn delete_batch(&self, keys: &[&String], failed: &mut Vec<(String, StorageError)>) {
-        let objects: Result<Vec<ObjectIdentifier>, _> = keys
-            .iter()
-            .map(|k| ObjectIdentifier::builder().key(self.object_key(k)).build())
-            .collect();
-        let delete = objects.and_then(|objects| {
-            Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()
-        });
-        let delete = match delete {
-            Ok(delete) => delete,
-            Err(e) => {
-                for key in keys {
-                    failed.push((
-                        (*key).clone(),
-                        backend_error("delete", key, &e.to_string(), false),
-                    ));
-                }
-                return;
-            }
-        };
-        let first = keys.first().map(|k| k.as_str()).unwrap_or_default();
-        let result = self
-            .retry("delete", first, || {
-                self.client
-                    .delete_objects()
-                    .bucket(&self.bucket)
-                    .delete(delete.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(out) => {
-                for error in out.errors() {
-                    let object_key = error.key().unwrap_or_default();
-                    let key = self.store_key(object_key).unwrap_or(object_key).to_string();
-                    let code = error.code().unwrap_or_default();
-                    let message =
-                        format!("{} ({code})", error.message().unwrap_or("delete refused"));
-                    let e = match code {
-                        "AccessDenied" => StorageError::AccessDenied {
-                            key: key.clone(),
-                            message,
-                        },
-                        "InternalError" | "SlowDown" | "ServiceUnavailable" => {
-                            backend_error("delete", &key, &message, true)
-                        }
-                        _ => backend_error("delete", &key, &message, false),
-                    };
-                    failed.push((key, e));
-                }
-            }
-            Err(e) => {
-                for key in keys {
-                    let message = format!("batch delete failed: {e}");
-                    failed.push((
-                        (*key).clone(),
-                        backend_error("delete", key, &message, e.is_retryable()),
-                    ));
-                }
-            }
+    /// The object key prefix in the bucket of a store prefix.
+    fn object_key_prefix(&self, prefix: &str) -> String {
+        if self.prefix.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{}/{prefix}", self.prefix)
         }
     }
 
@@ -507,11 +449,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
-        let list_prefix = if self.prefix.is_empty() {
-            prefix.to_string()
-        } else {
-            format!("{}/{prefix}", self.prefix)
-        };
+        let list_prefix = self.object_key_prefix(prefix);
         let mut objects = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -576,7 +514,14 @@ impl ObjectStore for S3Store {
             }
         }
         for batch in valid.chunks(DELETE_BATCH) {
-            self.delete_batch(batch, &mut failed).await;
+            let targets: Vec<versions::Target> = batch
+                .iter()
+                .map(|k| versions::Target {
+                    key: (*k).clone(),
+                    version_id: None,
+                })
+                .collect();
+            self.delete_targets(&targets, &mut failed).await;
         }
         if failed.is_empty() {
             Ok(())
@@ -586,6 +531,18 @@ impl ObjectStore for S3Store {
                 failed,
             })
         }
+    }
+
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<ObjectVersion>> {
+        self.list_all_versions(prefix).await
+    }
+
+    async fn delete_all_versions(&self, keys: &[String]) -> Result<(), BulkDeleteError> {
+        self.delete_every_version(keys).await
+    }
+
+    async fn object_lock(&self, key: &str) -> Result<LockState> {
+        self.lock_state(key).await
     }
 
     async fn set_legal_hold(&self, key: &str, on: bool) -> Result<()> {

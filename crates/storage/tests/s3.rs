@@ -467,3 +467,128 @@ async fn unreachable_server_fails_retryable_after_max_attempts() {
     assert!(err.is_retryable(), "{err:?}");
     println!("unreachable server: {err} (after {:?})", started.elapsed());
 }
+
+#[tokio::test]
+async fn conformance_suite_on_a_versioned_bucket() {
+    let Some(ep) = endpoint("conformance_suite_on_a_versioned_bucket") else {
+        return;
+    };
+    // Object Lock turns versioning on: deletes leave delete markers unless versions are deleted
+    let store = store_on_new_bucket(&ep, "conf-versioned", "archive", true, s3_config(&ep)).await;
+    auditlake_storage::conformance::run_all(&store).await;
+}
+
+#[tokio::test]
+async fn delete_all_versions_removes_every_version_but_locked_and_held_ones() {
+    let Some(ep) = endpoint("delete_all_versions_removes_every_version_but_locked_and_held_ones")
+    else {
+        return;
+    };
+    let store = store_on_new_bucket(&ep, "versions", "archive", true, s3_config(&ep)).await;
+    let retain_until = (Utc::now() + TimeDelta::days(2))
+        .duration_trunc(TimeDelta::seconds(1))
+        .unwrap();
+    let locked_opts = PutOptions {
+        object_lock: Some(ObjectLock {
+            mode: LockMode::Governance,
+            retain_until,
+        }),
+        ..PutOptions::default()
+    };
+    let plain = PutOptions::default();
+    let (free, locked, held) = (
+        "tier=a/event_date=2020-01-01/free.parquet".to_string(),
+        "tier=a/event_date=2020-01-01/locked.parquet".to_string(),
+        "tier=a/event_date=2020-01-02/held.parquet".to_string(),
+    );
+    store
+        .put(&free, Bytes::from_static(b"v1"), &plain)
+        .await
+        .unwrap();
+    store
+        .put(&free, Bytes::from_static(b"v2"), &plain)
+        .await
+        .unwrap();
+    // the old version is locked, the current one is not: the key as a whole is locked
+    store
+        .put(&locked, Bytes::from_static(b"old"), &locked_opts)
+        .await
+        .unwrap();
+    store
+        .put(&locked, Bytes::from_static(b"new"), &plain)
+        .await
+        .unwrap();
+    store
+        .put(&held, Bytes::from_static(b"h"), &plain)
+        .await
+        .unwrap();
+    store.set_legal_hold(&held, true).await.unwrap();
+
+    let versions = store.list_versions("tier=a/").await.unwrap();
+    assert_eq!(versions.len(), 5, "{versions:?}");
+    assert!(
+        versions.iter().all(|v| v.version_id.is_some()),
+        "{versions:?}"
+    );
+
+    let free_lock = store.object_lock(&free).await.unwrap();
+    assert!(!free_lock.blocks_delete_at(Utc::now()), "{free_lock:?}");
+    let lock = store.object_lock(&locked).await.unwrap();
+    assert_eq!(
+        lock.retention,
+        Some(ObjectLock {
+            mode: LockMode::Governance,
+            retain_until
+        })
+    );
+    assert!(lock.blocks_delete_at(Utc::now()));
+    assert!(!lock.blocks_delete_at(retain_until + TimeDelta::seconds(1)));
+    let hold = store.object_lock(&held).await.unwrap();
+    assert!(hold.legal_hold && hold.retention.is_none(), "{hold:?}");
+
+    // a plain delete leaves the bytes behind a delete marker
+    store.delete(&free).await.unwrap();
+    assert!(store.list("tier=a/").await.unwrap().len() == 2);
+    assert_eq!(store.list_versions("tier=a/").await.unwrap().len(), 6);
+
+    let err = store
+        .delete_all_versions(&[free.clone(), locked.clone(), held.clone()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.deleted, 1);
+    let failed: Vec<&str> = err.failed.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(failed, [locked.as_str(), held.as_str()]);
+    for (key, e) in &err.failed {
+        assert!(
+            matches!(e, StorageError::AccessDenied { key: k, .. } if k == key),
+            "{key}: {e:?}"
+        );
+    }
+
+    // nothing of the free key is left in the bucket, seen through the raw API
+    let raw = store
+        .client()
+        .list_object_versions()
+        .bucket(store.bucket())
+        .send()
+        .await
+        .unwrap();
+    let raw_keys: Vec<&str> = raw
+        .versions()
+        .iter()
+        .filter_map(|v| v.key())
+        .chain(raw.delete_markers().iter().filter_map(|m| m.key()))
+        .collect();
+    assert!(
+        !raw_keys.iter().any(|k| k.ends_with("free.parquet")),
+        "{raw_keys:?}"
+    );
+    // the locked key lost its unlocked current version but keeps the locked one
+    let left: Vec<_> = store.list_versions("tier=a/").await.unwrap();
+    assert_eq!(
+        left.iter().map(|v| v.key.as_str()).collect::<Vec<_>>(),
+        [locked.as_str(), held.as_str()],
+        "{left:?}"
+    );
+    assert_eq!(store.get(&held).await.unwrap(), &b"h"[..]);
+}

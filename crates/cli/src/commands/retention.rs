@@ -90,29 +90,51 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
     let plan = auditlake_archive::plan_retention(&*store, &config.tiers, &holds, &cfg, now).await?;
     if args.dry_run {
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&plan)?);
+            let mut v = serde_json::to_value(&plan)?;
+            // Deleted users' events, where `deleted_user_retention_days` is set.
+            if let Some(users) = super::compliance::deleted_users(&config, now, true, true).await? {
+                v["deleted_users"] = users["deleted_users"].clone();
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
         } else {
             print_plan(&plan);
+            super::compliance::deleted_users(&config, now, true, false).await?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let signer = Arc::new(config.digest.clone().unwrap_or_default().signer()?);
     let run = auditlake_archive::apply_retention(&*store, &plan, signer, &cfg).await?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "plan": plan, "run": run }))?
-        );
+        let mut v = serde_json::json!({ "plan": plan, "run": run });
+        // Deleted users' events, where `deleted_user_retention_days` is set.
+        if let Some(users) = super::compliance::deleted_users(&config, now, false, true).await? {
+            v["deleted_users"] = users["deleted_users"].clone();
+            v["deleted_users_run"] = users["deleted_users_run"].clone();
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
+        super::compliance::deleted_users(&config, now, false, false).await?;
         print_plan(&plan);
         println!(
             "deleted {} objects ({} bytes){}",
             run.deleted,
             run.deleted_bytes,
             run.receipt_digest
+                .as_ref()
                 .map(|k| format!(", receipt {k}"))
                 .unwrap_or_default()
         );
+    }
+    if !run.failed.is_empty() {
+        // the receipt names them: the next run deletes them once nothing keeps them
+        for f in &run.failed {
+            eprintln!("not deleted: {}: {}", f.key, f.error);
+        }
+        eprintln!(
+            "retention: {} objects could not be deleted; the next run retries them",
+            run.failed.len()
+        );
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -125,18 +147,71 @@ fn print_plan(plan: &RetentionPlan) {
         );
     }
     for o in &plan.held {
+        let by = o.held_by.as_ref().map_or_else(
+            || "object legal hold".to_string(),
+            |name| format!("hold {name}"),
+        );
+        println!("held   {} ({} bytes, {by})", o.key, o.size);
+    }
+    for o in &plan.locked {
+        let mode = match o.lock_mode {
+            Some(auditlake_archive::ObjectLockMode::Governance) => "GOVERNANCE",
+            _ => "COMPLIANCE",
+        };
         println!(
-            "keep   {} (hold {})",
+            "locked {} ({} bytes, {mode} until {})",
             o.key,
-            o.held_by.as_deref().unwrap_or_default()
+            o.size,
+            o.locked_until.map(|t| t.to_rfc3339()).unwrap_or_default()
         );
     }
     for (tier, t) in &plan.tiers {
         println!(
-            "tier {tier}: {} objects, {} bytes to delete; {} held",
-            t.delete_objects, t.delete_bytes, t.held_objects
+            "tier {tier}: delete {} objects ({} bytes); held {} objects ({} bytes); locked {} objects ({} bytes)",
+            t.delete_objects,
+            t.delete_bytes,
+            t.held_objects,
+            t.held_bytes,
+            t.locked_objects,
+            t.locked_bytes
         );
     }
+}
+
+/// `auditlake lifecycle`.
+#[derive(Debug, clap::Args)]
+pub struct LifecycleArgs {
+    /// The configuration file: its `[archive]` and `[[tiers]]`.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The archive's key prefix in the bucket; default: the prefix of an `s3://bucket/prefix`
+    /// archive url, else the bucket's root.
+    #[arg(long)]
+    pub prefix: Option<String>,
+}
+
+/// Prints the bucket lifecycle configuration of the tiers as JSON, for
+/// `aws s3api put-bucket-lifecycle-configuration --lifecycle-configuration file://...`.
+pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    let prefix = match args.prefix {
+        Some(p) => p,
+        None if config.archive.url.starts_with("s3://") => {
+            auditlake_storage::s3::parse_s3_url(&config.archive.url)
+                .map_err(|e| anyhow::anyhow!("{}: archive.url: {e}", args.config.display()))?
+                .1
+        }
+        None => String::new(),
+    };
+    let lifecycle = auditlake_archive::lifecycle_configuration(&config.tiers, &prefix);
+    eprintln!(
+        "warning: bucket lifecycle expiry bypasses auditlake's holds (_holds/) and writes no \
+         retention receipt, so verify reports what it expires as removed; only Object Lock and \
+         object legal holds stop it. Days count from when an object was written, not from its \
+         event date."
+    );
+    println!("{}", serde_json::to_string_pretty(&lifecycle)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn hold(args: HoldArgs) -> anyhow::Result<ExitCode> {

@@ -324,9 +324,20 @@ async fn failed_logins(
                     continue;
                 }
                 if let Some(k) = opt(key, i) {
-                    per.entry(k.to_string())
-                        .or_default()
-                        .push((t.value(i), opt(other, i).map(str::to_string)));
+                    // One client is one key, whichever form its address was written in.
+                    let k = match by {
+                        GroupBy::Ip => {
+                            crate::filter::canonical_address(k).unwrap_or_else(|| k.to_string())
+                        }
+                        GroupBy::Actor => k.to_string(),
+                    };
+                    let o = opt(other, i).map(|o| match by {
+                        GroupBy::Actor => {
+                            crate::filter::canonical_address(o).unwrap_or_else(|| o.to_string())
+                        }
+                        GroupBy::Ip => o.to_string(),
+                    });
+                    per.entry(k).or_default().push((t.value(i), o));
                 }
             }
             Ok(())
@@ -494,15 +505,16 @@ async fn changes(
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default();
             let base = |f: Option<String>, o: Option<String>, n: Option<String>| {
+                // In the order of the table's columns: resource, change, action, who.
                 vec![
                     opt(c[4], i).map(str::to_string),
                     opt(c[5], i).map(str::to_string),
                     f,
                     o,
                     n,
+                    opt(c[1], i).map(str::to_string),
                     opt(c[2], i).map(str::to_string),
                     opt(c[3], i).map(str::to_string),
-                    opt(c[1], i).map(str::to_string),
                 ]
             };
             if list.is_empty() {
@@ -580,9 +592,10 @@ async fn heatmap(
     Ok(ReportOutput::Table(t.finish()?))
 }
 
-/// A GDPR access request: every event about one person (as actor, or as the user an account
-/// event is about) as one JSON document `{"subject", "generated_at", "events": [...],
-/// "event_count"}`, oldest first. Streams; returns the number of events.
+/// A GDPR access request: every event about one person (as actor by id, name or e-mail, or as
+/// the user an `account.*` event on a `user` / `account` resource is about) as one JSON
+/// document `{"subject", "generated_at", "events": [...], "event_count"}`, oldest first.
+/// Streams; returns the number of events.
 pub async fn subject_export(
     store: Arc<dyn ObjectStore>,
     actor: &str,
@@ -590,16 +603,29 @@ pub async fn subject_export(
     now: DateTime<Utc>,
     mut out: Box<dyn Write + Send>,
 ) -> Result<u64> {
-    filter.actor = Some(actor.to_string());
-    let q = Query::new(
+    // The person's actor ids (where they are named by name or e-mail), so that account events
+    // on their user record are found too.
+    let mut by_actor = filter.clone();
+    by_actor.actor = Some(actor.to_string());
+    let mut ids = BTreeSet::new();
+    scan(&store, by_actor, &["actor_id"], now, |b| {
+        let a = str_col(b, "actor_id")?;
+        ids.extend(a.iter().flatten().map(str::to_string));
+        Ok(())
+    })
+    .await?;
+    filter.actor = None;
+    let mut compiled = filter.compile(now)?;
+    compiled.push_subject(actor, &ids.into_iter().collect::<Vec<_>>());
+    let q = Query::with_filter(
         store,
+        compiled,
         &QueryRequest {
-            filter,
+            filter: FilterSpec::default(),
             columns: None,
             order: Order::Asc,
             limit: None,
         },
-        now,
     )?;
     write!(
         out,

@@ -1,0 +1,810 @@
+#!/usr/bin/env python3
+"""auditlake's benchmark harness. Run it through bench/run.sh, which builds the release binary and
+the Python venv (DuckDB) first; BENCHMARKS.md explains every figure.
+
+Measures, in one run:
+  ingest   events/s and MiB/s of `auditlake agent --once` pinned to one core, peak RSS
+  size     archive bytes against the raw file and `zstd -1` of it
+  query    one actor over 30 days, one day, failed logins by IP over 7 days: `auditlake query` /
+           `report` against DuckDB (one thread and default threads) on the same Parquet files
+  live     line-to-object latency p50/p99 of the live agent at default flush settings, peak RSS
+
+Every step's result is kept in WORK/results/ under a key made of its parameters and the binary's
+hash: a run that stops (or is stopped) resumes where it was. Generated logs are kept in WORK/data/
+and reused when their parameters match. Nothing here is a test: figures are printed, not checked.
+"""
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+# Bump when the generator's output changes, so that kept logs are made again.
+GEN_FORMAT = 1
+MIB = 1024 * 1024
+TIERS = """
+[[tiers]]
+name = "security"
+retention_days = 2555
+match = { categories = ["authentication", "credential", "account", "session", "identity"], actions = ["data.export", "resource.secret_view"] }
+
+[[tiers]]
+name = "operational"
+retention_days = 90
+match = { categories = ["message"], actions = ["system.report.generate"] }
+
+[[tiers]]
+name = "standard"
+retention_days = 365
+"""
+PROFILES = ["auditlake-json", "idp-json", "asset-json", "sshd", "logfmt-app"]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.bin = os.path.abspath(a.bin)
+        self.work = os.path.abspath(a.work)
+        for d in ("data", "runs", "results"):
+            os.makedirs(os.path.join(self.work, d), exist_ok=True)
+        self.bin_hash = self.file_hash(self.bin)
+        self.ncpu = os.cpu_count() or 1
+        self.taskset = shutil.which("taskset")
+        self.gnu_time = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+    @staticmethod
+    def file_hash(path):
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(MIB), b""):
+                h.update(chunk)
+        return h.hexdigest()[:16]
+
+    # --- kept results -------------------------------------------------------------------------
+
+    def cached(self, step, params, fn, valid=lambda r: True):
+        """fn()'s result for (step, params, binary), computed once and kept on disk (while
+        valid(result) holds)."""
+        key = hashlib.sha256(
+            json.dumps([step, params, self.bin_hash], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        path = os.path.join(self.work, "results", f"{step}-{key}.json")
+        if os.path.exists(path) and not self.a.fresh:
+            with open(path) as f:
+                kept = json.load(f)
+            if valid(kept):
+                log(f"  {step}: kept result {os.path.basename(path)}")
+                return kept
+        result = fn()
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(tmp, path)
+        return result
+
+    # --- generated logs -----------------------------------------------------------------------
+
+    def gen_file(self, profile, lines, days=None, line_size=None):
+        days = days or self.a.days
+        params = {
+            "format": GEN_FORMAT,
+            "profile": profile,
+            "lines": lines,
+            "days": days,
+            "users": self.a.users,
+            "ips": self.a.ips,
+            "start": self.a.start,
+            "seed": self.a.seed,
+            "line_size": line_size,
+        }
+        name = f"{profile}-{lines}-{days}d" + (f"-{line_size}b" if line_size else "")
+        path = os.path.join(self.work, "data", name + ".log")
+        meta = path + ".params"
+        if os.path.exists(path) and os.path.exists(meta):
+            with open(meta) as f:
+                kept = json.load(f)
+            if kept.get("params") == params and kept.get("bytes") == os.path.getsize(path):
+                return path, kept["stats"]
+        log(f"  gen {name} ...")
+        cmd = [self.bin, "gen", "--profile", profile, "--lines", str(lines), "--days", str(days),
+               "--users", str(self.a.users), "--ips", str(self.a.ips), "--start", self.a.start,
+               "--seed", str(self.a.seed), "--out", path, "--stats"]
+        if line_size:
+            cmd += ["--line-size", str(line_size)]
+        p = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, check=True)
+        stats = json.loads(p.stderr.strip().splitlines()[-1])
+        with open(meta, "w") as f:
+            json.dump({"params": params, "bytes": os.path.getsize(path), "stats": stats}, f)
+        log(f"    {stats['lines']} lines, {stats['bytes'] / MIB:.1f} MiB, "
+            f"{stats['lines_per_sec'] / 1e6:.2f} M lines/s")
+        return path, stats
+
+    # --- ingest -------------------------------------------------------------------------------
+
+    def config(self, run, sources, extra_agent=""):
+        port = free_port()
+        text = f"""version = 1
+
+[agent]
+state_dir = "{run}/state"
+listen = "127.0.0.1:{port}"
+{extra_agent}
+[archive]
+url = "{run}/archive"
+"""
+        for name, path, profile in sources:
+            text += f"""
+[[sources]]
+name = "{name}"
+paths = ["{path}"]
+profile = "{profile}"
+start_at = "beginning"
+"""
+        text += TIERS
+        cfg = os.path.join(run, "config.toml")
+        with open(cfg, "w") as f:
+            f.write(text)
+        return cfg, port
+
+    def ingest(self, profile, lines):
+        path, gstats = self.gen_file(profile, lines)
+
+        def measure():
+            run = os.path.join(self.work, "runs", f"ingest-{profile}-{lines}")
+            shutil.rmtree(run, ignore_errors=True)
+            os.makedirs(run)
+            cfg, _ = self.config(run, [("app", path, profile)])
+            cmd = [self.bin, "agent", "--once", "--json", "--config", cfg]
+            if self.gnu_time:
+                cmd = [self.gnu_time, "-v"] + cmd
+            if self.taskset:
+                cmd = [self.taskset, "-c", "0"] + cmd
+            log(f"  ingest {profile} {lines} lines: {' '.join(cmd)}")
+            t0 = time.perf_counter()
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            out, err = p.communicate()
+            wall = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError(f"agent failed: {err[-2000:]}")
+            summary = json.loads(out)
+            t = summary["total"]
+            tv = parse_gnu_time(err)
+            rss_kib = tv.get("max_rss_kib")
+            cpu = None
+            if "user" in tv:
+                cpu = tv["user"] + tv["sys"]
+            archive = os.path.join(run, "archive")
+            arch_bytes, objects = dir_parquet(archive)
+            return {
+                "profile": profile,
+                "lines": t["lines"],
+                "events": t["events"],
+                "ignored": t["ignored"],
+                "dead_letters": t["dead_letters"],
+                "expected_events": gstats["events"],
+                "bytes_in": t["bytes_in"],
+                "raw_bytes": os.path.getsize(path),
+                "wall_s": wall,
+                "agent_s": summary.get("seconds"),
+                "cpu_s": cpu,
+                "events_per_s": t["events"] / wall,
+                "mib_per_s": os.path.getsize(path) / MIB / wall,
+                "events_per_cpu_s": t["events"] / cpu if cpu else None,
+                "peak_rss_mib": rss_kib / 1024 if rss_kib else None,
+                "archive_bytes": arch_bytes,
+                "objects": objects,
+                "archive": archive,
+                "command": " ".join(cmd),
+            }
+
+        params = {"profile": profile, "lines": lines, "days": self.a.days, "users": self.a.users,
+                  "ips": self.a.ips, "seed": self.a.seed, "start": self.a.start}
+        r = self.cached("ingest", params, measure, lambda r: os.path.isdir(r["archive"]))
+        log(f"    {r['events']} events in {r['wall_s']:.2f} s: {r['events_per_s']:.0f} events/s, "
+            f"{r['mib_per_s']:.1f} MiB/s, peak RSS {fmt(r['peak_rss_mib'], '.1f')} MiB")
+        return r
+
+    def zstd_size(self, path):
+        def measure():
+            log(f"  zstd -1 {os.path.basename(path)}")
+            if shutil.which("zstd"):
+                p = subprocess.Popen(["zstd", "-1", "-q", "-c", path], stdout=subprocess.PIPE)
+                n = 0
+                for chunk in iter(lambda: p.stdout.read(MIB), b""):
+                    n += len(chunk)
+                p.wait()
+                return {"bytes": n, "tool": "zstd -1 (CLI)"}
+            import zstandard  # installed into the venv by run.sh when the CLI is missing
+
+            c = zstandard.ZstdCompressor(level=1)
+            n = 0
+            with open(path, "rb") as f:
+                for chunk in c.read_to_iter(f, read_size=MIB):
+                    n += len(chunk)
+            return {"bytes": n, "tool": "zstandard level 1 (Python)"}
+
+        st = os.stat(path)
+        return self.cached("zstd", {"path": path, "size": st.st_size, "mtime": st.st_mtime}, measure)
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def queries(self, archive):
+        import duckdb
+
+        glob = f"{archive}/**/*.parquet"
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"CREATE VIEW a AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")
+        first, last = con.execute("SELECT min(time), max(time) FROM a").fetchone()
+        total = con.execute("SELECT count(*) FROM a").fetchone()[0]
+        # A typical user: the actor whose event count is the median of all actors'.
+        per_actor = con.execute(
+            "SELECT actor_id, count(*) AS n FROM a WHERE actor_id LIKE 'u-%' GROUP BY 1 ORDER BY n, 1"
+        ).fetchall()
+        actor, actor_events = per_actor[len(per_actor) // 2]
+        con.close()
+        d0 = first.date()
+        d_end = last.date() + dt.timedelta(days=1)
+        day = d0 + (d_end - d0) / 2
+        week0 = d_end - dt.timedelta(days=7)
+        iso = lambda d: d.isoformat()  # noqa: E731
+        ts = lambda d: f"TIMESTAMPTZ '{d.isoformat()} 00:00:00+00'"  # noqa: E731
+        cols_day = "time,action,outcome,actor_id,src_ip,resource_id,event_id"
+        specs = [
+            {
+                "name": f"one actor, all {(d_end - d0).days} days",
+                "id": "actor",
+                "auditlake": ["query", "--actor-id", actor, "--since", iso(d0), "--until",
+                              iso(d_end), "--format", "csv"],
+                "stats": True,
+                "sql": f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true) "
+                       f"WHERE actor_id = '{actor}' AND time >= {ts(d0)} AND time < {ts(d_end)} "
+                       f"ORDER BY time DESC",
+            },
+            {
+                "name": f"one day ({iso(day)})",
+                "id": "day",
+                "auditlake": ["query", "--since", iso(day), "--until", iso(day), "--format", "csv",
+                              "--columns", cols_day],
+                "stats": True,
+                "sql": f"SELECT {cols_day} FROM read_parquet('{glob}', hive_partitioning = true) "
+                       f"WHERE time >= {ts(day)} AND time < {ts(day + dt.timedelta(days=1))} "
+                       f"ORDER BY time DESC",
+            },
+            {
+                "name": "failed logins by IP, last 7 days (bursts of 5 in 15 min)",
+                "id": "failed",
+                "auditlake": ["report", "failed-logins", "--by", "ip", "--window", "15m",
+                              "--threshold", "5", "--since", iso(week0), "--until", iso(d_end),
+                              "--format", "csv"],
+                # The report has no counters; the same scan as a query gives the bytes read.
+                "stats_cmd": ["query", "--action", "authentication.*", "--outcome", "failure",
+                              "--since", iso(week0), "--until", iso(d_end), "--order", "none",
+                              "--columns", "time,action,outcome,src_ip,actor_id", "--format", "csv"],
+                "sql": f"""SELECT src_ip, count(*) AS failures, max(in_window) AS max_in_15_min
+                    FROM (SELECT src_ip, count(*) OVER (PARTITION BY src_ip ORDER BY time
+                            RANGE BETWEEN INTERVAL 15 MINUTES PRECEDING AND CURRENT ROW) AS in_window
+                          FROM read_parquet('{glob}', hive_partitioning = true)
+                          WHERE action LIKE 'authentication.%' AND outcome = 'failure'
+                            AND src_ip IS NOT NULL
+                            AND time >= {ts(week0)} AND time < {ts(d_end)})
+                    GROUP BY src_ip HAVING max(in_window) >= 5 ORDER BY failures DESC""",
+            },
+        ]
+        params = {"archive": archive, "total": total, "runs": self.a.runs, "specs": specs}
+
+        def measure():
+            return [self.query_one(s, archive) for s in specs]
+
+        results = self.cached("query", params, measure)
+        return {"total_events": total, "actor": actor, "actor_events": actor_events,
+                "first": str(first), "last": str(last), "results": results}
+
+    def run_auditlake(self, argv, archive, stats):
+        cmd = [self.bin] + argv + ["--archive", archive, "--output", os.devnull]
+        if stats:
+            cmd.append("--stats")
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        secs = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {p.stderr[-2000:]}")
+        st = None
+        if stats:
+            st = json.loads([ln for ln in p.stderr.splitlines() if ln.startswith("{")][-1])
+        return secs, st, cmd
+
+    def run_duckdb(self, sql, threads):
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            con.execute(f"SET threads = {threads}")
+        t0 = time.perf_counter()
+        con.execute(f"COPY ({sql}) TO '{os.devnull}' (FORMAT csv, HEADER)")
+        secs = time.perf_counter() - t0
+        con.close()
+        return secs
+
+    def query_one(self, spec, archive):
+        import duckdb
+
+        runs = self.a.runs
+        log(f"  query: {spec['name']} ({runs} runs each after a warm-up)")
+        ours, duck1, duckn = [], [], []
+        stats, cmd = None, None
+        # Warm the page cache for both, then alternate so that neither gets a warmer machine.
+        self.run_auditlake(spec["auditlake"], archive, False)
+        self.run_duckdb(spec["sql"], 1)
+        for _ in range(runs):
+            secs, st, cmd = self.run_auditlake(spec["auditlake"], archive, spec.get("stats", False))
+            ours.append(secs)
+            stats = st or stats
+            duck1.append(self.run_duckdb(spec["sql"], 1))
+            duckn.append(self.run_duckdb(spec["sql"], None))
+        if "stats_cmd" in spec:
+            _, stats, _ = self.run_auditlake(spec["stats_cmd"], archive, True)
+        # The rows auditlake answers with: the same command once more, into a file.
+        out_csv = os.path.join(self.work, "runs", f"query-{spec['id']}.csv")
+        subprocess.run([self.bin] + spec["auditlake"] + ["--archive", archive, "--output", out_csv],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(out_csv, newline="") as f:
+            our_rows = max(sum(1 for _ in csv.reader(f)) - 1, 0)
+        os.remove(out_csv)
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        duck_rows = con.execute(f"SELECT count(*) FROM ({spec['sql']})").fetchone()[0]
+        con.close()
+        r = {
+            "name": spec["name"],
+            "id": spec["id"],
+            "auditlake_s": statistics.median(ours),
+            "duckdb_1t_s": statistics.median(duck1),
+            "duckdb_s": statistics.median(duckn),
+            "auditlake_runs": ours,
+            "duckdb_1t_runs": duck1,
+            "duckdb_runs": duckn,
+            "duckdb_rows": duck_rows,
+            "auditlake_rows": our_rows,
+            "stats": stats,
+            "command": " ".join(cmd),
+            "sql": " ".join(spec["sql"].split()),
+        }
+        log(f"    auditlake {r['auditlake_s'] * 1000:.0f} ms, DuckDB 1 thread "
+            f"{r['duckdb_1t_s'] * 1000:.0f} ms, DuckDB default {r['duckdb_s'] * 1000:.0f} ms")
+        return r
+
+    # --- live ---------------------------------------------------------------------------------
+
+    def live(self):
+        rate, secs = self.a.live_rate, self.a.live_secs
+        params = {"rate": rate, "secs": secs, "users": self.a.users, "ips": self.a.ips}
+        return self.cached("live", params, lambda: self.live_measure(rate, secs))
+
+    def live_measure(self, rate, secs):
+        import duckdb
+
+        run = os.path.join(self.work, "runs", "live")
+        shutil.rmtree(run, ignore_errors=True)
+        os.makedirs(run)
+        logfile = os.path.join(run, "live.jsonl")
+        open(logfile, "w").close()
+        cfg, port = self.config(run, [("live", logfile, "auditlake-json")])
+        archive = os.path.join(run, "archive")
+        pin_agent = [self.taskset, "-c", "0"] if self.taskset and self.ncpu >= 2 else []
+        pin_writer = [self.taskset, "-c", "1"] if self.taskset and self.ncpu >= 2 else []
+        agent_cmd = pin_agent + [self.bin, "agent", "--config", cfg]
+        writer_cmd = pin_writer + [
+            self.bin, "gen", "--profile", "auditlake-json", "--rate", str(rate), "--duration",
+            str(secs), "--users", str(self.a.users), "--ips", str(self.a.ips), "--seed",
+            str(self.a.seed), "--out", logfile, "--stats"]
+        log(f"  live: {' '.join(agent_cmd)}")
+        agent_log = open(os.path.join(run, "agent.log"), "w")
+        agent = subprocess.Popen(agent_cmd, stdout=agent_log, stderr=subprocess.STDOUT)
+        seen = {}
+        hwm = [0]
+
+        def sample():
+            now = time.time()
+            for root, _, files in os.walk(archive):
+                for f in files:
+                    if f.endswith(".parquet") and not f.startswith("."):
+                        seen.setdefault(os.path.join(root, f), now)
+            hwm[0] = max(hwm[0], vm_hwm_kib(agent.pid) or 0)
+
+        try:
+            deadline = time.time() + 30
+            while http_status(port, "/healthz") != 200:
+                if agent.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"the agent did not start; see {run}/agent.log")
+                time.sleep(0.1)
+            log(f"  live: {' '.join(writer_cmd)}")
+            writer = subprocess.Popen(writer_cmd, stderr=subprocess.PIPE, text=True)
+            while writer.poll() is None:
+                sample()
+                time.sleep(0.05)
+            wstats = json.loads(writer.stderr.read().strip().splitlines()[-1])
+            # Measure lines written while the writer ran steadily: leave out the last stretch,
+            # long enough for a batch to fill, whose lines the agent may only flush at its
+            # flush interval once writing stops.
+            tail = max(0.2 * secs, 2 * 200_000 / rate)
+            if tail > 0.8 * secs:
+                tail = 0.5 * secs
+            cutoff_us = wstats["first_time_us"] + int((secs - tail) * 1e6)
+            window = count_lines_before(logfile, cutoff_us)
+            log(f"  live: writer done ({wstats['lines']} lines); waiting for the {window} lines "
+                f"of the measured window")
+            con = duckdb.connect()
+            con.execute("SET TimeZone = 'UTC'")
+            wait_until = time.time() + 90
+            archived = 0
+            while time.time() < wait_until:
+                for _ in range(40):
+                    sample()
+                    time.sleep(0.05)
+                if seen:
+                    archived = con.execute(
+                        f"SELECT count(*) FROM read_parquet({sorted(seen)!r}) "
+                        f"WHERE epoch_us(time) < {cutoff_us}").fetchone()[0]
+                if archived >= window:
+                    break
+            sample()
+            agent.send_signal(signal.SIGTERM)
+            stop_deadline = time.time() + 60
+            while agent.poll() is None and time.time() < stop_deadline:
+                sample()
+                time.sleep(0.05)
+            if agent.poll() is None:
+                agent.kill()
+            agent.wait()
+            sample()
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+            agent_log.close()
+        sample_paths = sorted(seen)
+        con.execute("CREATE TABLE seen (path VARCHAR, seen_us BIGINT)")
+        con.executemany("INSERT INTO seen VALUES (?, ?)",
+                        [(p, int(t * 1e6)) for p, t in seen.items()])
+        row = con.execute(f"""
+            SELECT count(*), count(DISTINCT event_id),
+                   quantile_cont(lat, 0.5), quantile_cont(lat, 0.99), max(lat), min(lat)
+            FROM (SELECT a.event_id, (s.seen_us - epoch_us(a.time)) / 1e6 AS lat
+                  FROM read_parquet({sample_paths!r}, filename = true) a
+                  JOIN seen s ON a.filename = s.path
+                  WHERE epoch_us(a.time) < {cutoff_us})""").fetchone()
+        total_archived = con.execute(
+            f"SELECT count(*) FROM read_parquet({sample_paths!r})").fetchone()[0]
+        con.close()
+        r = {
+            "rate": rate,
+            "secs": secs,
+            "lines": wstats["lines"],
+            "writer_lines_per_s": wstats["lines"] / secs,
+            "window_s": secs - tail,
+            "window_lines": window,
+            "window_archived": row[0],
+            "window_distinct": row[1],
+            "p50_s": row[2],
+            "p99_s": row[3],
+            "max_s": row[4],
+            "min_s": row[5],
+            "archived_total": total_archived,
+            "objects": len(seen),
+            "peak_rss_mib": hwm[0] / 1024,
+            "agent_exit": agent.returncode,
+            "agent_command": " ".join(agent_cmd),
+            "writer_command": " ".join(writer_cmd),
+        }
+        log(f"    p50 {fmt(r['p50_s'], '.2f')} s, p99 {fmt(r['p99_s'], '.2f')} s over "
+            f"{r['window_archived']}/{window} lines; peak RSS {r['peak_rss_mib']:.1f} MiB")
+        return r
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+            return r.status
+    except Exception:
+        return None
+
+
+def vm_hwm_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def parse_gnu_time(err):
+    out = {}
+    for line in err.splitlines():
+        line = line.strip()
+        if line.startswith("Maximum resident set size (kbytes):"):
+            out["max_rss_kib"] = int(line.rsplit(":", 1)[1])
+        elif line.startswith("User time (seconds):"):
+            out["user"] = float(line.rsplit(":", 1)[1])
+        elif line.startswith("System time (seconds):"):
+            out["sys"] = float(line.rsplit(":", 1)[1])
+    return out
+
+
+def dir_parquet(root):
+    total = n = 0
+    for r, _, files in os.walk(root):
+        for f in files:
+            if f.endswith(".parquet") and not f.startswith("."):
+                total += os.path.getsize(os.path.join(r, f))
+                n += 1
+    return total, n
+
+
+def count_lines_before(path, cutoff_us):
+    """Lines of an auditlake-json file whose "time" is before cutoff_us."""
+    n = 0
+    cache = {}
+    with open(path, "rb") as f:
+        for line in f:
+            i = line.find(b'"time":"')
+            if i < 0:
+                continue
+            stamp = line[i + 8:i + 32].decode()  # 2026-11-23T13:10:00.123Z
+            sec = stamp[:19]
+            base = cache.get(sec)
+            if base is None:
+                base = int(dt.datetime.fromisoformat(sec + "+00:00").timestamp()) * 1_000_000
+                cache[sec] = base
+            if base + int(stamp[20:23]) * 1000 < cutoff_us:
+                n += 1
+    return n
+
+
+def fmt(v, spec):
+    return "n/a" if v is None else format(v, spec)
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
+    return {
+        "host": socket.gethostname(),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem / 1024 ** 3, 1),
+        "kernel": platform.release(),
+        "load_at_start": [round(x, 2) for x in load],
+    }
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def ratio(a, b):
+    return None if not a or not b else a / b
+
+
+def report(res, a):
+    m = res["machine"]
+    out = []
+    w = out.append
+    w(f"# auditlake benchmark, {res['date']} on {m['host']}")
+    w("")
+    w(f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}; "
+      f"load average at start {m['load_at_start'][0]} (1 min). Mode: {res['mode']}. "
+      f"Binary sha256 prefix {res['binary']}.")
+    w("")
+    w(f"Command: `{res['command']}`")
+    w("")
+    ing = res.get("ingest") or []
+    if ing:
+        w("## Ingest: `agent --once`, pinned to one core (`taskset -c 0`)")
+        w("")
+        w("| log | lines | events | dead letters | MiB | wall s | CPU s | events/s | MiB/s | events per CPU-s | peak RSS MiB |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in ing:
+            w(f"| {r['profile']} | {r['lines']:,} | {r['events']:,} | {r['dead_letters']} | "
+              f"{r['raw_bytes'] / MIB:,.1f} | {r['wall_s']:.2f} | {fmt(r['cpu_s'], '.2f')} | "
+              f"{r['events_per_s']:,.0f} | {r['mib_per_s']:.1f} | "
+              f"{fmt(r['events_per_cpu_s'], ',.0f')} | {fmt(r['peak_rss_mib'], '.1f')} |")
+        w("")
+    size = res.get("size") or []
+    if size:
+        w("## Size: archive (zstd Parquet, `raw` kept) against the raw log and `zstd -1`")
+        w("")
+        w("| log | lines | raw MiB | zstd -1 MiB | archive MiB | objects | raw / archive | zstd -1 / archive |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in size:
+            w(f"| {r['profile']} | {r['lines']:,} | {r['raw'] / MIB:,.1f} | {r['zstd'] / MIB:,.1f} | "
+              f"{r['archive'] / MIB:,.1f} | {r['objects']} | {r['raw'] / r['archive']:.1f}x | "
+              f"{r['zstd'] / r['archive']:.2f}x |")
+        w("")
+    q = res.get("query")
+    if q:
+        w(f"## Queries: {q['total_events']:,} events from {q['first'][:10]} to {q['last'][:10]}, "
+          f"median of {a.runs} runs")
+        w("")
+        w(f"The actor is `{q['actor']}` ({q['actor_events']} events, the median actor). auditlake's "
+          "time is the whole process (start, listing, scan, CSV to /dev/null); DuckDB's is the "
+          "statement in a fresh connection, writing CSV to /dev/null.")
+        w("")
+        w("| query | rows (auditlake / DuckDB) | auditlake ms | DuckDB 1 thread ms | DuckDB default ms | vs 1 thread | vs default | MiB read | row groups read / total |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in q["results"]:
+            st = r.get("stats") or {}
+            rows = r.get("auditlake_rows")
+            rg_total = st.get("row_groups_total")
+            rg_read = None
+            if rg_total is not None:
+                rg_read = rg_total - st.get("row_groups_pruned_stats", 0) - st.get("row_groups_pruned_bloom", 0)
+            w(f"| {r['name']} | {fmt(rows, ',')} / {r['duckdb_rows']:,} | {r['auditlake_s'] * 1000:,.0f} | "
+              f"{r['duckdb_1t_s'] * 1000:,.0f} | {r['duckdb_s'] * 1000:,.0f} | "
+              f"{r['auditlake_s'] / r['duckdb_1t_s']:.2f}x | {r['auditlake_s'] / r['duckdb_s']:.2f}x | "
+              f"{fmt(st.get('bytes_read') and st['bytes_read'] / MIB, '.1f')} | "
+              f"{fmt(rg_read, ',')} / {fmt(rg_total, ',')} |")
+        w("")
+        w("The failed-logins row: auditlake's report finds bursts (>= 5 failures within 15 minutes) "
+          "per address, one row per burst; DuckDB's statement finds the addresses with such a burst "
+          "with a window function, one row per address, so the row counts differ by design. MiB read for it comes from the same scan run as `auditlake query --stats`.")
+        w("")
+    lv = res.get("live")
+    if lv:
+        w(f"## Live agent: line-to-object latency at default flush settings")
+        w("")
+        w(f"A writer (`auditlake gen --rate`) appends {lv['rate']:,} lines/s for {lv['secs']:.0f} s "
+          f"({lv['writer_lines_per_s']:,.0f} lines/s achieved) to a file the agent tails; latency "
+          "is when the object holding a line first appeared in the archive (polled every 50 ms) "
+          f"minus the time written in the line, over the first {lv['window_s']:.0f} s of writing.")
+        w("")
+        w("| lines measured | archived (distinct) | p50 s | p99 s | max s | objects | agent peak RSS MiB |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        w(f"| {lv['window_lines']:,} | {lv['window_archived']:,} ({lv['window_distinct']:,}) | "
+          f"{fmt(lv['p50_s'], '.2f')} | {fmt(lv['p99_s'], '.2f')} | {fmt(lv['max_s'], '.2f')} | "
+          f"{lv['objects']} | {lv['peak_rss_mib']:.1f} |")
+        w("")
+    w("## Against issue 9's goals")
+    w("")
+    w("| goal | target | measured | ratio to target |")
+    w("| --- | --- | --- | --- |")
+    if ing:
+        big = max((r for r in ing if r["profile"] == "auditlake-json"), key=lambda r: r["lines"])
+        w(f"| ingest events/s per core ({big['lines']:,} lines) | >= 500,000 | {big['events_per_s']:,.0f} | "
+          f"{big['events_per_s'] / 500_000:.2f}x |")
+        w(f"| ingest MiB/s per core | >= 150 | {big['mib_per_s']:.1f} | {big['mib_per_s'] / 150:.2f}x |")
+        rss = [r["peak_rss_mib"] for r in ing if r["peak_rss_mib"]]
+        if lv:
+            rss.append(lv["peak_rss_mib"])
+        if rss:
+            w(f"| peak RSS | <= 64 MiB | {max(rss):.1f} MiB (largest of all runs) | "
+              f"{max(rss) / 64:.2f}x of the cap |")
+    if size:
+        big = max((r for r in size if r["profile"] == "auditlake-json"), key=lambda r: r["lines"])
+        w(f"| archive vs raw | >= 7x smaller | {big['raw'] / big['archive']:.1f}x | "
+          f"{big['raw'] / big['archive'] / 7:.2f}x |")
+        w(f"| archive vs zstd -1 | >= 1.2x smaller | {big['zstd'] / big['archive']:.2f}x | "
+          f"{big['zstd'] / big['archive'] / 1.2:.2f}x |")
+    if q:
+        r = next(r for r in q["results"] if r["id"] == "actor")
+        rt = r["auditlake_s"] / r["duckdb_s"]
+        w(f"| one actor over 30 days | <= 1.5x DuckDB's time | {rt:.2f}x DuckDB default threads "
+          f"({r['auditlake_s'] / r['duckdb_1t_s']:.2f}x one thread) | {rt / 1.5:.2f}x of the cap |")
+    if lv:
+        w(f"| live latency (issue 3) | within flush interval + upload | p50 {fmt(lv['p50_s'], '.2f')} s, "
+          f"p99 {fmt(lv['p99_s'], '.2f')} s | |")
+    w("")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True, help="the auditlake release binary")
+    ap.add_argument("--work", required=True, help="where logs, archives and kept results go")
+    ap.add_argument("--results-dir", required=True, help="where the dated report goes")
+    ap.add_argument("--mode", default="full")
+    ap.add_argument("--lines", default="1000000,10000000",
+                    help="ingest sizes (auditlake-json); the largest is also the query archive")
+    ap.add_argument("--profile-lines", type=int, default=1_000_000,
+                    help="lines of the per-profile ingest runs")
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--start", default="2026-10-01")
+    ap.add_argument("--users", type=int, default=10_000)
+    ap.add_argument("--ips", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=5, help="query runs (median)")
+    ap.add_argument("--live-rate", type=int, default=50_000)
+    ap.add_argument("--live-secs", type=float, default=600)
+    ap.add_argument("--steps", default="ingest,size,query,live")
+    ap.add_argument("--fresh", action="store_true", help="measure again, ignoring kept results")
+    ap.add_argument("--command", default="bench/run.sh")
+    a = ap.parse_args()
+    steps = set(a.steps.split(","))
+    b = Bench(a)
+    res = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "mode": a.mode,
+        "binary": b.bin_hash,
+        "command": a.command,
+        "args": vars(a),
+    }
+    log(f"bench: {res['machine']}")
+    sizes = sorted(int(x) for x in a.lines.split(",") if x)
+    ingest = []
+    if steps & {"ingest", "size", "query"}:
+        for n in sizes:
+            ingest.append(b.ingest("auditlake-json", n))
+        if "ingest" in steps:
+            for p in PROFILES[1:]:
+                ingest.append(b.ingest(p, a.profile_lines))
+        if "ingest" in steps:
+            res["ingest"] = ingest
+    if "size" in steps:
+        res["size"] = []
+        for r in ingest:
+            path, _ = b.gen_file(r["profile"], r["lines"])
+            z = b.zstd_size(path)
+            res["size"].append({"profile": r["profile"], "lines": r["lines"], "raw": r["raw_bytes"],
+                                "zstd": z["bytes"], "zstd_tool": z["tool"],
+                                "archive": r["archive_bytes"], "objects": r["objects"]})
+    if "query" in steps:
+        res["query"] = b.queries(ingest[len(sizes) - 1]["archive"])
+    if "live" in steps:
+        res["live"] = b.live()
+    text = report(res, a)
+    print(text)
+    os.makedirs(a.results_dir, exist_ok=True)
+    stem = os.path.join(a.results_dir,
+                        f"{dt.date.today().isoformat()}-{res['machine']['host']}")
+    with open(stem + ".md", "w") as f:
+        f.write(text + "\n")
+    with open(stem + ".json", "w") as f:
+        json.dump(res, f, indent=1, default=str)
+    log(f"bench: wrote {stem}.md and {stem}.json")
+
+
+if __name__ == "__main__":
+    main()

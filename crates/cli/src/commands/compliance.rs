@@ -1,0 +1,456 @@
+//! `compact` and `erase`: the jobs that rewrite archive objects, and the retention job's
+//! erasure of deleted users' events.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use auditlake_agent::Config;
+use auditlake_archive::compaction::{CompactionOptions, CompactionPlan};
+use auditlake_archive::erasure::{DeletedUsersPlan, ErasureMode, ErasurePlan};
+use auditlake_archive::hold::list_holds;
+use auditlake_archive::rewrite::RewriteRun;
+use auditlake_archive::{ArchiveWriter, WriterOptions};
+use auditlake_storage::ObjectStore;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// `auditlake compact`.
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// The configuration file: its `[archive]`, `[[tiers]]`, `[agent]` writer settings and
+    /// `[digest]` signing key.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Only this tier.
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Only this event date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date, conflicts_with_all = ["since", "until"])]
+    pub date: Option<NaiveDate>,
+    /// Only event dates from this one on (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub since: Option<NaiveDate>,
+    /// Only event dates up to this one (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub until: Option<NaiveDate>,
+    /// About this much per compacted object: bytes, or with a unit (KiB, MiB, GiB, KB, MB, GB).
+    #[arg(long, value_parser = parse_size, default_value = "128MiB")]
+    pub target_size: u64,
+    /// Print the groups that would be merged, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan and the run as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How `erase` treats the subject's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    Delete,
+    Pseudonymize,
+}
+
+/// `auditlake erase`.
+#[derive(Debug, clap::Args)]
+pub struct EraseArgs {
+    /// The configuration file: its `[archive]`, `[[tiers]]`, `[erasure]`, `[agent]` writer
+    /// settings and `[digest]` signing key.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The subject: an actor id, name or email (as `query --actor`); repeat for several.
+    #[arg(long = "actor", required = true)]
+    pub actors: Vec<String>,
+    /// Why: the request's reference; recorded in the signed receipt.
+    #[arg(long)]
+    pub reason: String,
+    /// `delete` removes the rows, `pseudonymize` keeps them with a keyed pseudonym; default
+    /// `[erasure] mode`, else delete.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Print the affected objects, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan and the run as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A date as `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a YYYY-MM-DD date"))
+}
+
+/// A size: a number of bytes, optionally followed by a unit (KiB, MiB, GiB, KB, MB, GB, B).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as 128MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "{s:?}: unknown unit {other:?} (use KiB, MiB or GiB)"
+            ));
+        }
+    };
+    let size = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))?;
+    if size == 0 {
+        return Err(format!("{s:?}: must be more than 0"));
+    }
+    Ok(size)
+}
+
+/// The writer options of the agent's `[agent]` section, so rewritten objects look like the
+/// agent's.
+fn writer_options(config: &Config) -> WriterOptions {
+    WriterOptions {
+        row_group_rows: config.agent.row_group_rows,
+        zstd_level: config.agent.zstd_level,
+        ..WriterOptions::default()
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<(Arc<dyn ObjectStore>, ArchiveWriter)> {
+    let store = auditlake_agent::open_store(&config.archive).await?;
+    let writer = ArchiveWriter::new(store.clone(), config.tiers.clone())?;
+    Ok((store, writer))
+}
+
+fn signer(config: &Config) -> anyhow::Result<Arc<auditlake_archive::DigestSigner>> {
+    Ok(Arc::new(
+        config.digest.clone().unwrap_or_default().signer()?,
+    ))
+}
+
+pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    if let Some(t) = &args.tier
+        && !config.tiers.iter().any(|c| &c.name == t)
+    {
+        anyhow::bail!("--tier {t:?}: {} has no such tier", args.config.display());
+    }
+    let (store, writer) = open(&config).await?;
+    let opts = CompactionOptions {
+        tier: args.tier.clone(),
+        since: args.date.or(args.since),
+        until: args.date.or(args.until),
+        target_bytes: args.target_size,
+        writer: writer_options(&config),
+    };
+    let now = Utc::now();
+    let holds = list_holds(&*store).await?;
+    if args.dry_run {
+        let plan = auditlake_archive::compaction::plan_compaction(
+            &*store,
+            &config.tiers,
+            &holds,
+            &opts,
+            now,
+        )
+        .await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else {
+            print_compaction_plan(&plan);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let signer = signer(&config)?;
+    // Finish what an interrupted run left before planning, so that it is not planned twice.
+    let recovered = auditlake_archive::rewrite::recover(&*store, signer.clone(), now).await?;
+    let plan =
+        auditlake_archive::compaction::plan_compaction(&*store, &config.tiers, &holds, &opts, now)
+            .await?;
+    let run =
+        auditlake_archive::compaction::apply_compaction(&writer, &plan, signer, &opts).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "recovered": recovered, "plan": plan, "run": run })
+            )?
+        );
+    } else {
+        print_recovered(&recovered);
+        print_compaction_plan(&plan);
+        println!(
+            "compacted {} objects ({} bytes) into {} ({} bytes, {} events){}",
+            run.replaced,
+            run.replaced_bytes,
+            run.written,
+            run.written_bytes,
+            run.rows_out,
+            receipt(&run)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn receipt(run: &RewriteRun) -> String {
+    run.receipt_digest
+        .as_ref()
+        .map(|k| format!(", receipt {k}"))
+        .unwrap_or_default()
+}
+
+fn print_recovered(r: &RewriteRun) {
+    for job in &r.recovered_forward {
+        println!("finished interrupted job {job}");
+    }
+    for job in &r.rolled_back {
+        println!("rolled back interrupted job {job}");
+    }
+}
+
+fn print_compaction_plan(plan: &CompactionPlan) {
+    for g in &plan.groups {
+        println!(
+            "merge  tier={} event_date={} source={}: {} objects, {} bytes",
+            g.tier,
+            g.event_date,
+            g.source,
+            g.inputs.len(),
+            g.bytes
+        );
+    }
+    for s in &plan.skipped {
+        println!("skip   {} ({})", s.key, s.reason);
+    }
+    println!(
+        "plan: {} objects looked at, {} groups to merge, {} skipped",
+        plan.objects,
+        plan.groups.len(),
+        plan.skipped.len()
+    );
+}
+
+fn print_erasure_plan(plan: &ErasurePlan) {
+    for a in &plan.affected {
+        println!("rewrite {} ({} of {} rows)", a.key, a.matching_rows, a.rows);
+    }
+    for r in &plan.refused {
+        println!("refused {} ({})", r.key, r.reason);
+    }
+    println!(
+        "plan ({}): {} objects read, {} to rewrite, {} rows of the subject, {} protected",
+        plan.mode,
+        plan.objects_scanned,
+        plan.affected.len(),
+        plan.matching_rows,
+        plan.refused.len()
+    );
+}
+
+pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    let ecfg = config.erasure.clone().unwrap_or_default();
+    let mode = match args.mode {
+        Some(ModeArg::Delete) => ErasureMode::Delete,
+        Some(ModeArg::Pseudonymize) => ErasureMode::Pseudonymize,
+        None => ecfg.mode,
+    };
+    if args.reason.trim().is_empty() {
+        anyhow::bail!("--reason: must not be empty");
+    }
+    // Checked before anything is read, so that a missing key fails fast.
+    let key = ecfg.pseudonym_key()?;
+    if mode == ErasureMode::Pseudonymize && key.is_none() {
+        anyhow::bail!(
+            "{}: erasure.pseudonym_key_file: mode pseudonymize needs a key: set {} or [erasure] pseudonym_key_file",
+            args.config.display(),
+            auditlake_archive::erasure::PSEUDONYM_KEY_ENV
+        );
+    }
+    let (store, writer) = open(&config).await?;
+    let now = Utc::now();
+    let holds = list_holds(&*store).await?;
+    let signer = if args.dry_run {
+        None
+    } else {
+        let s = signer(&config)?;
+        let recovered = auditlake_archive::rewrite::recover(&*store, s.clone(), now).await?;
+        print_recovered(&recovered);
+        Some(s)
+    };
+    let plan = auditlake_archive::erasure::plan_erasure(
+        &*store,
+        &config.tiers,
+        &holds,
+        &args.actors,
+        mode,
+        now,
+    )
+    .await?;
+    if !plan.refused.is_empty() {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else {
+            print_erasure_plan(&plan);
+        }
+        eprintln!(
+            "error: erasure refused, nothing changed: {} objects holding the subject's events are under Object Lock or a legal hold:",
+            plan.refused.len()
+        );
+        for r in &plan.refused {
+            eprintln!("  {} ({})", r.key, r.reason);
+        }
+        return Ok(ExitCode::from(1));
+    }
+    let Some(signer) = signer else {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else {
+            print_erasure_plan(&plan);
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let run = auditlake_archive::erasure::apply_erasure(
+        &writer,
+        &plan,
+        signer,
+        &format!("reason: {}", args.reason),
+        key.as_ref(),
+        &writer_options(&config),
+    )
+    .await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "plan": plan, "run": run }))?
+        );
+    } else {
+        print_erasure_plan(&plan);
+        println!(
+            "erased ({}): {} objects rewritten into {}, {} rows of the subject{}",
+            plan.mode,
+            run.replaced,
+            run.written,
+            plan.matching_rows,
+            receipt(&run)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The retention job's part for `[retention] deleted_user_retention_days`: plans (and unless
+/// `dry_run`, carries out) the erasure of the events of users deleted that many days before
+/// `now`, and prints what it did. Does nothing when the setting is absent.
+pub async fn deleted_users(
+    config: &Config,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let Some(days) = config
+        .retention
+        .as_ref()
+        .and_then(|r| r.deleted_user_retention_days)
+    else {
+        return Ok(None);
+    };
+    let (store, writer) = open(config).await?;
+    let holds = list_holds(&*store).await?;
+    let run = if dry_run {
+        None
+    } else {
+        let s = signer(config)?;
+        let recovered = auditlake_archive::rewrite::recover(&*store, s.clone(), now).await?;
+        if !json {
+            print_recovered(&recovered);
+        }
+        Some(s)
+    };
+    let mut plan =
+        auditlake_archive::erasure::plan_deleted_users(&*store, &config.tiers, &holds, days, now)
+            .await?;
+    // `now` (which may be given) decides what is due; the job is named by the real time, so
+    // that two runs never name their outputs alike.
+    plan.erasure.now = Utc::now();
+    let done = match run {
+        Some(signer) if !plan.erasure.affected.is_empty() => Some(
+            auditlake_archive::erasure::apply_deleted_users(
+                &writer,
+                &plan,
+                signer,
+                &writer_options(config),
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    if !json {
+        print_deleted_users(&plan, done.as_ref());
+    }
+    Ok(Some(
+        serde_json::json!({ "deleted_users": plan, "deleted_users_run": done }),
+    ))
+}
+
+fn print_deleted_users(plan: &DeletedUsersPlan, run: Option<&RewriteRun>) {
+    for u in &plan.due {
+        println!(
+            "erase  events of deleted user {} (deleted {}, due {})",
+            u.subject, u.deleted_at, u.erase_at
+        );
+    }
+    for u in &plan.waiting {
+        println!(
+            "wait   deleted user {} (deleted {}, due {})",
+            u.subject, u.deleted_at, u.erase_at
+        );
+    }
+    for r in &plan.blocked {
+        println!(
+            "keep   {} of deleted users {} ({})",
+            r.key,
+            r.subjects.join(", "),
+            r.reason
+        );
+    }
+    println!(
+        "deleted users (after {} days): {} due, {} waiting, {} objects protected; {} objects to rewrite, {} rows",
+        plan.retention_days,
+        plan.due.len(),
+        plan.waiting.len(),
+        plan.blocked.len(),
+        plan.erasure.affected.len(),
+        plan.erasure.matching_rows
+    );
+    if let Some(run) = run {
+        println!(
+            "erased deleted users' events: {} objects rewritten into {}{}",
+            run.replaced,
+            run.written,
+            receipt(run)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(parse_size("128MiB").unwrap(), 128 << 20);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert_eq!(parse_size("1 GB").unwrap(), 1_000_000_000);
+        assert_eq!(parse_size("64kib").unwrap(), 64 << 10);
+        assert!(parse_size("12 parsecs").unwrap_err().contains("parsecs"));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("99999999999999GiB").is_err());
+    }
+}
