@@ -153,65 +153,6 @@ impl AuditEvent {
     pub fn event_date(&self) -> chrono::NaiveDate {
         self.datetime().date_naive()
     }
-
-    /// A rough count of the heap and inline bytes this event holds, for batch size limits.
-    pub fn approx_size(&self) -> usize {
-        fn s(o: &Option<String>) -> usize {
-            o.as_ref().map_or(0, |s| s.len())
-        }
-        let strings = [
-            &self.origin_id,
-            &self.reason,
-            &self.severity,
-            &self.actor_id,
-            &self.actor_name,
-            &self.actor_email,
-            &self.actor_type,
-            &self.tenant,
-            &self.src_ip,
-            &self.src_geo,
-            &self.user_agent,
-            &self.device_id,
-            &self.session_id,
-            &self.auth_method,
-            &self.credential_id,
-            &self.rp_id,
-            &self.rp_name,
-            &self.resource_type,
-            &self.resource_id,
-            &self.resource_name,
-            &self.message,
-            &self.raw,
-        ];
-        let attrs: usize = self
-            .attributes
-            .iter()
-            .map(|(k, v)| k.len() + 16 + json_size(v))
-            .sum();
-        let changes: usize = self
-            .changes
-            .iter()
-            .map(|c| c.field.len() + json_size(&c.old) + json_size(&c.new) + 48)
-            .sum();
-        std::mem::size_of::<Self>()
-            + self.event_id.len()
-            + self.category.len()
-            + self.action.len()
-            + strings.iter().map(|o| s(o)).sum::<usize>()
-            + attrs
-            + changes
-    }
-}
-
-fn json_size(v: &serde_json::Value) -> usize {
-    match v {
-        serde_json::Value::String(s) => s.len() + 24,
-        serde_json::Value::Array(a) => a.iter().map(json_size).sum::<usize>() + 24,
-        serde_json::Value::Object(o) => {
-            o.iter().map(|(k, v)| k.len() + json_size(v)).sum::<usize>() + 48
-        }
-        _ => 16,
-    }
 }
 
 /// Converts UTC microseconds since the epoch to a `DateTime<Utc>`, saturating out-of-range values.
