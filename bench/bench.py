@@ -135,7 +135,7 @@ class Bench:
 
     # --- ingest -------------------------------------------------------------------------------
 
-    def config(self, run, sources, extra_agent=""):
+    def config(self, run, sources, extra_agent="", extra_source=""):
         port = free_port()
         text = f"""version = 1
 
@@ -153,21 +153,23 @@ name = "{name}"
 paths = ["{path}"]
 profile = "{profile}"
 start_at = "beginning"
-"""
+{extra_source}"""
         text += TIERS
         cfg = os.path.join(run, "config.toml")
         with open(cfg, "w") as f:
             f.write(text)
         return cfg, port
 
-    def ingest(self, profile, lines):
+    def ingest(self, profile, lines, keep_raw=True):
         path, gstats = self.gen_file(profile, lines)
 
         def measure():
-            run = os.path.join(self.work, "runs", f"ingest-{profile}-{lines}")
+            name = f"ingest-{profile}-{lines}" + ("" if keep_raw else "-noraw")
+            run = os.path.join(self.work, "runs", name)
             shutil.rmtree(run, ignore_errors=True)
             os.makedirs(run)
-            cfg, _ = self.config(run, [("app", path, profile)])
+            cfg, _ = self.config(run, [("app", path, profile)],
+                                 extra_source="" if keep_raw else "keep_raw = false\n")
             cmd = [self.bin, "agent", "--once", "--json", "--config", cfg]
             if self.gnu_time:
                 cmd = [self.gnu_time, "-v"] + cmd
@@ -191,6 +193,7 @@ start_at = "beginning"
             arch_bytes, objects = dir_parquet(archive)
             return {
                 "profile": profile,
+                "keep_raw": keep_raw,
                 "lines": t["lines"],
                 "events": t["events"],
                 "ignored": t["ignored"],
@@ -213,6 +216,8 @@ start_at = "beginning"
 
         params = {"profile": profile, "lines": lines, "days": self.a.days, "users": self.a.users,
                   "ips": self.a.ips, "seed": self.a.seed, "start": self.a.start}
+        if not keep_raw:
+            params["keep_raw"] = False
         r = self.cached("ingest", params, measure, lambda r: os.path.isdir(r["archive"]))
         log(f"    {r['events']} events in {r['wall_s']:.2f} s: {r['events_per_s']:.0f} events/s, "
             f"{r['mib_per_s']:.1f} MiB/s, peak RSS {fmt(r['peak_rss_mib'], '.1f')} MiB")
@@ -389,6 +394,59 @@ start_at = "beginning"
             f"{r['duckdb_1t_s'] * 1000:.0f} ms, DuckDB default {r['duckdb_s'] * 1000:.0f} ms")
         return r
 
+    # --- compaction -----------------------------------------------------------------------------
+
+    def compact(self, ingest_run):
+        """`auditlake compact` over a copy (hard links) of an ingest run's archive: its time,
+        CPU, peak RSS and objects before and after. The copy is what the compacted queries read."""
+        src = ingest_run["archive"]
+        before_bytes, before_objects = dir_parquet(src)
+
+        def measure():
+            # compact-ingest-auditlake-json-10000000, after the run it compacts.
+            name = os.path.basename(os.path.dirname(src))
+            run = os.path.join(self.work, "runs", f"compact-{name}")
+            shutil.rmtree(run, ignore_errors=True)
+            os.makedirs(run)
+            archive = os.path.join(run, "archive")
+            # Compaction writes new objects and deletes its inputs: links keep the source intact.
+            subprocess.run(["cp", "-al", src, archive], check=True)
+            cfg, _ = self.config(run, [])
+            # Compaction signs a receipt: a key of its own for the run.
+            subprocess.run([self.bin, "keygen", "--out", os.path.join(run, "signing")], check=True,
+                           stdout=subprocess.DEVNULL)
+            with open(cfg, "a") as f:
+                f.write(f'\n[digest]\nsigning_key_file = "{run}/signing.key"\n')
+            cmd = [self.bin, "compact", "--json", "--config", cfg]
+            if self.gnu_time:
+                cmd = [self.gnu_time, "-v"] + cmd
+            log(f"  compact: {' '.join(cmd)}")
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wall = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError(f"compact failed: {p.stderr[-2000:]}")
+            tv = parse_gnu_time(p.stderr)
+            after_bytes, after_objects = dir_parquet(archive)
+            return {
+                "lines": ingest_run["lines"],
+                "archive": archive,
+                "before_bytes": before_bytes,
+                "before_objects": before_objects,
+                "after_bytes": after_bytes,
+                "after_objects": after_objects,
+                "wall_s": wall,
+                "cpu_s": tv["user"] + tv["sys"] if "user" in tv else None,
+                "peak_rss_mib": tv["max_rss_kib"] / 1024 if tv.get("max_rss_kib") else None,
+                "command": " ".join(cmd),
+            }
+
+        params = {"archive": src, "bytes": before_bytes, "objects": before_objects}
+        r = self.cached("compact", params, measure, lambda r: os.path.isdir(r["archive"]))
+        log(f"    {r['before_objects']} objects -> {r['after_objects']} in {r['wall_s']:.1f} s, "
+            f"peak RSS {fmt(r['peak_rss_mib'], '.0f')} MiB")
+        return r
+
     # --- live ---------------------------------------------------------------------------------
 
     def live(self):
@@ -434,10 +492,13 @@ start_at = "beginning"
                     raise RuntimeError(f"the agent did not start; see {run}/agent.log")
                 time.sleep(0.1)
             log(f"  live: {' '.join(writer_cmd)}")
+            cpu0, t0 = cpu_seconds(agent.pid), time.time()
             writer = subprocess.Popen(writer_cmd, stderr=subprocess.PIPE, text=True)
             while writer.poll() is None:
                 sample()
                 time.sleep(0.05)
+            # The agent's share of its core while the writer ran.
+            cpu_share = (cpu_seconds(agent.pid) - cpu0) / (time.time() - t0)
             wstats = json.loads(writer.stderr.read().strip().splitlines()[-1])
             # Measure lines written while the writer ran steadily: leave out the last stretch,
             # long enough for a batch to fill, whose lines the agent may only flush at its
@@ -508,12 +569,14 @@ start_at = "beginning"
             "archived_total": total_archived,
             "objects": len(seen),
             "peak_rss_mib": hwm[0] / 1024,
+            "agent_cpu_share": cpu_share,
             "agent_exit": agent.returncode,
             "agent_command": " ".join(agent_cmd),
             "writer_command": " ".join(writer_cmd),
         }
         log(f"    p50 {fmt(r['p50_s'], '.2f')} s, p99 {fmt(r['p99_s'], '.2f')} s over "
-            f"{r['window_archived']}/{window} lines; peak RSS {r['peak_rss_mib']:.1f} MiB")
+            f"{r['window_archived']}/{window} lines; peak RSS {r['peak_rss_mib']:.1f} MiB, "
+            f"{cpu_share * 100:.0f} % of a core")
         return r
 
 
@@ -532,6 +595,14 @@ def http_status(port, path):
             return r.status
     except Exception:
         return None
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def vm_hwm_kib(pid):
@@ -628,6 +699,32 @@ def ratio(a, b):
     return None if not a or not b else a / b
 
 
+def query_table(w, q):
+    w(f"The actor is `{q['actor']}` ({q['actor_events']} events, the median actor). auditlake's "
+      "time is the whole process (start, listing, scan, CSV to /dev/null); DuckDB's is the "
+      "statement in a fresh connection, writing CSV to /dev/null.")
+    w("")
+    w("| query | rows (auditlake / DuckDB) | auditlake ms | DuckDB 1 thread ms | DuckDB default ms | vs 1 thread | vs default | MiB read | row groups read / total |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in q["results"]:
+        st = r.get("stats") or {}
+        rows = r.get("auditlake_rows")
+        rg_total = st.get("row_groups_total")
+        rg_read = None
+        if rg_total is not None:
+            rg_read = rg_total - st.get("row_groups_pruned_stats", 0) - st.get("row_groups_pruned_bloom", 0)
+        w(f"| {r['name']} | {fmt(rows, ',')} / {r['duckdb_rows']:,} | {r['auditlake_s'] * 1000:,.0f} | "
+          f"{r['duckdb_1t_s'] * 1000:,.0f} | {r['duckdb_s'] * 1000:,.0f} | "
+          f"{r['auditlake_s'] / r['duckdb_1t_s']:.2f}x | {r['auditlake_s'] / r['duckdb_s']:.2f}x | "
+          f"{fmt(st.get('bytes_read') and st['bytes_read'] / MIB, '.1f')} | "
+          f"{fmt(rg_read, ',')} / {fmt(rg_total, ',')} |")
+    w("")
+    w("The failed-logins row: auditlake's report finds bursts (>= 5 failures within 15 minutes) "
+      "per address, one row per burst; DuckDB's statement finds the addresses with such a burst "
+      "with a window function, one row per address, so the row counts differ by design. MiB read for it comes from the same scan run as `auditlake query --stats`.")
+    w("")
+
+
 def report(res, a):
     m = res["machine"]
     out = []
@@ -654,12 +751,15 @@ def report(res, a):
         w("")
     size = res.get("size") or []
     if size:
-        w("## Size: archive (zstd Parquet, `raw` kept) against the raw log and `zstd -1`")
+        w("## Size: archive (zstd Parquet) against the raw log and `zstd -1`")
         w("")
-        w("| log | lines | raw MiB | zstd -1 MiB | archive MiB | objects | raw / archive | zstd -1 / archive |")
-        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| log | lines | `raw` column | raw MiB | zstd -1 MiB | archive MiB | objects | raw / archive | zstd -1 / archive |")
+        w("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for r in size:
-            w(f"| {r['profile']} | {r['lines']:,} | {r['raw'] / MIB:,.1f} | {r['zstd'] / MIB:,.1f} | "
+            kept = "kept" if r.get("keep_raw", True) else "off (`keep_raw = false`)"
+            if r.get("compacted"):
+                kept += ", compacted"
+            w(f"| {r['profile']} | {r['lines']:,} | {kept} | {r['raw'] / MIB:,.1f} | {r['zstd'] / MIB:,.1f} | "
               f"{r['archive'] / MIB:,.1f} | {r['objects']} | {r['raw'] / r['archive']:.1f}x | "
               f"{r['zstd'] / r['archive']:.2f}x |")
         w("")
@@ -668,29 +768,17 @@ def report(res, a):
         w(f"## Queries: {q['total_events']:,} events from {q['first'][:10]} to {q['last'][:10]}, "
           f"median of {a.runs} runs")
         w("")
-        w(f"The actor is `{q['actor']}` ({q['actor_events']} events, the median actor). auditlake's "
-          "time is the whole process (start, listing, scan, CSV to /dev/null); DuckDB's is the "
-          "statement in a fresh connection, writing CSV to /dev/null.")
+        query_table(w, q)
+    c = res.get("compact")
+    if c:
+        w("## After compaction: the same queries on the compacted archive")
         w("")
-        w("| query | rows (auditlake / DuckDB) | auditlake ms | DuckDB 1 thread ms | DuckDB default ms | vs 1 thread | vs default | MiB read | row groups read / total |")
-        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for r in q["results"]:
-            st = r.get("stats") or {}
-            rows = r.get("auditlake_rows")
-            rg_total = st.get("row_groups_total")
-            rg_read = None
-            if rg_total is not None:
-                rg_read = rg_total - st.get("row_groups_pruned_stats", 0) - st.get("row_groups_pruned_bloom", 0)
-            w(f"| {r['name']} | {fmt(rows, ',')} / {r['duckdb_rows']:,} | {r['auditlake_s'] * 1000:,.0f} | "
-              f"{r['duckdb_1t_s'] * 1000:,.0f} | {r['duckdb_s'] * 1000:,.0f} | "
-              f"{r['auditlake_s'] / r['duckdb_1t_s']:.2f}x | {r['auditlake_s'] / r['duckdb_s']:.2f}x | "
-              f"{fmt(st.get('bytes_read') and st['bytes_read'] / MIB, '.1f')} | "
-              f"{fmt(rg_read, ',')} / {fmt(rg_total, ',')} |")
+        w(f"`{c['command']}` over a hard-linked copy of the archive above: "
+          f"{c['before_objects']:,} objects ({c['before_bytes'] / MIB:,.1f} MiB) became "
+          f"{c['after_objects']:,} ({c['after_bytes'] / MIB:,.1f} MiB) in {c['wall_s']:.1f} s "
+          f"(CPU {fmt(c['cpu_s'], '.1f')} s, peak RSS {fmt(c['peak_rss_mib'], ',.0f')} MiB).")
         w("")
-        w("The failed-logins row: auditlake's report finds bursts (>= 5 failures within 15 minutes) "
-          "per address, one row per burst; DuckDB's statement finds the addresses with such a burst "
-          "with a window function, one row per address, so the row counts differ by design. MiB read for it comes from the same scan run as `auditlake query --stats`.")
-        w("")
+        query_table(w, c["query"])
     lv = res.get("live")
     if lv:
         w(f"## Live agent: line-to-object latency at default flush settings")
@@ -700,11 +788,12 @@ def report(res, a):
           "is when the object holding a line first appeared in the archive (polled every 50 ms) "
           f"minus the time written in the line, over the first {lv['window_s']:.0f} s of writing.")
         w("")
-        w("| lines measured | archived (distinct) | p50 s | p99 s | max s | objects | agent peak RSS MiB |")
-        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| lines measured | archived (distinct) | p50 s | p99 s | max s | objects | agent peak RSS MiB | agent CPU (share of its core) |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        share = lv.get("agent_cpu_share")
         w(f"| {lv['window_lines']:,} | {lv['window_archived']:,} ({lv['window_distinct']:,}) | "
           f"{fmt(lv['p50_s'], '.2f')} | {fmt(lv['p99_s'], '.2f')} | {fmt(lv['max_s'], '.2f')} | "
-          f"{lv['objects']} | {lv['peak_rss_mib']:.1f} |")
+          f"{lv['objects']} | {lv['peak_rss_mib']:.1f} | {fmt(share and share * 100, '.0f')} % |")
         w("")
     w("## Against issue 9's goals")
     w("")
@@ -722,15 +811,25 @@ def report(res, a):
             w(f"| peak RSS | <= 64 MiB | {max(rss):.1f} MiB (largest of all runs) | "
               f"{max(rss) / 64:.2f}x of the cap |")
     if size:
-        big = max((r for r in size if r["profile"] == "auditlake-json"), key=lambda r: r["lines"])
-        w(f"| archive vs raw | >= 7x smaller | {big['raw'] / big['archive']:.1f}x | "
-          f"{big['raw'] / big['archive'] / 7:.2f}x |")
-        w(f"| archive vs zstd -1 | >= 1.2x smaller | {big['zstd'] / big['archive']:.2f}x | "
-          f"{big['zstd'] / big['archive'] / 1.2:.2f}x |")
-    if q:
-        r = next(r for r in q["results"] if r["id"] == "actor")
+        for kept, compacted in ((True, False), (False, False), (True, True), (False, True)):
+            rows = [r for r in size
+                    if r["profile"] == "auditlake-json" and r.get("keep_raw", True) == kept
+                    and r.get("compacted", False) == compacted]
+            if not rows:
+                continue
+            big = max(rows, key=lambda r: r["lines"])
+            how = (f"{big['lines']:,} lines" + ("" if kept else ", `keep_raw = false`")
+                   + (", compacted" if compacted else ""))
+            w(f"| archive vs raw ({how}) | >= 7x smaller | {big['raw'] / big['archive']:.1f}x | "
+              f"{big['raw'] / big['archive'] / 7:.2f}x |")
+            w(f"| archive vs zstd -1 ({how}) | >= 1.2x smaller | {big['zstd'] / big['archive']:.2f}x | "
+              f"{big['zstd'] / big['archive'] / 1.2:.2f}x |")
+    for label, qq in (("", q), (", compacted", (c or {}).get("query"))):
+        if not qq:
+            continue
+        r = next(r for r in qq["results"] if r["id"] == "actor")
         rt = r["auditlake_s"] / r["duckdb_s"]
-        w(f"| one actor over 30 days | <= 1.5x DuckDB's time | {rt:.2f}x DuckDB default threads "
+        w(f"| one actor over 30 days{label} | <= 1.5x DuckDB's time | {rt:.2f}x DuckDB default threads "
           f"({r['auditlake_s'] / r['duckdb_1t_s']:.2f}x one thread) | {rt / 1.5:.2f}x of the cap |")
     if lv:
         w(f"| live latency (issue 3) | within flush interval + upload | p50 {fmt(lv['p50_s'], '.2f')} s, "
@@ -757,7 +856,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="query runs (median)")
     ap.add_argument("--live-rate", type=int, default=50_000)
     ap.add_argument("--live-secs", type=float, default=600)
-    ap.add_argument("--steps", default="ingest,size,query,live")
+    ap.add_argument("--steps", default="ingest,size,query,compact,live")
     ap.add_argument("--fresh", action="store_true", help="measure again, ignoring kept results")
     ap.add_argument("--command", default="bench/run.sh")
     a = ap.parse_args()
@@ -774,7 +873,7 @@ def main():
     log(f"bench: {res['machine']}")
     sizes = sorted(int(x) for x in a.lines.split(",") if x)
     ingest = []
-    if steps & {"ingest", "size", "query"}:
+    if steps & {"ingest", "size", "query", "compact"}:
         for n in sizes:
             ingest.append(b.ingest("auditlake-json", n))
         if "ingest" in steps:
@@ -788,10 +887,27 @@ def main():
             path, _ = b.gen_file(r["profile"], r["lines"])
             z = b.zstd_size(path)
             res["size"].append({"profile": r["profile"], "lines": r["lines"], "raw": r["raw_bytes"],
-                                "zstd": z["bytes"], "zstd_tool": z["tool"],
+                                "zstd": z["bytes"], "zstd_tool": z["tool"], "keep_raw": True,
                                 "archive": r["archive_bytes"], "objects": r["objects"]})
+        # The same log without `raw`: what the structured columns alone cost.
+        r = b.ingest("auditlake-json", sizes[0], keep_raw=False)
+        path, _ = b.gen_file(r["profile"], r["lines"])
+        res["size"].append({"profile": r["profile"], "lines": r["lines"], "raw": r["raw_bytes"],
+                            "zstd": b.zstd_size(path)["bytes"], "keep_raw": False,
+                            "archive": r["archive_bytes"], "objects": r["objects"]})
     if "query" in steps:
         res["query"] = b.queries(ingest[len(sizes) - 1]["archive"])
+    if "compact" in steps:
+        res["compact"] = b.compact(ingest[len(sizes) - 1])
+        res["compact"]["query"] = b.queries(res["compact"]["archive"])
+        # What compaction gives in size, with and without `raw`.
+        noraw = b.compact(b.ingest("auditlake-json", sizes[0], keep_raw=False))
+        for c, kept in ((res["compact"], True), (noraw, False)):
+            path, _ = b.gen_file("auditlake-json", c["lines"])
+            res.setdefault("size", []).append({
+                "profile": "auditlake-json", "lines": c["lines"], "raw": os.path.getsize(path),
+                "zstd": b.zstd_size(path)["bytes"], "keep_raw": kept, "compacted": True,
+                "archive": c["after_bytes"], "objects": c["after_objects"]})
     if "live" in steps:
         res["live"] = b.live()
     text = report(res, a)
