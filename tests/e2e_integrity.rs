@@ -277,6 +277,22 @@ fn tamper_drill_each_change_is_reported() {
     let mut sources: Vec<String> = keys.iter().map(|k| source_of(k)).collect();
     sources.sort();
     sources.dedup();
+    // Judged three hours from now (`--now`), every chain has been silent too long.
+    let later = (chrono::Utc::now() + chrono::TimeDelta::hours(3)).to_rfc3339();
+    let (ok, report) = verify_with(
+        &archive,
+        &prefix,
+        &[silence[0], silence[1], "--now", &later],
+    );
+    assert!(!ok, "{report:#}");
+    assert_eq!(
+        sorted(findings(&report)),
+        sources
+            .iter()
+            .map(|s| pair("chain_stale", s))
+            .collect::<Vec<_>>(),
+        "{report:#}"
+    );
     // Rename: a security object moved to the operational tier (a shorter retention).
     let renamed_from = keys
         .iter()

@@ -230,14 +230,13 @@ impl SourcePipeline {
     fn add_to_batch(&mut self, event: &AuditEvent) -> Result<(), AgentError> {
         let tier = self.router.route(&event.category, &event.action);
         let group = self.batch.entry((tier, event.event_date())).or_default();
-        let before = group.values_size();
-        group
-            .push(event)
-            .map_err(|source| auditlake_archive::ArchiveError::Arrow {
-                context: "adding an event to the batch",
-                source,
-            })?;
-        self.batch_bytes += group.values_size() - before;
+        self.batch_bytes +=
+            group
+                .push(event)
+                .map_err(|source| auditlake_archive::ArchiveError::Arrow {
+                    context: "adding an event to the batch",
+                    source,
+                })?;
         self.batch_events += 1;
         Ok(())
     }

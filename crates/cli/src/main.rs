@@ -20,9 +20,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    // One worker per available core (at least two), which the scans of `query`, `report` and
+    // `export` use to decode objects in parallel.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .worker_threads(2)
+        .worker_threads(workers)
         .build()?;
     runtime.block_on(commands::execute(cli.command))
 }

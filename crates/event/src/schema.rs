@@ -263,8 +263,9 @@ impl EventColumns {
         strings + self.rows * (37 * 4 + 4 * 8)
     }
 
-    /// Appends one event.
-    pub fn push(&mut self, e: &AuditEvent) -> Result<(), ArrowError> {
+    /// Appends one event; returns the bytes it added to [`EventColumns::values_size`].
+    pub fn push(&mut self, e: &AuditEvent) -> Result<usize, ArrowError> {
+        let before = self.values_size();
         self.event_id.append_value(&e.event_id);
         self.origin_id.append_option(e.origin_id.as_deref());
         self.seq.append_option(e.seq);
@@ -327,7 +328,7 @@ impl EventColumns {
         self.raw.append_option(e.raw.as_deref());
         self.flags.append_option(e.flags.to_column());
         self.rows += 1;
-        Ok(())
+        Ok(self.values_size() - before)
     }
 
     /// The events as one record batch of [`arrow_schema`], in the order they were appended.

@@ -39,6 +39,9 @@ pub enum QueryError {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// A scan task panicked or was cancelled.
+    #[error("scanning an object: {message}")]
+    Task { message: String },
 }
 
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;

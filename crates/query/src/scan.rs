@@ -282,10 +282,17 @@ impl Query {
                     let filter = filter.clone();
                     let stats = stats.clone();
                     let cols = cols.clone();
-                    async move {
+                    // Decoding is CPU work: each object on a runtime worker of its own, so that
+                    // objects are decoded in parallel, not interleaved on this task.
+                    let task = tokio::spawn(async move {
                         let (date, file, md) = r?;
                         let batches = scan_file(file, md, &filter, &cols, &stats).await?;
                         Ok::<_, QueryError>(FileRows { date, batches })
+                    });
+                    async move {
+                        task.await.map_err(|e| QueryError::Task {
+                            message: e.to_string(),
+                        })?
                     }
                 }
             })

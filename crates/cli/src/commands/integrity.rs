@@ -43,6 +43,9 @@ pub struct VerifyArgs {
     /// digest interval is a good value).
     #[arg(long)]
     pub max_silence_secs: Option<u64>,
+    /// The time to judge `--max-silence-secs` at (date or RFC 3339); default now.
+    #[arg(long, value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
 }
@@ -88,6 +91,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         since: args.since,
         until: args.until,
         max_silence_secs: args.max_silence_secs,
+        now: args.now.unwrap_or_else(Utc::now),
         ..VerifyOptions::default()
     };
     let report = auditlake_archive::verify_archive(&*store, &keys, &opts)

@@ -57,6 +57,9 @@ pub struct Renderer {
     pub stamps: Stamps,
     /// The last sequence number written (formats that number their lines).
     pub seq: u64,
+    /// Live mode: every line carries the time it is written, so the lines of one fact (the
+    /// attempts of a burst) share its time instead of being spread into the future.
+    pub live: bool,
 }
 
 impl Renderer {
@@ -68,6 +71,17 @@ impl Renderer {
             line_size,
             stamps: Stamps::default(),
             seq: 0,
+            live: false,
+        }
+    }
+
+    /// The time of a fact's line `j`, `step_us` after the one before it (in live mode, the
+    /// fact's own time).
+    pub fn line_time(&self, time_us: i64, j: u32, step_us: i64) -> i64 {
+        if self.live {
+            time_us
+        } else {
+            time_us + i64::from(j) * step_us
         }
     }
 

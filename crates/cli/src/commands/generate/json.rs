@@ -69,7 +69,8 @@ fn auditlake_head(
         out.s("-").u(j as u64);
     }
     out.s("\",\"time\":\"");
-    r.time(out, f.time_us + j as i64 * BURST_STEP_US, true);
+    let t = r.line_time(f.time_us, j, BURST_STEP_US);
+    r.time(out, t, true);
     out.s("\",\"action\":\"")
         .s(action)
         .s("\",\"outcome\":\"")
@@ -373,7 +374,7 @@ fn idp_head(r: &mut Renderer, f: &Fact, out: &mut Lines, j: u32, kind: &str, use
         .s(",\"type\":\"")
         .s(kind)
         .s("\",\"context\":{\"timestamp\":")
-        .u(((f.time_us + j as i64 * BURST_STEP_US) / 1000) as u64);
+        .u((r.line_time(f.time_us, j, BURST_STEP_US) / 1000) as u64);
     let u = r.user(f.user);
     let (id, name, email, ua, tenant) = (
         u.id.clone(),

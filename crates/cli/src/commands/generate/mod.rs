@@ -241,6 +241,7 @@ fn generate_live(o: &Options, w: &mut dyn Write) -> anyhow::Result<GenStats> {
     };
     let mut planner = Planner::new(o.seed, o.mix.clone(), o.pop.clone());
     let mut renderer = Renderer::new(o.profile, o.pop.users, o.seed, o.line_size);
+    renderer.live = true;
     let mut lines = Lines::default();
     let mut buf = Vec::new();
     let started = Instant::now();

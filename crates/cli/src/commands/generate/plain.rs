@@ -11,8 +11,8 @@ const HOSTS: &[&str] = &["bastion", "bastion", "web-1", "db-1"];
 
 /// `Nov  1 08:00:00 bastion sshd[21004]: `
 fn sshd_head(r: &mut Renderer, f: &Fact, out: &mut Lines, j: u32, daemon: &str) {
-    r.stamps
-        .syslog(&mut out.buf, f.time_us + j as i64 * 1_000_000);
+    let t = r.line_time(f.time_us, j, 1_000_000);
+    r.stamps.syslog(&mut out.buf, t);
     let pid = 1000 + mix64(f.n) % 60_000;
     out.s(" ")
         .s(HOSTS[(f.r % HOSTS.len() as u64) as usize])
@@ -222,7 +222,8 @@ pub fn sshd(r: &mut Renderer, f: &Fact, out: &mut Lines) {
 /// `time=.. level=.. msg=".."`
 fn logfmt_head(r: &mut Renderer, f: &Fact, out: &mut Lines, j: u32, level: &str, msg: &str) {
     out.s("time=");
-    r.time(out, f.time_us + j as i64 * 1_700_000, true);
+    let t = r.line_time(f.time_us, j, 1_700_000);
+    r.time(out, t, true);
     out.s(" level=").s(level).s(" msg=");
     if msg.contains(' ') {
         out.s("\"").s(msg).s("\"");

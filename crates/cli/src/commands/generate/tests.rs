@@ -278,3 +278,34 @@ fn live_mode_times_lines_by_the_wall_clock() {
     let (first, last) = (st.first_time_us.unwrap(), st.last_time_us.unwrap());
     assert!(before <= first && first <= last && last <= after);
 }
+
+#[test]
+fn live_mode_writes_no_line_timed_in_the_future() {
+    // A burst's attempts are spread over seconds in batch mode; a live writer writes each line
+    // when it happens, so none may carry a later time than the moment it was written.
+    let mut a = args("auditlake-json", 200);
+    a.mix = vec!["none".into(), "burst=1".into()];
+    a.rate = Some(10_000);
+    let o = Options::new(&a).unwrap();
+    let mut out = Vec::new();
+    generate_live(&o, &mut out).unwrap();
+    let after = chrono::Utc::now();
+    let times: Vec<chrono::DateTime<chrono::Utc>> = text_lines(&out)
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["time"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(times.len(), 200);
+    assert!(times.iter().all(|t| *t <= after), "{times:?} after {after}");
+    // In batch mode the same mix does spread attempts over time.
+    a.rate = None;
+    let (batch, _) = run(&a);
+    let first: Vec<&str> = text_lines(&batch)
+        .iter()
+        .take(2)
+        .map(|l| l.split("\"time\":\"").nth(1).unwrap().get(..23).unwrap())
+        .collect();
+    assert_ne!(first[0], first[1], "{first:?}");
+}
