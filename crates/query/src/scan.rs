@@ -454,7 +454,7 @@ async fn scan_file(
     let meta = md.metadata().clone();
     let schema_descr = meta.file_metadata().schema_descr_ptr();
     let index_of = |name: &str| schema_descr.columns().iter().position(|c| c.name() == name);
-    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(file, md);
+    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(file.clone(), md.clone());
     let mut kept = Vec::new();
     ScanStats::add(&stats.row_groups_total, meta.num_row_groups() as u64);
     'groups: for rg in 0..meta.num_row_groups() {
@@ -513,14 +513,62 @@ async fn scan_file(
         &schema_descr,
         leaves(&mut columns.iter().map(String::as_str)),
     );
-    let mut builder = builder
-        .with_row_groups(kept)
-        .with_projection(out_mask)
-        .with_batch_size(BATCH_ROWS);
-    if !filter.is_empty() {
+    let predicate = (!filter.is_empty()).then(|| {
         let filter_cols = filter.columns();
         let mask = ProjectionMask::leaves(&schema_descr, leaves(&mut filter_cols.iter().copied()));
-        let clauses = Arc::new(filter.clauses.clone());
+        (mask, Arc::new(filter.clauses.clone()))
+    });
+    let read = |row_groups: Vec<usize>| {
+        read_row_groups(
+            file.clone(),
+            md.clone(),
+            row_groups,
+            out_mask.clone(),
+            predicate.clone(),
+        )
+    };
+    let batches = if kept.len() == 1 {
+        read(kept).await?
+    } else {
+        // Row groups decode in parallel on the runtime's workers and are joined in file order,
+        // so that one large object does not keep the other cores idle.
+        let tasks: Vec<_> = kept
+            .into_iter()
+            .map(|rg| tokio::spawn(read(vec![rg])))
+            .collect();
+        let mut batches = Vec::new();
+        for task in tasks {
+            let part = task.await.map_err(|e| QueryError::Task {
+                message: format!("{key}: {e}"),
+            })??;
+            batches.extend(part);
+        }
+        batches
+    };
+    let matched: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    ScanStats::add(&stats.rows_matched, matched as u64);
+    Ok(batches)
+}
+
+/// Decodes the given row groups of one object: the filter's columns first, the filter evaluated
+/// on them, then the output columns for the matching rows only.
+async fn read_row_groups(
+    file: StoreFile,
+    md: ArrowReaderMetadata,
+    row_groups: Vec<usize>,
+    out_mask: ProjectionMask,
+    predicate: Option<(ProjectionMask, Arc<Vec<Vec<Atom>>>)>,
+) -> Result<Vec<RecordBatch>> {
+    let key = file.key().to_string();
+    let pq_err = |source| QueryError::Parquet {
+        key: key.clone(),
+        source,
+    };
+    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(file, md)
+        .with_row_groups(row_groups)
+        .with_projection(out_mask)
+        .with_batch_size(BATCH_ROWS);
+    if let Some((mask, clauses)) = predicate {
         let predicate = ArrowPredicateFn::new(mask, move |batch: RecordBatch| {
             evaluate(&clauses, &batch)
                 .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))
@@ -528,14 +576,11 @@ async fn scan_file(
         builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
     }
     let stream = builder.build().map_err(pq_err)?;
-    let batches: Vec<RecordBatch> = stream
+    stream
         .try_filter(|b| futures::future::ready(b.num_rows() > 0))
         .try_collect()
         .await
-        .map_err(pq_err)?;
-    let matched: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    ScanStats::add(&stats.rows_matched, matched as u64);
-    Ok(batches)
+        .map_err(pq_err)
 }
 
 /// The UTC date of a time in microseconds, `YYYY-MM-DD`.
