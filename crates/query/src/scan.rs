@@ -29,6 +29,8 @@ pub const BATCH_ROWS: usize = 8192;
 const FOOTER_CONCURRENCY: usize = 16;
 /// Objects decoded at once; each holds at most its own matching rows.
 const FILE_CONCURRENCY: usize = 4;
+/// Row groups of one object decoded at once.
+const ROW_GROUP_CONCURRENCY: usize = 4;
 /// Partitions listed one by one (rather than a whole tier) up to this many days.
 const MAX_LISTED_DAYS: i64 = 400;
 
@@ -530,20 +532,22 @@ async fn scan_file(
     let batches = if kept.len() == 1 {
         read(kept).await?
     } else {
-        // Row groups decode in parallel on the runtime's workers and are joined in file order,
-        // so that one large object does not keep the other cores idle.
-        let tasks: Vec<_> = kept
-            .into_iter()
-            .map(|rg| tokio::spawn(read(vec![rg])))
-            .collect();
-        let mut batches = Vec::new();
-        for task in tasks {
-            let part = task.await.map_err(|e| QueryError::Task {
-                message: format!("{key}: {e}"),
-            })??;
-            batches.extend(part);
-        }
-        batches
+        // Row groups decode in parallel on the runtime's workers, a few at a time, and are
+        // joined in file order, so that one large object does not keep the other cores idle.
+        let parts: Vec<Vec<RecordBatch>> = futures::stream::iter(kept)
+            .map(|rg| {
+                let task = tokio::spawn(read(vec![rg]));
+                let key = key.clone();
+                async move {
+                    task.await.map_err(|e| QueryError::Task {
+                        message: format!("{key}: {e}"),
+                    })?
+                }
+            })
+            .buffered(ROW_GROUP_CONCURRENCY)
+            .try_collect()
+            .await?;
+        parts.into_iter().flatten().collect()
     };
     let matched: usize = batches.iter().map(RecordBatch::num_rows).sum();
     ScanStats::add(&stats.rows_matched, matched as u64);
