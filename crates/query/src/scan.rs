@@ -284,8 +284,8 @@ impl Query {
                     let filter = filter.clone();
                     let stats = stats.clone();
                     let cols = cols.clone();
-                    // Decoding is CPU work: each object on a runtime worker of its own, so that
-                    // objects are decoded in parallel, not interleaved on this task.
+                    // Pruning (bloom filter reads and probes) on a runtime worker per object,
+                    // so that the objects in flight are pruned in parallel too.
                     let task = tokio::spawn(async move {
                         let (date, file, md) = r?;
                         let batches = scan_file(file, md, &filter, &cols, &stats).await?;
@@ -520,46 +520,42 @@ async fn scan_file(
         let mask = ProjectionMask::leaves(&schema_descr, leaves(&mut filter_cols.iter().copied()));
         (mask, Arc::new(filter.clauses.clone()))
     });
-    let read = |row_groups: Vec<usize>| {
-        read_row_groups(
+    let read = |row_group: usize| {
+        read_row_group(
             file.clone(),
             md.clone(),
-            row_groups,
+            row_group,
             out_mask.clone(),
             predicate.clone(),
         )
     };
-    let batches = if kept.len() == 1 {
-        read(kept).await?
-    } else {
-        // Row groups decode in parallel on the runtime's workers, a few at a time, and are
-        // joined in file order, so that one large object does not keep the other cores idle.
-        let parts: Vec<Vec<RecordBatch>> = futures::stream::iter(kept)
-            .map(|rg| {
-                let task = tokio::spawn(read(vec![rg]));
-                let key = key.clone();
-                async move {
-                    task.await.map_err(|e| QueryError::Task {
-                        message: format!("{key}: {e}"),
-                    })?
-                }
-            })
-            .buffered(ROW_GROUP_CONCURRENCY)
-            .try_collect()
-            .await?;
-        parts.into_iter().flatten().collect()
-    };
+    // Decoding is CPU work: each row group on a runtime worker of its own, a few at a time,
+    // joined in file order, so that one large object does not keep the other cores idle.
+    let parts: Vec<Vec<RecordBatch>> = futures::stream::iter(kept)
+        .map(|rg| {
+            let task = tokio::spawn(read(rg));
+            let key = key.clone();
+            async move {
+                task.await.map_err(|e| QueryError::Task {
+                    message: format!("{key}: {e}"),
+                })?
+            }
+        })
+        .buffered(ROW_GROUP_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let batches: Vec<RecordBatch> = parts.into_iter().flatten().collect();
     let matched: usize = batches.iter().map(RecordBatch::num_rows).sum();
     ScanStats::add(&stats.rows_matched, matched as u64);
     Ok(batches)
 }
 
-/// Decodes the given row groups of one object: the filter's columns first, the filter evaluated
-/// on them, then the output columns for the matching rows only.
-async fn read_row_groups(
+/// Decodes one row group of an object: the filter's columns first, the filter evaluated on them,
+/// then the output columns for the matching rows only.
+async fn read_row_group(
     file: StoreFile,
     md: ArrowReaderMetadata,
-    row_groups: Vec<usize>,
+    row_group: usize,
     out_mask: ProjectionMask,
     predicate: Option<(ProjectionMask, Arc<Vec<Vec<Atom>>>)>,
 ) -> Result<Vec<RecordBatch>> {
@@ -569,7 +565,7 @@ async fn read_row_groups(
         source,
     };
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(file, md)
-        .with_row_groups(row_groups)
+        .with_row_groups(vec![row_group])
         .with_projection(out_mask)
         .with_batch_size(BATCH_ROWS);
     if let Some((mask, clauses)) = predicate {
