@@ -1,8 +1,6 @@
 //! The dead-letter file: every line that could not become an event, with the reason.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -26,45 +24,29 @@ pub struct DeadLetter<'a> {
 /// Appends dead letters to a JSONL file; `sync` makes them durable before a checkpoint commits.
 #[derive(Debug)]
 pub struct DeadLetters {
-    path: PathBuf,
-    out: Option<BufWriter<File>>,
+    out: auditlake_durable::Appender,
 }
 
 impl DeadLetters {
     pub fn new(path: &Path) -> DeadLetters {
         DeadLetters {
-            path: path.to_path_buf(),
-            out: None,
+            out: auditlake_durable::Appender::new(path),
         }
     }
 
     /// Appends one dead letter (buffered).
     pub fn write(&mut self, letter: &DeadLetter<'_>) -> Result<(), AgentError> {
-        if self.out.is_none() {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
-            }
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .map_err(|e| AgentError::io(&self.path, e))?;
-            self.out = Some(BufWriter::new(f));
-        }
-        let out = self.out.as_mut().expect("opened above");
-        serde_json::to_writer(&mut *out, letter).expect("dead letter serializes");
-        out.write_all(b"\n")
-            .map_err(|e| AgentError::io(&self.path, e))
+        let mut line = serde_json::to_vec(letter).expect("dead letter serializes");
+        line.push(b'\n');
+        self.out
+            .write(&line)
+            .map_err(|e| AgentError::io(self.out.path(), e))
     }
 
     /// Flushes and fsyncs what was written.
     pub fn sync(&mut self) -> Result<(), AgentError> {
-        if let Some(out) = self.out.as_mut() {
-            out.flush().map_err(|e| AgentError::io(&self.path, e))?;
-            out.get_ref()
-                .sync_data()
-                .map_err(|e| AgentError::io(&self.path, e))?;
-        }
-        Ok(())
+        self.out
+            .sync()
+            .map_err(|e| AgentError::io(self.out.path(), e))
     }
 }

@@ -4,7 +4,6 @@
 pub mod alerts;
 pub mod config;
 mod deadletter;
-mod fsutil;
 mod http;
 mod live;
 pub mod metrics;

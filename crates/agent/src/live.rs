@@ -21,6 +21,9 @@ use crate::pipeline::SourcePipeline;
 use crate::stats::SourceStats;
 use crate::{AgentError, now_micros};
 
+/// How long a scrape in flight at shutdown may take to finish.
+const SERVER_DRAIN: Duration = Duration::from_secs(1);
+
 /// Lines read between checks of the flush policy.
 const READ_BUDGET: usize = 8192;
 
@@ -98,7 +101,7 @@ pub async fn run_live(
         }),
     )
     .await;
-    server.abort();
+    server.shutdown(SERVER_DRAIN).await;
     let joined = match joined {
         Ok(Ok(j)) => j,
         Ok(Err(e)) => {
@@ -165,15 +168,23 @@ struct SourceContext {
     digest_interval_secs: u64,
 }
 
-/// Uploads with exponential backoff between failed attempts, so reading goes on meanwhile.
+/// Uploads with exponential backoff and jitter between failed attempts (the workspace's one
+/// retry policy), so reading goes on meanwhile. It never gives up: the spool holds the data.
 struct Uploader {
     next_attempt: Instant,
-    backoff: Duration,
+    schedule: auditlake_retry::Schedule,
 }
 
 impl Uploader {
     const MIN: Duration = Duration::from_millis(500);
     const MAX: Duration = Duration::from_secs(60);
+
+    fn new() -> Uploader {
+        Uploader {
+            next_attempt: Instant::now(),
+            schedule: auditlake_retry::Backoff::new(Self::MIN, Self::MAX).schedule(),
+        }
+    }
 
     fn try_upload(&mut self, p: &mut SourcePipeline, ctx: &SourceContext, force: bool) -> bool {
         if p.state().pending.is_empty() {
@@ -185,7 +196,7 @@ impl Uploader {
         let newest = p.state().pending.iter().map(|e| e.max_time).max();
         match ctx.handle.block_on(p.upload_pending(&ctx.archive)) {
             Ok(_) => {
-                self.backoff = Self::MIN;
+                self.schedule.reset();
                 if let Some(t) = newest {
                     let lag = (now_micros() - t) as f64 / 1e6;
                     ctx.metrics
@@ -196,7 +207,8 @@ impl Uploader {
                 true
             }
             Err(e) => {
-                tracing::warn!(source = %p.name(), error = %e, retry_in_ms = self.backoff.as_millis() as u64, "upload failed, data stays in the spool");
+                let wait = self.schedule.next_delay().unwrap_or(Self::MAX);
+                tracing::warn!(source = %p.name(), error = %e, retry_in_ms = wait.as_millis() as u64, "upload failed, data stays in the spool");
                 ctx.metrics.error(p.name(), upload_error_kind(&e));
                 ctx.health.set(
                     p.name(),
@@ -205,8 +217,7 @@ impl Uploader {
                         upload_error: Some(e.to_string()),
                     },
                 );
-                self.next_attempt = Instant::now() + self.backoff;
-                self.backoff = (self.backoff * 2).min(Self::MAX);
+                self.next_attempt = Instant::now() + wait;
                 false
             }
         }
@@ -229,10 +240,7 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
     let name = p.name().to_string();
     let label = Metrics::source(&name);
     p.remove_orphan_spool_files()?;
-    let mut uploader = Uploader {
-        next_attempt: Instant::now(),
-        backoff: Uploader::MIN,
-    };
+    let mut uploader = Uploader::new();
     uploader.try_upload(&mut p, &ctx, true);
 
     let globs = FileGlobs::new(&p.cfg.paths, &p.cfg.exclude).map_err(|e| AgentError::Setup {

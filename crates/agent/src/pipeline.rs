@@ -17,11 +17,11 @@ use auditlake_tail::{FilePosition, Line};
 use bytes::Bytes;
 use chrono::NaiveDate;
 
+use crate::AgentError;
 use crate::config::{AgentConfig, SourceConfig};
 use crate::deadletter::{DeadLetter, DeadLetters};
 use crate::state::{SourcePaths, SourceStateV1, SpoolEntry};
 use crate::stats::SourceStats;
-use crate::{AgentError, fsutil};
 
 /// The running state of one source.
 #[derive(Debug)]
@@ -79,7 +79,8 @@ impl SourcePipeline {
                         ),
                     });
                 }
-                let moved = fsutil::quarantine(&path).map_err(|e| AgentError::io(&path, e))?;
+                let moved =
+                    auditlake_durable::quarantine(&path).map_err(|e| AgentError::io(&path, e))?;
                 tracing::error!(
                     source = %cfg.name, path = %moved.display(), error = %message,
                     policy = ?agent.on_corrupt_checkpoint,
@@ -276,7 +277,7 @@ impl SourcePipeline {
             )?;
             let file = format!("{object_seq:010}.parquet");
             let spool_path = self.paths.spool_dir.join(&file);
-            fsutil::write_atomic(&spool_path, &encoded.bytes)
+            auditlake_durable::write_atomic(&spool_path, &encoded.bytes)
                 .map_err(|e| AgentError::io(&spool_path, e))?;
             self.stats.objects += 1;
             self.stats.bytes_out += encoded.bytes.len() as u64;
@@ -391,8 +392,8 @@ impl SourcePipeline {
             };
             let sha = auditlake_archive::sha256_hex(&bytes);
             if sha != entry.sha256 {
-                let moved =
-                    fsutil::quarantine(&spool_path).map_err(|e| AgentError::io(&spool_path, e))?;
+                let moved = auditlake_durable::quarantine(&spool_path)
+                    .map_err(|e| AgentError::io(&spool_path, e))?;
                 tracing::error!(path = %moved.display(), key = %entry.key, "spool file is corrupt, moved aside");
                 self.stats.spool_corrupt += 1;
                 self.state.pending.remove(0);
@@ -437,7 +438,7 @@ impl SourcePipeline {
                 tracing::info!(path = %entry.path().display(), "removing spool file no checkpoint names");
                 remove_file_logged(&entry.path());
                 removed += 1;
-            } else if name.starts_with('.') && name.ends_with(".tmp") {
+            } else if auditlake_durable::is_temp_name(&name) {
                 remove_file_logged(&entry.path());
             }
         }

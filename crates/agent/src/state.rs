@@ -7,7 +7,6 @@ use auditlake_tail::FilePosition;
 use serde::{Deserialize, Serialize};
 
 use crate::AgentError;
-use crate::fsutil;
 
 /// One spooled archive object waiting for upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +101,7 @@ impl SourceStateV1 {
     pub fn commit(&self, path: &Path) -> Result<(), AgentError> {
         let json =
             serde_json::to_vec_pretty(&Persisted::V1(self.clone())).expect("checkpoint serializes");
-        fsutil::write_atomic(path, &json).map_err(|e| AgentError::io(path, e))
+        auditlake_durable::write_atomic(path, &json).map_err(|e| AgentError::io(path, e))
     }
 
     /// The recorded position of a file with this fingerprint, preferring one with the same

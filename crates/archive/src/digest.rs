@@ -516,25 +516,9 @@ impl DigestWriter {
     }
 }
 
-/// Writes a file durably: a temp file beside it, fsync, rename, fsync of the directory.
+/// Writes a file durably ([`auditlake_durable::write_atomic`]).
 pub(crate) fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| ArchiveError::io(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| ArchiveError::io(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_data())
-        .map_err(|e| ArchiveError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ArchiveError::io(path, e))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    auditlake_durable::write_atomic(path, bytes).map_err(|e| ArchiveError::io(path, e))
 }
 
 #[cfg(test)]

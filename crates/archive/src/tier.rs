@@ -24,8 +24,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use auditlake_event::AuditEvent;
+use auditlake_event::glob::{action_glob, action_glob_set};
 use chrono::{Days, NaiveDate, NaiveTime};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ArchiveError, Result};
@@ -277,7 +278,7 @@ fn validate_match(m: &TierMatch, key: &str) -> Result<()> {
                 "must not be empty",
             ));
         }
-        if let Err(e) = Glob::new(a) {
+        if let Err(e) = action_glob(a) {
             return Err(ArchiveError::config(
                 format!("{key}.actions[{j}]"),
                 format!("invalid glob {a:?}: {}", e.kind()),
@@ -318,14 +319,8 @@ impl TierRouter {
                 matchers.push(None);
                 continue;
             };
-            let mut set = GlobSetBuilder::new();
-            for a in &m.actions {
-                // Validated above.
-                set.add(Glob::new(a).map_err(|e| {
-                    ArchiveError::config(format!("tiers[{i}].match.actions"), e.to_string())
-                })?);
-            }
-            let actions = set.build().map_err(|e| {
+            // Validated above.
+            let actions = action_glob_set(&m.actions).map_err(|e| {
                 ArchiveError::config(format!("tiers[{i}].match.actions"), e.to_string())
             })?;
             matchers.push(Some(Matcher {

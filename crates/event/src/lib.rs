@@ -7,6 +7,7 @@
 //! This crate does no I/O and knows nothing of files, stores or async runtimes.
 
 pub mod catalog;
+pub mod glob;
 mod model;
 pub mod schema;
 

@@ -10,24 +10,17 @@
 //!
 //! Unlike S3, a directory cannot hold both `a/b` and `a/b/c`: the second put fails.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::{ObjectMeta, ObjectStore, PutOptions, Result, StorageError, validate_key};
-
-/// Tells temporary files of one process apart.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// The longest part of an object's own name kept in its temporary file's name.
-const TEMP_NAME_MAX: usize = 160;
 
 /// An object store in a local directory.
 #[derive(Debug, Clone)]
@@ -126,79 +119,21 @@ fn open_object(key: &str, path: &Path) -> Result<(File, u64)> {
     Ok((file, meta.len()))
 }
 
-fn fsync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Creates the directories from `root` down to `dir`, syncing the parent of each one created.
-fn create_dirs(root: &Path, dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let rel = dir.strip_prefix(root).unwrap_or(dir);
-    let mut current = root.to_path_buf();
-    for comp in rel.components() {
-        let parent = current.clone();
-        current.push(comp);
-        match fs::create_dir(&current) {
-            Ok(()) => fsync_dir(&parent)?,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && current.is_dir() => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-fn temp_path(dir: &Path, name: &str) -> PathBuf {
-    let mut end = name.len().min(TEMP_NAME_MAX);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{}.{}.{n}.tmp", &name[..end], std::process::id()))
-}
-
-/// Writes `data` to a new temporary file in `dir` and syncs it.
-fn write_temp(dir: &Path, name: &str, data: &[u8]) -> io::Result<PathBuf> {
-    let tmp = temp_path(dir, name);
-    let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_data()
-    })();
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
-
-/// The durable write: temp file, `sync_data`, rename, directory sync.
-fn put_blocking(root: &Path, key: &str, path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(root);
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("object");
+/// The durable write ([`auditlake_durable::write_atomic`]), creating the object's directories.
+fn put_blocking(key: &str, path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(path);
     // A concurrent delete may remove an empty parent directory between its creation and the
     // temp file's; that shows as NotFound, and creating the directories again settles it.
     let mut attempts = 0;
-    let tmp = loop {
+    loop {
         attempts += 1;
-        create_dirs(root, dir).map_err(|e| write_error(key, dir, e))?;
-        match write_temp(dir, name, data) {
-            Ok(tmp) => break tmp,
+        auditlake_durable::create_dirs(dir).map_err(|e| write_error(key, dir, e))?;
+        match auditlake_durable::write_atomic_in_existing_dir(path, data) {
+            Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => continue,
-            Err(e) => return Err(write_error(key, dir, e)),
+            Err(e) => return Err(write_error(key, path, e)),
         }
-    };
-    if let Err(e) = fs::rename(&tmp, path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(write_error(key, path, e));
     }
-    fsync_dir(dir).map_err(|e| write_error(key, dir, e))
 }
 
 fn meta_of(key: String, meta: &fs::Metadata) -> ObjectMeta {
@@ -281,10 +216,8 @@ impl ObjectStore for LocalStore {
         }
         let path = self.path_of(key)?;
         let owned = key.to_string();
-        self.blocking("put", key, move |root| {
-            put_blocking(root, &owned, &path, &data)
-        })
-        .await
+        self.blocking("put", key, move |_root| put_blocking(&owned, &path, &data))
+            .await
     }
 
     async fn get(&self, key: &str) -> Result<Bytes> {

@@ -241,10 +241,14 @@ impl fmt::Display for Secret {
 }
 
 /// `[[alerts.webhooks]]`: an HTTP endpoint alerts are POSTed to as JSON.
+///
+/// The proxy comes from the environment: `HTTPS_PROXY` for `https://` urls, `HTTP_PROXY` for
+/// `http://` ones, `ALL_PROXY` for both, except for the hosts `NO_PROXY` lists.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// An `http://host:port/path` url. For https, post to a TLS-terminating proxy sidecar.
+    /// An `http://` or `https://` url. https receivers are verified against the system's
+    /// trusted roots and `ca_file`.
     pub url: String,
     /// Extra request headers.
     #[serde(default)]
@@ -252,13 +256,22 @@ pub struct WebhookConfig {
     /// An environment variable holding a token sent as `Authorization: Bearer <token>`.
     #[serde(default)]
     pub token_env: Option<String>,
-    /// Attempts per alert before it goes to `state_dir/dead-letter/alerts.jsonl`.
+    /// A PEM file of CA certificates trusted for this receiver, besides the system's (a
+    /// private CA, or a self-signed receiver).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Attempts per alert before it goes to `state_dir/dead-letter/alerts.jsonl`. Only
+    /// failures a retry may fix are retried: no connection, a timeout, status 408, 429 or 5xx.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
-    /// The wait after the first failed attempt; it doubles after each, up to 30 seconds.
+    /// The longest wait after the first failed attempt; it doubles after each, up to 30 seconds,
+    /// and the actual wait is a random duration up to it (jitter).
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
-    /// Connect and read timeout of one attempt.
+    /// How long establishing a connection (TCP, and TLS for https) may take.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// How long one attempt may take in all: connecting, sending, and reading the response.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
 }
@@ -269,8 +282,11 @@ fn default_max_attempts() -> u32 {
 fn default_backoff_ms() -> u64 {
     500
 }
-fn default_timeout_ms() -> u64 {
+fn default_connect_timeout_ms() -> u64 {
     5000
+}
+fn default_timeout_ms() -> u64 {
+    10_000
 }
 
 impl AlertsConfig {
@@ -371,7 +387,7 @@ impl AlertsConfig {
         }
         for (i, w) in self.webhooks.iter().enumerate() {
             let key = |f: &str| format!("alerts.webhooks[{i}].{f}");
-            crate::alerts::webhook::HttpUrl::parse(&w.url)
+            crate::alerts::webhook::parse_url(&w.url)
                 .map_err(|e| format!("{}: {e}", key("url")))?;
             if w.max_attempts == 0 {
                 return Err(format!("{}: must be at least 1", key("max_attempts")));
@@ -379,12 +395,19 @@ impl AlertsConfig {
             if w.timeout_ms == 0 {
                 return Err(format!("{}: must be at least 1", key("timeout_ms")));
             }
+            if w.connect_timeout_ms == 0 {
+                return Err(format!("{}: must be at least 1", key("connect_timeout_ms")));
+            }
+            if w.ca_file.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(format!("{}: must name a file", key("ca_file")));
+            }
             if w.token_env.as_deref().is_some_and(str::is_empty) {
                 return Err(format!("{}: must name a variable", key("token_env")));
             }
             for (name, value) in &w.headers {
-                let bad = |s: &str| s.contains(['\r', '\n']);
-                if name.is_empty() || bad(name) || name.contains(':') || bad(value) {
+                let name_ok = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
+                let value_ok = reqwest::header::HeaderValue::from_str(value).is_ok();
+                if !name_ok || !value_ok {
                     return Err(format!(
                         "{}: {name:?} is not a valid header",
                         key("headers")

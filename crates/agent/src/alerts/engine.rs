@@ -13,7 +13,7 @@ use auditlake_event::{AuditEvent, Outcome, SourceInfo};
 use serde::{Deserialize, Serialize};
 
 use super::config::{AlertsConfig, RuleConfig, RuleKind};
-use crate::{AgentError, fsutil};
+use crate::AgentError;
 
 /// The action of the events alerts are archived as.
 pub const ALERT_ACTION: &str = "system.alert.fire";
@@ -190,7 +190,8 @@ impl AlertEngine {
                 }
             }
             Err(e) => {
-                let moved = fsutil::quarantine(path).map_err(|e| AgentError::io(path, e))?;
+                let moved =
+                    auditlake_durable::quarantine(path).map_err(|e| AgentError::io(path, e))?;
                 tracing::error!(path = %moved.display(), error = %e, "alert state is damaged, moved aside; starting empty");
             }
         }
@@ -216,7 +217,7 @@ impl AlertEngine {
                 .collect(),
         };
         let bytes = serde_json::to_vec(&file).expect("alert state serializes");
-        fsutil::write_atomic(&path, &bytes).map_err(|e| AgentError::io(&path, e))?;
+        auditlake_durable::write_atomic(&path, &bytes).map_err(|e| AgentError::io(&path, e))?;
         self.dirty = false;
         Ok(())
     }

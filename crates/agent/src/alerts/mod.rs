@@ -10,7 +10,7 @@ mod engine;
 pub(crate) mod webhook;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 
 pub use config::{AlertsConfig, FilterConfig, GroupBy, RuleConfig, RuleKind, ValueField};
 pub use engine::{ALERT_ACTION, Alert, AlertEngine};
@@ -74,7 +74,7 @@ impl Alerts {
 #[derive(Debug, Clone)]
 pub struct AlertHook {
     engine: Arc<Mutex<AlertEngine>>,
-    tx: Option<mpsc::Sender<Alert>>,
+    tx: Option<tokio::sync::mpsc::UnboundedSender<Alert>>,
 }
 
 impl AlertHook {

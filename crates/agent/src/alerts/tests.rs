@@ -336,7 +336,7 @@ fn validation_names_the_key() {
         "alerts.rules[0].threshold",
     );
     bad(
-        "[[webhooks]]\nurl = \"https://example.com\"\n",
+        "[[webhooks]]\nurl = \"ftp://example.com\"\n",
         "alerts.webhooks[0].url",
     );
     let typo = toml::from_str::<AlertsConfig>(

@@ -1,185 +1,207 @@
-//! Webhook delivery: a small blocking HTTP/1.1 client for `http://` urls, retries with backoff,
-//! and a dead-letter file for alerts no attempt delivered.
+//! Webhook delivery on reqwest (rustls, the crypto provider aws-sdk already uses): `http://` and
+//! `https://` receivers, the proxy of `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` unless
+//! `NO_PROXY` excludes the host, connect and total timeouts, retries with the workspace's backoff
+//! ([`auditlake_retry`]), and a dead-letter file for alerts no attempt delivered.
 //!
-//! Delivery runs on its own thread fed by a channel, so a slow receiver never holds up reading.
-//! There is no TLS: for an `https://` receiver, post to a TLS-terminating proxy sidecar.
+//! Delivery runs on a thread of its own (with a small runtime) fed by a channel, so a slow
+//! receiver never holds up reading.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use super::config::{Secret, WebhookConfig};
 use super::engine::Alert;
 
-/// Longest wait between two attempts.
+/// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// A parsed `http://host:port/path` url.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpUrl {
-    pub host: String,
-    pub port: u16,
-    pub path: String,
+/// Checks a webhook url without touching the network: `http://` or `https://`, a host, no
+/// credentials.
+pub fn parse_url(url: &str) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a url: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("{url:?} is not an http:// or https:// url"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{url:?} has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "{url:?}: credentials belong in token_env, not the url"
+        ));
+    }
+    Ok(parsed)
 }
 
-impl HttpUrl {
-    pub fn parse(url: &str) -> Result<HttpUrl, String> {
-        let rest = if let Some(r) = url.strip_prefix("http://") {
-            r
-        } else if url.starts_with("https://") {
-            return Err(format!(
-                "{url:?}: https is not supported; post to a TLS-terminating proxy on http://"
-            ));
-        } else {
-            return Err(format!("{url:?} is not an http:// url"));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        if authority.contains('@') {
-            return Err(format!(
-                "{url:?}: credentials belong in token_env, not the url"
-            ));
-        }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
-                h,
-                p.parse::<u16>()
-                    .map_err(|_| format!("{url:?}: {p:?} is not a port"))?,
-            ),
-            _ => (authority, 80),
-        };
-        if host.is_empty() {
-            return Err(format!("{url:?} has no host"));
-        }
-        Ok(HttpUrl {
-            host: host.to_string(),
-            port,
-            path: path.to_string(),
-        })
+/// Why one attempt failed, and whether another may pass.
+#[derive(Debug)]
+pub struct PostError {
+    message: String,
+    retryable: bool,
+}
+
+impl std::fmt::Display for PostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
-/// A webhook ready to post: its url parsed and its token read from the environment.
+impl PostError {
+    fn of(e: &reqwest::Error) -> PostError {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        // a request that could not be built will never be
+        PostError {
+            message,
+            retryable: !e.is_builder(),
+        }
+    }
+
+    /// 408, 429 and 5xx may pass later; other statuses will not (a wrong url or token).
+    fn status(status: reqwest::StatusCode) -> PostError {
+        let code = status.as_u16();
+        PostError {
+            message: format!("status {status}"),
+            retryable: matches!(code, 408 | 429 | 500..=599),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
+/// A webhook ready to post: its client built, its token read from the environment.
 #[derive(Debug, Clone)]
 pub struct Webhook {
-    pub url: HttpUrl,
+    url: reqwest::Url,
     raw_url: String,
-    headers: Vec<(String, String)>,
-    token: Option<Secret>,
-    max_attempts: u32,
-    backoff: Duration,
-    timeout: Duration,
+    client: reqwest::Client,
+    headers: HeaderMap,
+    backoff: auditlake_retry::Backoff,
 }
 
 impl Webhook {
-    /// Reads the token from the environment; a missing variable is an error naming it.
+    /// Reads the token from the environment and `ca_file` from disk; a missing variable or
+    /// file is an error naming its key.
     pub fn build(cfg: &WebhookConfig) -> Result<Webhook, String> {
-        let token = match &cfg.token_env {
-            Some(var) => Some(Secret::new(std::env::var(var).map_err(|_| {
+        let url = parse_url(&cfg.url).map_err(|e| format!("alerts.webhooks.url: {e}"))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("alerts.webhooks.headers: {k:?} is not a header name"))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| format!("alerts.webhooks.headers: the value of {k:?} is not valid"))?;
+            headers.insert(name, value);
+        }
+        if let Some(var) = &cfg.token_env {
+            let token = Secret::new(std::env::var(var).map_err(|_| {
                 format!("alerts.webhooks.token_env: environment variable {var} is not set")
-            })?)),
-            None => None,
-        };
+            })?);
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| format!("alerts.webhooks.token_env: {var} holds an invalid token"))?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let mut client = reqwest::Client::builder()
+            .user_agent(concat!("auditlake-agent/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_millis(cfg.connect_timeout_ms))
+            .timeout(Duration::from_millis(cfg.timeout_ms))
+            // alerts are rare: a connection per post, none left to go stale in a pool
+            .pool_max_idle_per_host(0)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &cfg.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                format!(
+                    "alerts.webhooks.ca_file: cannot read {}: {e}",
+                    path.display()
+                )
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                format!(
+                    "alerts.webhooks.ca_file: {} holds no PEM certificate: {e}",
+                    path.display()
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "alerts.webhooks.ca_file: {} holds no PEM certificate",
+                    path.display()
+                ));
+            }
+            for c in certs {
+                client = client.add_root_certificate(c);
+            }
+        }
+        let client = client.build().map_err(|e| {
+            format!(
+                "alerts.webhooks: cannot build the http client for {}: {e}",
+                cfg.url
+            )
+        })?;
         Ok(Webhook {
-            url: HttpUrl::parse(&cfg.url)?,
+            url,
             raw_url: cfg.url.clone(),
-            headers: cfg
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            token,
-            max_attempts: cfg.max_attempts,
-            backoff: Duration::from_millis(cfg.backoff_ms),
-            timeout: Duration::from_millis(cfg.timeout_ms),
+            client,
+            headers,
+            backoff: auditlake_retry::Backoff::new(
+                Duration::from_millis(cfg.backoff_ms),
+                MAX_BACKOFF,
+            )
+            .with_max_attempts(cfg.max_attempts),
         })
     }
 
-    /// One POST; `Ok` on a 2xx status.
-    pub fn post(&self, body: &[u8]) -> Result<u16, String> {
-        let addrs = (self.url.host.as_str(), self.url.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", self.url.host))?;
-        let mut last_err = String::from("no address");
-        let mut conn = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
-                Ok(c) => {
-                    conn = Some(c);
-                    break;
-                }
-                Err(e) => last_err = format!("cannot connect to {addr}: {e}"),
-            }
-        }
-        let mut conn = conn.ok_or(last_err)?;
-        conn.set_read_timeout(Some(self.timeout))
-            .and_then(|_| conn.set_write_timeout(Some(self.timeout)))
-            .map_err(|e| e.to_string())?;
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nhost: {}:{}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\nuser-agent: auditlake-agent\r\n",
-            self.url.path,
-            self.url.host,
-            self.url.port,
-            body.len()
-        );
-        for (k, v) in &self.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if let Some(t) = &self.token {
-            head.push_str(&format!("authorization: Bearer {}\r\n", t.expose()));
-        }
-        head.push_str("\r\n");
-        conn.write_all(head.as_bytes())
-            .and_then(|_| conn.write_all(body))
-            .map_err(|e| format!("cannot send: {e}"))?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 1024];
-        // The status line is all that matters.
-        while !buf.windows(2).any(|w| w == b"\r\n") && buf.len() < 8192 {
-            match conn.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) => return Err(format!("cannot read the response: {e}")),
-            }
-        }
-        let line = String::from_utf8_lossy(&buf);
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse::<u16>().ok())
-            .ok_or_else(|| "the response has no status line".to_string())?;
-        if (200..300).contains(&status) {
-            Ok(status)
+    /// One POST; `Ok` with the status on a 2xx. The response body is read (whatever its
+    /// transfer encoding) so that the exchange is complete, and then dropped.
+    pub async fn post(&self, body: &[u8]) -> Result<u16, PostError> {
+        let resp = self
+            .client
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| PostError::of(&e))?;
+        let status = resp.status();
+        let _ = resp.bytes().await;
+        if status.is_success() {
+            Ok(status.as_u16())
         } else {
-            Err(format!("status {status}"))
+            Err(PostError::status(status))
         }
     }
 
-    /// Posts with retries; `Err` with the last error after `max_attempts`, or as soon as a
-    /// retry would end after `deadline` (set when the agent stops).
-    pub fn deliver(&self, body: &[u8], deadline: &Deadline) -> Result<(), String> {
-        let mut wait = self.backoff;
-        let mut attempt = 1;
-        loop {
-            match self.post(body) {
-                Ok(_) => return Ok(()),
-                Err(e) if attempt >= self.max_attempts || deadline.passed_after(wait) => {
-                    return Err(e);
+    /// Posts with retries; `Err` with the last error after `max_attempts`, at once for an error
+    /// no retry can fix, or as soon as a retry would end after `deadline` (set when the agent
+    /// stops).
+    pub async fn deliver(&self, body: &[u8], deadline: &Deadline) -> Result<(), PostError> {
+        auditlake_retry::retry(
+            &self.backoff,
+            || self.post(body),
+            PostError::is_retryable,
+            |e, r| {
+                if deadline.passed_after(r.delay) {
+                    return ControlFlow::Break(());
                 }
-                Err(e) => {
-                    tracing::warn!(url = %self.raw_url, attempt, error = %e, retry_in_ms = wait.as_millis() as u64, "alert delivery failed");
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(MAX_BACKOFF);
-                    attempt += 1;
-                }
-            }
-        }
+                tracing::warn!(url = %self.raw_url, attempt = r.attempt, error = %e, retry_in_ms = r.delay.as_millis() as u64, "alert delivery failed");
+                ControlFlow::Continue(())
+            },
+        )
+        .await
+        .map(|_| ())
     }
 }
 
@@ -252,7 +274,7 @@ struct DeadAlert<'a> {
 /// The delivery thread: posts every alert it receives to each webhook, in order.
 #[derive(Debug)]
 pub struct Delivery {
-    tx: Option<mpsc::Sender<Alert>>,
+    tx: Option<mpsc::UnboundedSender<Alert>>,
     thread: Option<std::thread::JoinHandle<()>>,
     deadline: Deadline,
 }
@@ -260,29 +282,20 @@ pub struct Delivery {
 impl Delivery {
     /// Starts the thread. Alerts no attempt delivered go to `dead_letter`.
     pub fn start(webhooks: Vec<Webhook>, dead_letter: PathBuf) -> std::io::Result<Delivery> {
-        let (tx, rx) = mpsc::channel::<Alert>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Alert>();
         let deadline = Deadline::default();
         let stop_at = deadline.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("alert-delivery".into())
             .spawn(move || {
-                for alert in rx {
-                    let body = AlertBody::of(&alert);
-                    let bytes = serde_json::to_vec(&body).expect("alert serializes");
-                    for w in &webhooks {
-                        match w.deliver(&bytes, &stop_at) {
-                            Ok(()) => {
-                                tracing::info!(rule = %alert.rule, key = %alert.key, url = %w.raw_url, "alert delivered")
-                            }
-                            Err(e) => {
-                                tracing::error!(rule = %alert.rule, key = %alert.key, url = %w.raw_url, error = %e, "alert not delivered, written to the dead-letter file");
-                                if let Err(io) = write_dead(&dead_letter, &w.raw_url, &e, &alert) {
-                                    tracing::error!(path = %dead_letter.display(), error = %io, "cannot write the alert dead-letter file");
-                                }
-                            }
-                        }
+                runtime.block_on(async {
+                    while let Some(alert) = rx.recv().await {
+                        deliver_one(&webhooks, &alert, &stop_at, &dead_letter).await;
                     }
-                }
+                });
             })?;
         Ok(Delivery {
             tx: Some(tx),
@@ -292,7 +305,7 @@ impl Delivery {
     }
 
     /// A sender for the pipelines.
-    pub fn sender(&self) -> mpsc::Sender<Alert> {
+    pub fn sender(&self) -> mpsc::UnboundedSender<Alert> {
         self.tx.clone().expect("delivery is running")
     }
 
@@ -312,14 +325,25 @@ impl Delivery {
     }
 }
 
-fn write_dead(path: &Path, url: &str, error: &str, alert: &Alert) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+async fn deliver_one(webhooks: &[Webhook], alert: &Alert, deadline: &Deadline, dead_letter: &Path) {
+    let body = AlertBody::of(alert);
+    let bytes = serde_json::to_vec(&body).expect("alert serializes");
+    for w in webhooks {
+        match w.deliver(&bytes, deadline).await {
+            Ok(()) => {
+                tracing::info!(rule = %alert.rule, key = %alert.key, url = %w.raw_url, "alert delivered")
+            }
+            Err(e) => {
+                tracing::error!(rule = %alert.rule, key = %alert.key, url = %w.raw_url, error = %e, "alert not delivered, written to the dead-letter file");
+                if let Err(io) = write_dead(dead_letter, &w.raw_url, &e.to_string(), alert) {
+                    tracing::error!(path = %dead_letter.display(), error = %io, "cannot write the alert dead-letter file");
+                }
+            }
+        }
     }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+}
+
+fn write_dead(path: &Path, url: &str, error: &str, alert: &Alert) -> std::io::Result<()> {
     let line = DeadAlert {
         time: chrono::Utc::now().to_rfc3339(),
         url,
@@ -328,8 +352,7 @@ fn write_dead(path: &Path, url: &str, error: &str, alert: &Alert) -> std::io::Re
     };
     let mut bytes = serde_json::to_vec(&line).expect("dead alert serializes");
     bytes.push(b'\n');
-    f.write_all(&bytes)?;
-    f.sync_data()
+    auditlake_durable::append(path, &bytes)
 }
 
 #[cfg(test)]
@@ -338,19 +361,41 @@ mod tests {
 
     #[test]
     fn urls() {
-        let u = HttpUrl::parse("http://127.0.0.1:8080/hook?x=1").unwrap();
+        let u = parse_url("http://127.0.0.1:8080/hook?x=1").unwrap();
         assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str()),
-            ("127.0.0.1", 8080, "/hook?x=1")
+            (u.host_str(), u.port_or_known_default(), u.path()),
+            (Some("127.0.0.1"), Some(8080), "/hook")
         );
-        assert_eq!(HttpUrl::parse("http://example.com").unwrap().port, 80);
+        assert_eq!(
+            parse_url("https://example.com")
+                .unwrap()
+                .port_or_known_default(),
+            Some(443)
+        );
         assert!(
-            HttpUrl::parse("https://example.com")
+            parse_url("http://u:p@h/")
                 .unwrap_err()
-                .contains("https")
+                .contains("token_env")
         );
-        assert!(HttpUrl::parse("http://u:p@h/").is_err());
-        assert!(HttpUrl::parse("ftp://h/").is_err());
+        assert!(parse_url("ftp://h/").is_err());
+        assert!(parse_url("http://:80/x").is_err());
+        assert!(parse_url("not a url").is_err());
+    }
+
+    #[test]
+    fn only_statuses_a_retry_can_fix_are_retried() {
+        for (code, retryable) in [
+            (500, true),
+            (503, true),
+            (429, true),
+            (408, true),
+            (400, false),
+            (401, false),
+            (404, false),
+        ] {
+            let s = reqwest::StatusCode::from_u16(code).unwrap();
+            assert_eq!(PostError::status(s).is_retryable(), retryable, "{code}");
+        }
     }
 
     #[test]

@@ -194,15 +194,14 @@ impl S3Config {
         }
     }
 
-    /// The wait before retry number `retry` (1 for the first retry): a random duration up to
-    /// `min(max_backoff, initial_backoff * 2^(retry - 1))` (full jitter).
-    pub(crate) fn backoff(&self, retry: u32) -> Duration {
-        let exp = retry.saturating_sub(1).min(32);
-        let cap = self
-            .initial_backoff_ms
-            .saturating_mul(1u64 << exp)
-            .min(self.max_backoff_ms);
-        Duration::from_millis(fastrand::u64(0..=cap))
+    /// The retry policy of one request: `max_attempts` in all, full-jitter waits from up to
+    /// `initial_backoff_ms` doubling to up to `max_backoff_ms`.
+    pub(crate) fn backoff(&self) -> auditlake_retry::Backoff {
+        auditlake_retry::Backoff::new(
+            Duration::from_millis(self.initial_backoff_ms),
+            Duration::from_millis(self.max_backoff_ms),
+        )
+        .with_max_attempts(self.max_attempts)
     }
 }
 
@@ -355,18 +354,17 @@ mod tests {
     }
 
     #[test]
-    fn backoff_is_bounded_full_jitter() {
+    fn backoff_follows_the_config() {
         let cfg = S3Config {
             initial_backoff_ms: 100,
             max_backoff_ms: 1000,
+            max_attempts: 4,
             ..S3Config::default()
         };
-        for _ in 0..200 {
-            assert!(cfg.backoff(1) <= Duration::from_millis(100));
-            assert!(cfg.backoff(3) <= Duration::from_millis(400));
-            assert!(cfg.backoff(60) <= Duration::from_millis(1000));
-        }
-        // jitter: not always the cap
-        assert!((0..200).any(|_| cfg.backoff(3) < Duration::from_millis(400)));
+        let b = cfg.backoff();
+        assert_eq!(b.cap(1), Duration::from_millis(100));
+        assert_eq!(b.cap(3), Duration::from_millis(400));
+        assert_eq!(b.cap(60), Duration::from_millis(1000));
+        assert_eq!(b.max_attempts, Some(4));
     }
 }

@@ -1,7 +1,8 @@
-//! One request to S3: retries with full-jitter exponential backoff, and the mapping of SDK
-//! errors to [`StorageError`]s.
+//! One request to S3: retries with the workspace's one backoff policy ([`auditlake_retry`]), and
+//! the mapping of SDK errors to [`StorageError`]s.
 
 use std::future::Future;
+use std::ops::ControlFlow;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -11,8 +12,8 @@ use super::S3Store;
 use crate::{Result, StorageError};
 
 impl S3Store {
-    /// Runs one request, retrying it with full-jitter exponential backoff while it fails with a
-    /// retryable error, up to `max_attempts` in all.
+    /// Runs one request, retrying it with full-jitter exponential backoff
+    /// ([`auditlake_retry`]) while it fails with a retryable error, up to `max_attempts` in all.
     pub(super) async fn retry<T, E, F, Fut>(
         &self,
         op: &'static str,
@@ -36,34 +37,27 @@ impl S3Store {
         &self,
         op: &'static str,
         key: &str,
-        mut request: F,
+        request: F,
     ) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let mut attempt = 1;
-        loop {
-            match request().await {
-                Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && attempt < self.cfg.max_attempts => {
-                    let delay = self.cfg.backoff(attempt);
-                    warn!(
-                        op,
-                        bucket = %self.bucket,
-                        key,
-                        attempt,
-                        max_attempts = self.cfg.max_attempts,
-                        delay_ms = delay.as_millis() as u64,
-                        error = %e,
-                        "s3 request failed, retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let backoff = self.cfg.backoff();
+        auditlake_retry::retry(&backoff, request, StorageError::is_retryable, |e, r| {
+            warn!(
+                op,
+                bucket = %self.bucket,
+                key,
+                attempt = r.attempt,
+                max_attempts = self.cfg.max_attempts,
+                delay_ms = r.delay.as_millis() as u64,
+                error = %e,
+                "s3 request failed, retrying"
+            );
+            ControlFlow::Continue(())
+        })
+        .await
     }
 
     /// Maps an SDK error to a storage error: missing key -> `NotFound`, denied -> `AccessDenied`,
