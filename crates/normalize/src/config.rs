@@ -121,8 +121,12 @@ pub struct TimeConfig {
     /// in the future.
     #[serde(default = "default_time_format")]
     pub format: String,
-    /// The timezone of times that carry no offset: `UTC` (the default) or a fixed offset such as
-    /// `+02:00`.
+    /// The timezone of times that carry no offset: `UTC` (the default), a fixed offset such as
+    /// `+02:00`, or an IANA zone name such as `Europe/Berlin` (with its daylight saving time).
+    /// A local time that happens twice (clocks go back) is read as the earlier instant; one that
+    /// never happens (clocks go forward) with the offset before the gap, i.e. moved forward by
+    /// the gap. Both keep their time and record `time_local = "ambiguous"` or `"nonexistent"` in
+    /// attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// When the time field is absent: `reject` the line (the default), or use the time the line

@@ -31,8 +31,10 @@ pub enum NormalizeConfigError {
         format: String,
         problem: String,
     },
-    /// A timezone is neither UTC nor a fixed offset.
-    #[error("{key}: invalid timezone `{timezone}`: use UTC or a fixed offset such as +02:00")]
+    /// A timezone is neither UTC, a fixed offset nor an IANA zone name.
+    #[error(
+        "{key}: invalid timezone `{timezone}`: use UTC, a fixed offset such as +02:00, or a zone name such as Europe/Berlin"
+    )]
     InvalidTimezone { key: String, timezone: String },
     /// An outcome value is not one of the known spellings.
     #[error("{key}: invalid outcome `{value}`: use success, failure or unknown")]

@@ -309,9 +309,13 @@ impl Normalizer {
 
         // Time.
         let mut time_note: Option<(&'static str, Option<String>)> = None;
+        let mut local_note = None;
         ev.time = match first_of(&self.time_paths, &obj) {
-            Some((path, v)) => match self.time.parse(v, ctx.observed_time) {
-                Ok(t) => t,
+            Some((path, v)) => match self.time.parse_noted(v, ctx.observed_time) {
+                Ok(t) => {
+                    local_note = t.note;
+                    t.micros
+                }
                 Err(reason) => match self.time_invalid {
                     TimeFallback::Reject => {
                         return Err(Rejection::new(
@@ -391,6 +395,10 @@ impl Normalizer {
         }
         if self.keep_attributes {
             consumed.remaining(&obj, &mut ev.attributes);
+        }
+        if let Some(note) = local_note {
+            ev.attributes
+                .insert("time_local".to_owned(), Value::from(note.as_str()));
         }
         if let Some((kind, value)) = time_note {
             ev.attributes

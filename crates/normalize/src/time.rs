@@ -4,7 +4,8 @@
 use std::sync::LazyLock;
 
 use chrono::format::{Fixed, Item, Numeric, Parsed, StrftimeItems};
-use chrono::{DateTime, Datelike, NaiveDateTime};
+use chrono::offset::LocalResult;
+use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeDelta, TimeZone};
 
 use crate::error::{NormalizeConfigError, snippet};
 use crate::value::Val;
@@ -36,8 +37,89 @@ enum EpochUnit {
 pub(crate) struct TimeParser {
     format: Format,
     text: String,
-    /// Offset east of UTC, in seconds, for times that carry none.
-    offset_secs: i32,
+    /// The zone of times that carry no offset.
+    zone: Zone,
+}
+
+/// The zone of times that carry no offset: a fixed offset, or a named zone with its daylight
+/// saving rules (from the IANA database that `chrono-tz` compiles in).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Zone {
+    /// Seconds east of UTC.
+    Fixed(i32),
+    Named(chrono_tz::Tz),
+}
+
+/// What was special about a local time in a named zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LocalTimeNote {
+    /// The local time happened twice (clocks went back): the earlier instant was taken.
+    Ambiguous,
+    /// The local time never happened (clocks went forward): it was read with the offset in
+    /// effect before the gap, which moves it forward by the gap's length.
+    Nonexistent,
+}
+
+impl LocalTimeNote {
+    /// The value of the event's `time_local` attribute.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            LocalTimeNote::Ambiguous => "ambiguous",
+            LocalTimeNote::Nonexistent => "nonexistent",
+        }
+    }
+}
+
+/// A parsed time: UTC microseconds, and a note when the local time was not plain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ParsedTime {
+    pub(crate) micros: i64,
+    pub(crate) note: Option<LocalTimeNote>,
+}
+
+impl ParsedTime {
+    fn plain(micros: i64) -> ParsedTime {
+        ParsedTime { micros, note: None }
+    }
+}
+
+impl Zone {
+    /// `UTC`, a fixed offset (`+02:00`, `UTC+2`), or an IANA zone name (`Europe/Berlin`).
+    pub(crate) fn parse(tz: &str) -> Option<Zone> {
+        if let Some(secs) = parse_offset(tz) {
+            return Some(Zone::Fixed(secs));
+        }
+        tz.trim().parse::<chrono_tz::Tz>().ok().map(Zone::Named)
+    }
+
+    /// A local time in this zone as UTC microseconds. Ambiguous local times take the earlier
+    /// instant, nonexistent ones the offset before the gap; both are noted.
+    fn to_utc(self, naive: NaiveDateTime) -> ParsedTime {
+        let tz = match self {
+            Zone::Fixed(secs) => return ParsedTime::plain(naive_to_micros(naive, secs)),
+            Zone::Named(tz) => tz,
+        };
+        match tz.from_local_datetime(&naive) {
+            LocalResult::Single(t) => ParsedTime::plain(t.timestamp_micros()),
+            LocalResult::Ambiguous(earlier, _) => ParsedTime {
+                micros: earlier.timestamp_micros(),
+                note: Some(LocalTimeNote::Ambiguous),
+            },
+            LocalResult::None => {
+                // The offset of the latest plain local time before the gap (gaps are hours long).
+                let before = (1..=48)
+                    .find_map(|h| match tz.from_local_datetime(&(naive - TimeDelta::hours(h))) {
+                        LocalResult::Single(t) => Some(t.offset().fix().local_minus_utc()),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                ParsedTime {
+                    micros: naive_to_micros(naive, before),
+                    note: Some(LocalTimeNote::Nonexistent),
+                }
+            }
+        }
+    }
 }
 
 /// The names `time.format` accepts besides strftime patterns.
@@ -76,9 +158,9 @@ impl TimeParser {
                 });
             }
         };
-        let offset_secs = match timezone {
-            None => 0,
-            Some(tz) => parse_offset(tz).ok_or_else(|| NormalizeConfigError::InvalidTimezone {
+        let zone = match timezone {
+            None => Zone::Fixed(0),
+            Some(tz) => Zone::parse(tz).ok_or_else(|| NormalizeConfigError::InvalidTimezone {
                 key: format!("{key}.timezone"),
                 timezone: tz.to_owned(),
             })?,
@@ -86,7 +168,7 @@ impl TimeParser {
         Ok(TimeParser {
             format: fmt,
             text: format.to_owned(),
-            offset_secs,
+            zone,
         })
     }
 
@@ -97,9 +179,16 @@ impl TimeParser {
 
     /// Parses a time value to UTC microseconds. `observed` (UTC micros) supplies the year of
     /// yearless formats. The error is a reason for humans.
+    #[cfg(test)]
     pub(crate) fn parse(&self, v: &Val<'_>, observed: i64) -> Result<i64, String> {
+        self.parse_noted(v, observed).map(|t| t.micros)
+    }
+
+    /// [`Self::parse`], with a note when a local time in a named zone was ambiguous or
+    /// nonexistent.
+    pub(crate) fn parse_noted(&self, v: &Val<'_>, observed: i64) -> Result<ParsedTime, String> {
         match &self.format {
-            Format::Epoch(unit) => epoch(v, *unit),
+            Format::Epoch(unit) => epoch(v, *unit).map(ParsedTime::plain),
             Format::Rfc3339 => match v {
                 Val::Str(s) => self.rfc3339(s),
                 _ => Err(self.mismatch(v)),
@@ -127,9 +216,9 @@ impl TimeParser {
         )
     }
 
-    fn rfc3339(&self, s: &str) -> Result<i64, String> {
+    fn rfc3339(&self, s: &str) -> Result<ParsedTime, String> {
         if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-            return Ok(dt.timestamp_micros());
+            return Ok(ParsedTime::plain(dt.timestamp_micros()));
         }
         // Without an offset: the profile's timezone.
         NAIVE_ISO
@@ -137,11 +226,19 @@ impl TimeParser {
             .find_map(|items| {
                 let mut parsed = Parsed::new();
                 chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
-                let offset = parsed.offset().unwrap_or(self.offset_secs);
-                let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
-                Some(naive_to_micros(naive, offset))
+                self.resolve(&parsed)
             })
             .ok_or_else(|| self.mismatch(&Val::Str(s.into())))
+    }
+
+    /// The instant of parsed fields: with their own offset, else in the profile's zone.
+    fn resolve(&self, parsed: &Parsed) -> Option<ParsedTime> {
+        if let Some(offset) = parsed.offset() {
+            let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
+            return Some(ParsedTime::plain(naive_to_micros(naive, offset)));
+        }
+        let naive = parsed.to_naive_datetime_with_offset(0).ok()?;
+        Some(self.zone.to_utc(naive))
     }
 
     fn strftime(
@@ -150,19 +247,17 @@ impl TimeParser {
         items: &[Item<'static>],
         has_year: bool,
         observed: i64,
-    ) -> Option<i64> {
+    ) -> Option<ParsedTime> {
         let mut parsed = Parsed::new();
         chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
         if parsed.timestamp().is_some() {
             return parsed
                 .to_datetime_with_timezone(&chrono::Utc)
                 .ok()
-                .map(|d| d.timestamp_micros());
+                .map(|d| ParsedTime::plain(d.timestamp_micros()));
         }
-        let offset = parsed.offset().unwrap_or(self.offset_secs);
         if has_year {
-            let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
-            return Some(naive_to_micros(naive, offset));
+            return self.resolve(&parsed);
         }
         // No year in the text: the year it was read, or the one before if that would put the
         // event more than a day after it was read (a December line read in January).
@@ -172,11 +267,10 @@ impl TimeParser {
             if p.set_year(i64::from(y)).is_err() {
                 continue;
             }
-            let Ok(naive) = p.to_naive_datetime_with_offset(offset) else {
+            let Some(t) = self.resolve(&p) else {
                 continue;
             };
-            let t = naive_to_micros(naive, offset);
-            if t <= observed.saturating_add(MICROS_PER_DAY) {
+            if t.micros <= observed.saturating_add(MICROS_PER_DAY) {
                 return Some(t);
             }
         }
@@ -489,7 +583,7 @@ mod tests {
         assert!(e.to_string().contains("no day of the month"));
         let e = TimeParser::new("profiles.t.time", "%Q", None).unwrap_err();
         assert!(e.to_string().starts_with("profiles.t.time.format"));
-        let e = TimeParser::new("profiles.t.time", "rfc3339", Some("Europe/Paris")).unwrap_err();
+        let e = TimeParser::new("profiles.t.time", "rfc3339", Some("Mars/Olympus")).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("profiles.t.time.timezone: invalid timezone")
@@ -504,5 +598,71 @@ mod tests {
         assert_eq!(parse_offset("UTC+2"), Some(7200));
         assert_eq!(parse_offset("+25:00"), None);
         assert_eq!(parse_offset("CET"), None);
+    }
+
+    fn noted(format: &str, tz: &str, v: &str) -> ParsedTime {
+        TimeParser::new("profiles.t.time", format, Some(tz))
+            .unwrap()
+            .parse_noted(&s(v), OBSERVED)
+            .unwrap()
+    }
+
+    #[test]
+    fn named_zones_follow_daylight_saving_time() {
+        let f = "%Y-%m-%d %H:%M:%S";
+        // CET in winter, CEST in summer
+        assert_eq!(
+            parse(f, Some("Europe/Berlin"), s("2026-01-15 12:00:00")),
+            Ok(micros("2026-01-15T11:00:00Z"))
+        );
+        assert_eq!(
+            parse(f, Some("Europe/Berlin"), s("2026-07-15 12:00:00")),
+            Ok(micros("2026-07-15T10:00:00Z"))
+        );
+        assert_eq!(
+            parse("rfc3339", Some("America/New_York"), s("2026-07-15T12:00:00")),
+            Ok(micros("2026-07-15T16:00:00Z"))
+        );
+        // an offset in the text wins over the zone
+        assert_eq!(
+            parse("rfc3339", Some("Europe/Berlin"), s("2026-07-15T12:00:00Z")),
+            Ok(micros("2026-07-15T12:00:00Z"))
+        );
+        // a yearless syslog time in a named zone
+        assert_eq!(
+            parse("%b %e %H:%M:%S", Some("Europe/Berlin"), s("Nov 23 10:00:00")),
+            Ok(micros("2026-11-23T09:00:00Z"))
+        );
+        // fixed offsets and UTC still work
+        assert_eq!(
+            parse(f, Some("+02:00"), s("2026-01-15 12:00:00")),
+            Ok(micros("2026-01-15T10:00:00Z"))
+        );
+        assert_eq!(
+            parse(f, Some("UTC"), s("2026-01-15 12:00:00")),
+            Ok(micros("2026-01-15T12:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_local_time_is_the_earlier_instant_and_noted() {
+        // Berlin, 2026-10-25: clocks go back from 03:00 CEST to 02:00 CET; 02:30 happens twice.
+        let t = noted("%Y-%m-%d %H:%M:%S", "Europe/Berlin", "2026-10-25 02:30:00");
+        assert_eq!(t.micros, micros("2026-10-25T00:30:00Z"));
+        assert_eq!(t.note, Some(LocalTimeNote::Ambiguous));
+        // an hour later it is plain again
+        let t = noted("%Y-%m-%d %H:%M:%S", "Europe/Berlin", "2026-10-25 03:30:00");
+        assert_eq!((t.micros, t.note), (micros("2026-10-25T02:30:00Z"), None));
+    }
+
+    #[test]
+    fn a_nonexistent_local_time_moves_forward_by_the_gap_and_is_noted() {
+        // Berlin, 2026-03-29: clocks go forward from 02:00 CET to 03:00 CEST; 02:30 never
+        // happens and is read with the offset before the gap (+01:00), i.e. as 03:30 CEST.
+        let t = noted("rfc3339", "Europe/Berlin", "2026-03-29T02:30:00");
+        assert_eq!(t.micros, micros("2026-03-29T01:30:00Z"));
+        assert_eq!(t.note, Some(LocalTimeNote::Nonexistent));
+        let t = noted("rfc3339", "Europe/Berlin", "2026-03-29T01:59:59");
+        assert_eq!((t.micros, t.note), (micros("2026-03-29T00:59:59Z"), None));
     }
 }

@@ -16,6 +16,9 @@ use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::statistics::Statistics;
 use serde::{Deserialize, Serialize};
 
+use auditlake_event::glob;
+use globset::Glob;
+
 use crate::error::{QueryError, Result};
 use crate::timespec::{Bound, parse_time};
 
@@ -75,6 +78,14 @@ pub enum Atom {
         prefix: String,
         case_insensitive: bool,
     },
+    /// The column matches an action glob ([`auditlake_event::glob`]: the syntax of tier
+    /// matches and alert rules).
+    Glob {
+        column: &'static str,
+        glob: Glob,
+        /// The literal text every match starts with.
+        prefix: String,
+    },
     /// The column parses as an address inside one of the networks.
     Cidr {
         column: &'static str,
@@ -92,7 +103,10 @@ pub enum Atom {
 impl Atom {
     fn columns(&self) -> Vec<&'static str> {
         match self {
-            Atom::Eq { column, .. } | Atom::Like { column, .. } | Atom::Cidr { column, .. } => {
+            Atom::Eq { column, .. }
+            | Atom::Like { column, .. }
+            | Atom::Glob { column, .. }
+            | Atom::Cidr { column, .. } => {
                 vec![column]
             }
             Atom::Time { .. } => vec!["time"],
@@ -118,34 +132,6 @@ pub struct Filter {
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub tiers: Vec<String>,
-}
-
-/// Turns a glob (`*` any run, `?` one character) into a LIKE pattern and its literal prefix.
-pub fn glob_to_like(glob: &str) -> (String, String) {
-    let mut pattern = String::with_capacity(glob.len() + 2);
-    let mut prefix = String::new();
-    let mut literal = true;
-    for c in glob.chars() {
-        match c {
-            '*' => {
-                literal = false;
-                pattern.push('%');
-            }
-            '?' => {
-                literal = false;
-                pattern.push('_');
-            }
-            '%' | '_' | '\\' => {
-                pattern.push('\\');
-                pattern.push(c);
-            }
-            _ => pattern.push(c),
-        }
-        if literal && c != '*' && c != '?' {
-            prefix.push(c);
-        }
-    }
-    (pattern, prefix)
 }
 
 fn escape_like(s: &str) -> String {
@@ -251,16 +237,16 @@ impl FilterSpec {
                 if glob.is_empty() {
                     return Err(QueryError::arg("--action", "empty pattern"));
                 }
-                if !glob.contains(['*', '?']) {
+                if !glob::has_glob_syntax(glob) {
                     atoms.push(eq("action", glob));
                     continue;
                 }
-                let (pattern, prefix) = glob_to_like(glob);
-                atoms.push(Atom::Like {
+                let compiled = glob::action_glob(glob)
+                    .map_err(|e| QueryError::arg("--action", format!("invalid glob {glob:?}: {}", e.kind())))?;
+                atoms.push(Atom::Glob {
                     column: "action",
-                    pattern,
-                    prefix,
-                    case_insensitive: false,
+                    glob: compiled,
+                    prefix: glob::literal_prefix(glob).to_string(),
                 });
             }
             f.clauses.push(atoms);
@@ -487,6 +473,21 @@ fn atom_verdict(
                 None => Verdict::Maybe,
             }
         }
+        Atom::Glob { column, prefix, .. } => {
+            let Some(s) = stats(column) else {
+                return Verdict::Maybe;
+            };
+            if all_null(s) {
+                return Verdict::No;
+            }
+            match string_stats(s) {
+                Some((min, max)) if !prefix.is_empty() => {
+                    let p = prefix.as_bytes();
+                    verdict(max >= p && (min <= p || min.starts_with(p)))
+                }
+                _ => Verdict::Maybe,
+            }
+        }
         Atom::Cidr { column, .. } => match stats(column) {
             Some(s) if all_null(s) => Verdict::No,
             _ => Verdict::Maybe,
@@ -564,6 +565,19 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
             } else {
                 like(col, &p).map_err(err)
             }
+        }
+        Atom::Glob { column: c, glob, .. } => {
+            let col = column(batch, c)?;
+            let strings = col
+                .as_string_opt::<i32>()
+                .ok_or_else(|| QueryError::UnknownColumn {
+                    name: c.to_string(),
+                })?;
+            let matcher = glob.compile_matcher();
+            Ok(strings
+                .iter()
+                .map(|v| v.map(|v| matcher.is_match(v)))
+                .collect())
         }
         Atom::Cidr { column: c, nets } => {
             let col = column(batch, c)?;
@@ -685,12 +699,7 @@ mod tests {
     }
 
     #[test]
-    fn globs_become_like_patterns() {
-        assert_eq!(
-            glob_to_like("authentication.*"),
-            ("authentication.%".into(), "authentication.".into())
-        );
-        assert_eq!(glob_to_like("a?c_d%"), ("a_c\\_d\\%".into(), "a".into()));
+    fn action_globs_use_the_shared_syntax() {
         let spec = |a: &[&str]| FilterSpec {
             actions: a.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
@@ -702,6 +711,13 @@ mod tests {
             vec![0, 2]
         );
         assert_eq!(rows(spec(&["authentication.m??.totp"])), vec![1]);
+        // the syntax of tier matches and alert rules: classes and alternatives too
+        assert_eq!(rows(spec(&["authentication.{login,mfa.totp}"])), vec![0, 1]);
+        assert_eq!(rows(spec(&["[d]ata.*"])), rows(spec(&["data.*"])));
+        // `%` and `_` are no wildcards
+        assert_eq!(rows(spec(&["auth%*"])), Vec::<usize>::new());
+        let err = spec(&["a[*"]).compile(Utc::now()).unwrap_err().to_string();
+        assert!(err.contains("--action") && err.contains("invalid glob"), "{err}");
     }
 
     #[test]

@@ -118,7 +118,8 @@ impl ValueField {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterConfig {
-    /// Action globs (`authentication.*`, `account.role.change`); `*` matches any run of characters.
+    /// Action globs (`authentication.*`, `account.role.change`), in the syntax of
+    /// [`auditlake_event::glob`]: `*` any run of characters, `?`, `[a-z]`, `{a,b}`.
     #[serde(default)]
     pub actions: Vec<String>,
     /// Categories (`authentication`, `account`).
@@ -127,34 +128,25 @@ pub struct FilterConfig {
     /// The outcome the event must have.
     #[serde(default)]
     pub outcome: Option<Outcome>,
+    /// `actions` compiled, on first use.
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<globset::GlobSet>,
 }
 
 impl FilterConfig {
     pub fn matches(&self, e: &AuditEvent) -> bool {
-        (self.actions.is_empty() || self.actions.iter().any(|g| glob_match(g, &e.action)))
+        (self.actions.is_empty() || self.action_set().is_match(&e.action))
             && (self.categories.is_empty() || self.categories.contains(&e.category))
             && self.outcome.is_none_or(|o| o == e.outcome)
     }
-}
 
-/// `*`-only glob matching.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
+    fn action_set(&self) -> &globset::GlobSet {
+        self.compiled.get_or_init(|| {
+            // `validate` rejected invalid globs; an unvalidated one matches nothing
+            auditlake_event::glob::action_glob_set(&self.actions)
+                .unwrap_or_else(|_| globset::GlobSet::empty())
+        })
     }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 /// `[[alerts.rules]]`: one rule.
@@ -311,6 +303,13 @@ impl AlertsConfig {
                 if g.is_empty() {
                     return Err(format!("{}: an empty pattern", key("filter.actions")));
                 }
+                if let Err(e) = auditlake_event::glob::action_glob(g) {
+                    return Err(format!(
+                        "{}: invalid glob {g:?}: {}",
+                        key("filter.actions"),
+                        e.kind()
+                    ));
+                }
             }
             let only = |set: bool, field: &str, kind: &str| {
                 if set {
@@ -424,12 +423,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn globs() {
-        assert!(glob_match("authentication.*", "authentication.login"));
-        assert!(glob_match("*", "x"));
-        assert!(glob_match("a.*.c", "a.b.c"));
-        assert!(!glob_match("a.*.c", "a.c"));
-        assert!(!glob_match("authentication.*", "account.login"));
-        assert!(glob_match("data.export", "data.export"));
+    fn action_filters_use_the_shared_glob_syntax() {
+        let f = |actions: &[&str]| FilterConfig {
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            ..FilterConfig::default()
+        };
+        let e = |action: &str| AuditEvent {
+            action: action.into(),
+            ..AuditEvent::default()
+        };
+        assert!(f(&["authentication.*"]).matches(&e("authentication.mfa.verify")));
+        assert!(!f(&["authentication.*"]).matches(&e("account.login")));
+        assert!(f(&["a.*.c"]).matches(&e("a.b.c")));
+        assert!(!f(&["a.*.c"]).matches(&e("a.c")));
+        assert!(f(&["authentication.log{in,out}"]).matches(&e("authentication.logout")));
+        assert!(f(&["data.expor?"]).matches(&e("data.export")));
+        assert!(f(&[]).matches(&e("anything")));
+    }
+
+    #[test]
+    fn an_invalid_action_glob_is_named() {
+        let c: AlertsConfig = toml::from_str(
+            "[[rules]]\nname = \"x\"\nkind = \"match\"\nfilter = { actions = [\"a[\"] }\n",
+        )
+        .unwrap();
+        let err = c.validate().unwrap_err();
+        assert!(err.starts_with("alerts.rules[0].filter.actions: invalid glob"), "{err}");
     }
 }

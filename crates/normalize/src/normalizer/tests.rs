@@ -207,6 +207,26 @@ fn time_missing_and_bad_are_rejected_or_fall_back() {
 }
 
 #[test]
+fn local_times_at_a_dst_edge_are_flagged() {
+    let berlin = JSON.replace(
+        r#"time = { field = "ts", format = "rfc3339" }"#,
+        r#"time = { field = "ts", format = "rfc3339", timezone = "Europe/Berlin" }"#,
+    );
+    let n = compile(&berlin);
+    // twice that night: the earlier instant (CEST)
+    let ev = one(&n, r#"{"type":"LOGIN","ts":"2026-10-25T02:30:00"}"#);
+    assert_eq!(ev.time, micros("2026-10-25T00:30:00Z"));
+    assert_eq!(ev.attributes["time_local"], "ambiguous");
+    // never that night: moved forward by the gap
+    let ev = one(&n, r#"{"type":"LOGIN","ts":"2026-03-29T02:30:00"}"#);
+    assert_eq!(ev.time, micros("2026-03-29T01:30:00Z"));
+    assert_eq!(ev.attributes["time_local"], "nonexistent");
+    let ev = one(&n, r#"{"type":"LOGIN","ts":"2026-07-01T12:00:00"}"#);
+    assert_eq!(ev.time, micros("2026-07-01T10:00:00Z"));
+    assert!(!ev.attributes.contains_key("time_local"));
+}
+
+#[test]
 fn bad_json_is_a_parse_rejection() {
     let n = compile(JSON);
     for line in [
