@@ -108,10 +108,12 @@ impl Zone {
             LocalResult::None => {
                 // The offset of the latest plain local time before the gap (gaps are hours long).
                 let before = (1..=48)
-                    .find_map(|h| match tz.from_local_datetime(&(naive - TimeDelta::hours(h))) {
-                        LocalResult::Single(t) => Some(t.offset().fix().local_minus_utc()),
-                        _ => None,
-                    })
+                    .find_map(
+                        |h| match tz.from_local_datetime(&(naive - TimeDelta::hours(h))) {
+                            LocalResult::Single(t) => Some(t.offset().fix().local_minus_utc()),
+                            _ => None,
+                        },
+                    )
                     .unwrap_or(0);
                 ParsedTime {
                     micros: naive_to_micros(naive, before),
@@ -620,7 +622,11 @@ mod tests {
             Ok(micros("2026-07-15T10:00:00Z"))
         );
         assert_eq!(
-            parse("rfc3339", Some("America/New_York"), s("2026-07-15T12:00:00")),
+            parse(
+                "rfc3339",
+                Some("America/New_York"),
+                s("2026-07-15T12:00:00")
+            ),
             Ok(micros("2026-07-15T16:00:00Z"))
         );
         // an offset in the text wins over the zone
@@ -630,7 +636,11 @@ mod tests {
         );
         // a yearless syslog time in a named zone
         assert_eq!(
-            parse("%b %e %H:%M:%S", Some("Europe/Berlin"), s("Nov 23 10:00:00")),
+            parse(
+                "%b %e %H:%M:%S",
+                Some("Europe/Berlin"),
+                s("Nov 23 10:00:00")
+            ),
             Ok(micros("2026-11-23T09:00:00Z"))
         );
         // fixed offsets and UTC still work

@@ -241,8 +241,9 @@ impl FilterSpec {
                     atoms.push(eq("action", glob));
                     continue;
                 }
-                let compiled = glob::action_glob(glob)
-                    .map_err(|e| QueryError::arg("--action", format!("invalid glob {glob:?}: {}", e.kind())))?;
+                let compiled = glob::action_glob(glob).map_err(|e| {
+                    QueryError::arg("--action", format!("invalid glob {glob:?}: {}", e.kind()))
+                })?;
                 atoms.push(Atom::Glob {
                     column: "action",
                     glob: compiled,
@@ -566,7 +567,9 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
                 like(col, &p).map_err(err)
             }
         }
-        Atom::Glob { column: c, glob, .. } => {
+        Atom::Glob {
+            column: c, glob, ..
+        } => {
             let col = column(batch, c)?;
             let strings = col
                 .as_string_opt::<i32>()
@@ -717,7 +720,10 @@ mod tests {
         // `%` and `_` are no wildcards
         assert_eq!(rows(spec(&["auth%*"])), Vec::<usize>::new());
         let err = spec(&["a[*"]).compile(Utc::now()).unwrap_err().to_string();
-        assert!(err.contains("--action") && err.contains("invalid glob"), "{err}");
+        assert!(
+            err.contains("--action") && err.contains("invalid glob"),
+            "{err}"
+        );
     }
 
     #[test]

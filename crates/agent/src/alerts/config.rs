@@ -448,6 +448,9 @@ mod tests {
         )
         .unwrap();
         let err = c.validate().unwrap_err();
-        assert!(err.starts_with("alerts.rules[0].filter.actions: invalid glob"), "{err}");
+        assert!(
+            err.starts_with("alerts.rules[0].filter.actions: invalid glob"),
+            "{err}"
+        );
     }
 }
