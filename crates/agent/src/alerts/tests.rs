@@ -448,3 +448,153 @@ timeout_ms = 200
     let dead = std::fs::read_to_string(dir.path().join("dead-letter/alerts.jsonl")).unwrap();
     assert_eq!(dead.lines().count(), 1);
 }
+
+/// A TLS receiver on 127.0.0.1 with a certificate of its own CA: answers every request 200 with
+/// a chunked body and returns the requests it read.
+mod tls {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    pub struct Receiver {
+        pub port: u16,
+        pub ca_pem: String,
+        pub requests: std::thread::JoinHandle<Vec<String>>,
+    }
+
+    pub fn start(connections: usize) -> Receiver {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(leaf.der().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+            )
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            for tcp in listener.incoming().take(connections) {
+                let tcp = tcp.unwrap();
+                tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                match read_request(&mut tls) {
+                    Some(req) => {
+                        out.push(req);
+                        let _ = tls.write_all(
+                            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nthank\r\n4\r\n you\r\n0\r\n\r\n",
+                        );
+                        tls.conn.send_close_notify();
+                        let _ = tls.flush();
+                    }
+                    // the handshake failed: the client did not trust us
+                    None => out.push(String::new()),
+                }
+            }
+            out
+        });
+        Receiver {
+            port,
+            ca_pem: ca_cert.pem(),
+            requests,
+        }
+    }
+
+    fn read_request(s: &mut impl Read) -> Option<String> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = s.read(&mut chunk).ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if let Some(i) = text.find("\r\n\r\n") {
+                let len: usize = text[..i]
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if buf.len() >= i + 4 + len {
+                    return Some(text);
+                }
+            }
+        }
+    }
+}
+
+fn https_config(port: u16, ca_file: Option<&std::path::Path>) -> AlertsConfig {
+    let ca = ca_file.map_or(String::new(), |p| format!("ca_file = {:?}\n", p.display().to_string()));
+    cfg(&format!(
+        r#"
+[[rules]]
+name = "any-failure"
+kind = "match"
+filter = {{ outcome = "failure" }}
+[[webhooks]]
+url = "https://127.0.0.1:{port}/hook"
+max_attempts = 1
+{ca}"#
+    ))
+}
+
+#[test]
+fn webhook_posts_to_an_https_receiver_trusted_by_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = tls::start(1);
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &receiver.ca_pem).unwrap();
+    let alerts = Alerts::start(&https_config(receiver.port, Some(&ca)), dir.path()).unwrap();
+    let hook = alerts.hook();
+    assert_eq!(hook.observe([&fail(1, 1)]).len(), 1);
+    drop(hook);
+    alerts.finish(std::time::Duration::from_secs(30)).unwrap();
+    let requests = receiver.requests.join().unwrap();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].starts_with("POST /hook HTTP/1.1"), "{}", requests[0]);
+    assert!(requests[0].contains("\"rule\":\"any-failure\""), "{}", requests[0]);
+    // the chunked response was read as a success: nothing dead-lettered
+    assert!(!dir.path().join("dead-letter/alerts.jsonl").exists());
+}
+
+#[test]
+fn an_https_receiver_of_an_unknown_ca_is_refused_and_dead_lettered() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = tls::start(1);
+    let alerts = Alerts::start(&https_config(receiver.port, None), dir.path()).unwrap();
+    let hook = alerts.hook();
+    assert_eq!(hook.observe([&fail(1, 1)]).len(), 1);
+    drop(hook);
+    alerts.finish(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(receiver.requests.join().unwrap(), [String::new()]);
+    let dead = std::fs::read_to_string(dir.path().join("dead-letter/alerts.jsonl")).unwrap();
+    assert!(dead.contains("certificate"), "{dead}");
+}
+
+#[test]
+fn a_missing_or_empty_ca_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.pem");
+    let err = Alerts::start(&https_config(1, Some(&missing)), dir.path()).unwrap_err();
+    assert!(err.to_string().contains("alerts.webhooks.ca_file"), "{err}");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let err = Alerts::start(&https_config(1, Some(&empty)), dir.path()).unwrap_err();
+    assert!(err.to_string().contains("holds no PEM certificate"), "{err}");
+}
