@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
+/// A fuzz target by name: its entry point.
+type Target = (&'static str, fn(&[u8]));
+
 /// Every line entry point, each given the same bytes.
-const LINE_TARGETS: &[(&str, fn(&[u8]))] = &[
+const LINE_TARGETS: &[Target] = &[
     ("json_line", harness::json_line),
     ("changes_line", harness::changes_line),
     ("logfmt_line", harness::logfmt_line),
@@ -304,7 +307,7 @@ fn many_keys_in_before_after_and_map_changes_stay_linear() {
 /// through its target, so what fuzzing found stays fixed on stable.
 #[test]
 fn fuzz_corpus_replays() {
-    let targets: &[(&str, fn(&[u8]))] = &[
+    let targets: &[Target] = &[
         ("json_line", harness::json_line),
         ("changes_line", harness::changes_line),
         ("logfmt_line", harness::logfmt_line),
