@@ -139,7 +139,7 @@ impl TimeParser {
                 chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
                 let offset = parsed.offset().unwrap_or(self.offset_secs);
                 let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
-                Some(naive_to_micros(naive, offset))
+                naive_to_micros(naive, offset)
             })
             .ok_or_else(|| self.mismatch(&Val::Str(s.into())))
     }
@@ -162,7 +162,7 @@ impl TimeParser {
         let offset = parsed.offset().unwrap_or(self.offset_secs);
         if has_year {
             let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
-            return Some(naive_to_micros(naive, offset));
+            return naive_to_micros(naive, offset);
         }
         // No year in the text: the year it was read, or the one before if that would put the
         // event more than a day after it was read (a December line read in January).
@@ -175,7 +175,9 @@ impl TimeParser {
             let Ok(naive) = p.to_naive_datetime_with_offset(offset) else {
                 continue;
             };
-            let t = naive_to_micros(naive, offset);
+            let Some(t) = naive_to_micros(naive, offset) else {
+                continue;
+            };
             if t <= observed.saturating_add(MICROS_PER_DAY) {
                 return Some(t);
             }
@@ -190,8 +192,11 @@ static NAIVE_ISO: LazyLock<[Vec<Item<'static>>; 2]> = LazyLock::new(|| {
     [items("%Y-%m-%dT%H:%M:%S%.f"), items("%Y-%m-%d %H:%M:%S%.f")]
 });
 
-fn naive_to_micros(naive: NaiveDateTime, offset_secs: i32) -> i64 {
-    naive.and_utc().timestamp_micros() - i64::from(offset_secs) * 1_000_000
+/// A local time at `offset_secs` east of UTC as UTC micros; `None` where the offset moves it past
+/// the range of times (about ±262000 years), as the epoch formats refuse.
+fn naive_to_micros(naive: NaiveDateTime, offset_secs: i32) -> Option<i64> {
+    let micros = naive.and_utc().timestamp_micros() - i64::from(offset_secs) * 1_000_000;
+    DateTime::from_timestamp_micros(micros).map(|_| micros)
 }
 
 fn compile_strftime(key: &str, f: &str) -> Result<Format, NormalizeConfigError> {
@@ -494,6 +499,18 @@ mod tests {
             e.to_string()
                 .starts_with("profiles.t.time.timezone: invalid timezone")
         );
+    }
+
+    #[test]
+    fn times_at_the_end_of_the_calendar_with_an_offset_are_invalid() {
+        // `+262142-12-31T23:59:59` at -23:59 gave micros past the last representable time.
+        let e = parse("rfc3339", Some("-23:59"), s("+262142-12-31T23:59:59")).unwrap_err();
+        assert!(e.contains("does not match"), "{e}");
+        let f = "%d/%b/%Y:%H:%M:%S %z";
+        assert!(parse(f, None, s("31/Dec/+262142:23:59:59 -2359")).is_err());
+        assert!(parse(f, None, s("01/Jan/-262143:00:00:00 +2359")).is_err());
+        // Within the range, the same far-off dates are fine.
+        assert!(parse(f, None, s("31/Dec/+262142:23:59:59 +0000")).is_ok());
     }
 
     #[test]
