@@ -129,12 +129,18 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), 2);
-        assert!(text.starts_with("{\"version\":1,\"recorded_at\":"), "{text}");
+        assert!(
+            text.starts_with("{\"version\":1,\"recorded_at\":"),
+            "{text}"
+        );
         let first = &lines[0];
         assert_eq!(first["source"], "app");
         assert_eq!(first["path"], "/var/log/app.log.1");
         assert_eq!(first["fingerprint"], "0000000000000abc");
-        assert_eq!((first["dev"].as_u64(), first["inode"].as_u64()), (Some(8), Some(42)));
+        assert_eq!(
+            (first["dev"].as_u64(), first["inode"].as_u64()),
+            (Some(8), Some(42))
+        );
         assert_eq!(first["offset"], 100);
         assert_eq!(first["size"], 160);
         assert_eq!(first["lost_bytes"], 60);

@@ -107,7 +107,8 @@ impl SourceStateV1 {
 
     /// Forgets the positions of these fingerprints: files read to their end and let go, or lost.
     pub fn forget(&mut self, fingerprints: &[u64]) {
-        self.files.retain(|p| !fingerprints.contains(&p.fingerprint));
+        self.files
+            .retain(|p| !fingerprints.contains(&p.fingerprint));
     }
 
     /// Records a file's position, replacing the entry of the same fingerprint and file id.

@@ -227,7 +227,12 @@ mod tests {
     fn literal_prefix_is_the_base_and_double_star_recurses() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("live/a/b")).unwrap();
-        for name in ["live/app.log", "live/app.log.1", "live/a/x.log", "live/a/b/y.log"] {
+        for name in [
+            "live/app.log",
+            "live/app.log.1",
+            "live/a/x.log",
+            "live/a/b/y.log",
+        ] {
             std::fs::write(dir.path().join(name), "x\n").unwrap();
         }
         let root = dir.path().display();

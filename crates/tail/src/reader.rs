@@ -310,7 +310,10 @@ mod tests {
         let mut r = LineReader::open(&path, 0, 100).unwrap();
         assert_eq!(lines(&mut r), [(0, "one".into(), false)]);
         let tail = r.take_unterminated().unwrap();
-        assert_eq!((tail.offset, tail.bytes, tail.next_offset), (4, &b"two"[..], 7));
+        assert_eq!(
+            (tail.offset, tail.bytes, tail.next_offset),
+            (4, &b"two"[..], 7)
+        );
         assert!(tail.unterminated && !tail.truncated);
         assert!(r.take_unterminated().is_none());
         assert_eq!(r.offset(), 7);

@@ -165,9 +165,7 @@ impl Candidates {
                     match read_fingerprint(&c.path) {
                         Ok((Some(fp), Some(file)))
                             if fp == gone.fingerprint
-                                && file
-                                    .metadata()
-                                    .is_ok_and(|m| FileId::of(&m) == c.file_id) =>
+                                && file.metadata().is_ok_and(|m| FileId::of(&m) == c.file_id) =>
                         {
                             return Search::Found {
                                 path: c.path.clone(),

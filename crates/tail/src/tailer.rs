@@ -348,13 +348,22 @@ impl Tailer {
             });
         }
         // Content found followed in the meantime (a copy the globs name) is not looked for.
-        wanted.retain(|g| !self.files.iter().any(|f| f.fingerprint.hash == g.fingerprint));
+        wanted.retain(|g| {
+            !self
+                .files
+                .iter()
+                .any(|f| f.fingerprint.hash == g.fingerprint)
+        });
         if wanted.is_empty() {
             return;
         }
         let mut dirs: BTreeSet<PathBuf> = listing.dirs.iter().cloned().collect();
         dirs.extend(self.globs.base_dirs());
-        dirs.extend(wanted.iter().filter_map(|g| g.path.parent().map(Path::to_path_buf)));
+        dirs.extend(
+            wanted
+                .iter()
+                .filter_map(|g| g.path.parent().map(Path::to_path_buf)),
+        );
         let mut candidates = match Candidates::list(&dirs) {
             Ok(c) => c,
             Err(dir) => {
@@ -441,7 +450,10 @@ impl Tailer {
         }
         let mut file = file;
         let fingerprint = fingerprint_file(&mut file, path)?.ok_or_else(|| {
-            TailError::io(path, std::io::Error::other("first line changed while opening"))
+            TailError::io(
+                path,
+                std::io::Error::other("first line changed while opening"),
+            )
         })?;
         let reader = LineReader::from_file(file, path, offset, self.opts.max_line_bytes)?;
         self.files.push(Followed {
@@ -559,7 +571,11 @@ mod tests {
     }
 
     /// What the agent does at a flush: forget what the tailer is done with, record the rest.
-    fn commit(checkpoint: &mut Vec<FilePosition>, events: &[TailEvent], positions: Vec<FilePosition>) {
+    fn commit(
+        checkpoint: &mut Vec<FilePosition>,
+        events: &[TailEvent],
+        positions: Vec<FilePosition>,
+    ) {
         for e in events {
             if let TailEvent::Released { fingerprint, .. }
             | TailEvent::Lost(Loss { fingerprint, .. }) = e

@@ -116,7 +116,8 @@ impl World {
                     self.checkpoint.retain(|p| p.fingerprint != *fingerprint)
                 }
                 TailEvent::Lost(loss) => {
-                    self.checkpoint.retain(|p| p.fingerprint != loss.fingerprint);
+                    self.checkpoint
+                        .retain(|p| p.fingerprint != loss.fingerprint);
                     if loss.path == self.app() {
                         self.losses_reported += 1;
                     }
