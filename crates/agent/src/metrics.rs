@@ -221,3 +221,28 @@ impl Health {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_bytes_lost_is_exported_without_the_agent_prefix() {
+        let m = Metrics::default();
+        let lost = SourceStats {
+            unread_bytes_lost: 106,
+            ..SourceStats::default()
+        };
+        m.observe("app", &SourceStats::default(), &lost);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &m.registry()).unwrap();
+        assert!(
+            text.contains("auditlake_unread_bytes_lost_total{source=\"app\"} 106"),
+            "{text}"
+        );
+        assert!(
+            text.contains("auditlake_agent_lines_read_total{source=\"app\"} 0"),
+            "{text}"
+        );
+    }
+}

@@ -949,4 +949,25 @@ mod tests {
         assert_eq!((p.offset, p.size), (3, Some(6)));
         assert_eq!(h.tailer.pending_bytes(), 3);
     }
+
+    #[test]
+    fn truncated_while_down_below_the_offset_is_read_again_and_the_unread_part_reported() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\na2\npart");
+        h.poll();
+        h.restart();
+        // Same first line, shorter than where reading stood: truncated and rewritten.
+        std::fs::write(h.path("app.log"), "a1\n").unwrap();
+        let events = h.poll();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Truncated { .. })),
+            "{events:?}"
+        );
+        assert_eq!(h.take(), ["a1", "a2", "a1"]);
+        assert_eq!(h.lost.len(), 1, "{:?}", h.lost);
+        assert_eq!(h.lost[0].reason, LossReason::Truncated);
+        assert_eq!((h.lost[0].offset, h.lost[0].lost_bytes()), (6, Some(4)));
+    }
 }
