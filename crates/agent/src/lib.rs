@@ -6,6 +6,7 @@ pub mod config;
 mod deadletter;
 mod fsutil;
 mod http;
+mod ledger;
 mod live;
 pub mod metrics;
 mod once;
@@ -20,6 +21,7 @@ use auditlake_event::SourceInfo;
 use auditlake_storage::{LocalStore, ObjectStore};
 
 pub use config::Config;
+pub use ledger::{LEDGER_FILE, LossRecord};
 pub use live::run_live;
 pub use once::{RunSummary, run_once};
 pub use stats::SourceStats;

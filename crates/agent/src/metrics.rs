@@ -41,12 +41,22 @@ pub struct Metrics {
     pub truncations: Family<SourceLabel, Counter>,
     pub backpressure: Family<SourceLabel, Gauge>,
     pub errors: Family<KindLabel, Counter>,
+    /// Bytes of log files lost unread (`auditlake_unread_bytes_lost_total`, outside the
+    /// `auditlake_agent_` prefix: a name other tools alert on).
+    pub unread_bytes_lost: Family<SourceLabel, Counter>,
 }
 
 impl Metrics {
-    /// Registers the metrics under the `auditlake_agent_` prefix.
+    /// Registers the metrics: `auditlake_unread_bytes_lost_total`, and the rest under the
+    /// `auditlake_agent_` prefix.
     pub fn registry(&self) -> Registry {
-        let mut r = Registry::with_prefix("auditlake_agent");
+        let mut root = Registry::default();
+        root.register(
+            "auditlake_unread_bytes_lost",
+            "Bytes of log files lost before they were read (deleted, compressed or truncated while unread); each loss has a record in the loss ledger",
+            self.unread_bytes_lost.clone(),
+        );
+        let r = root.sub_registry_with_prefix("auditlake_agent");
         r.register(
             "lines_read",
             "Lines read from log files",
@@ -110,7 +120,7 @@ impl Metrics {
             self.backpressure.clone(),
         );
         r.register("errors", "Errors by kind", self.errors.clone());
-        r
+        root
     }
 
     /// Adds what a source did since the last call (`prev`) to the counters.
@@ -140,6 +150,9 @@ impl Metrics {
         self.objects_uploaded
             .get_or_create(&l)
             .inc_by(d(now.uploaded, prev.uploaded));
+        self.unread_bytes_lost
+            .get_or_create(&l)
+            .inc_by(d(now.unread_bytes_lost, prev.unread_bytes_lost));
         for (kind, n) in &now.dead_letters_by_kind {
             let before = prev.dead_letters_by_kind.get(kind).copied().unwrap_or(0);
             self.dead_letters
@@ -206,5 +219,30 @@ impl Health {
         } else {
             Err(reasons)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_bytes_lost_is_exported_without_the_agent_prefix() {
+        let m = Metrics::default();
+        let lost = SourceStats {
+            unread_bytes_lost: 106,
+            ..SourceStats::default()
+        };
+        m.observe("app", &SourceStats::default(), &lost);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &m.registry()).unwrap();
+        assert!(
+            text.contains("auditlake_unread_bytes_lost_total{source=\"app\"} 106"),
+            "{text}"
+        );
+        assert!(
+            text.contains("auditlake_agent_lines_read_total{source=\"app\"} 0"),
+            "{text}"
+        );
     }
 }

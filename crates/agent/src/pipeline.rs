@@ -13,12 +13,14 @@ use std::sync::Arc;
 use auditlake_archive::{ArchiveWriter, EncodedObject, ObjectKey, TierRouter, WriterOptions};
 use auditlake_event::{AuditEvent, EventColumns, Flags, SourceInfo};
 use auditlake_normalize::{LineContext, LineOutcome, Normalizer};
-use auditlake_tail::{FilePosition, Line};
+use auditlake_tail::{FilePosition, Line, TailEvent};
 use bytes::Bytes;
 use chrono::NaiveDate;
 
 use crate::config::{AgentConfig, SourceConfig};
 use crate::deadletter::{DeadLetter, DeadLetters};
+use crate::ledger::{LossLedger, LossRecord};
+use crate::metrics::Metrics;
 use crate::state::{SourcePaths, SourceStateV1, SpoolEntry};
 use crate::stats::SourceStats;
 use crate::{AgentError, fsutil};
@@ -50,6 +52,9 @@ pub struct SourcePipeline {
     digest: Option<auditlake_archive::DigestWriter>,
     /// The shared alert engine, where `[alerts]` is configured.
     alerts: Option<crate::alerts::AlertHook>,
+    /// Fingerprints the tailer is done with (released or lost): forgotten by the checkpoint in
+    /// the commit that holds the last lines read from them.
+    forget: Vec<u64>,
     pub stats: SourceStats,
 }
 
@@ -124,6 +129,7 @@ impl SourcePipeline {
             scratch: Vec::new(),
             digest: None,
             alerts: None,
+            forget: Vec::new(),
             stats: SourceStats::default(),
         })
     }
@@ -159,6 +165,7 @@ impl SourcePipeline {
         };
         self.stats.invalid_utf8 += u64::from(invalid_utf8);
         self.stats.truncated += u64::from(line.truncated);
+        self.stats.unterminated += u64::from(line.unterminated);
         if self.info.file.as_deref() != Some(file) {
             let mut info = (*self.info).clone();
             info.file = Some(file.to_string());
@@ -173,6 +180,7 @@ impl SourcePipeline {
             flags: Flags {
                 invalid_utf8,
                 truncated: line.truncated,
+                unterminated: line.unterminated,
             },
         };
         self.scratch.clear();
@@ -221,9 +229,96 @@ impl SourcePipeline {
         Ok(())
     }
 
-    /// Records how far a file has been read into the batch. Durable with the next flush.
-    pub fn set_position(&mut self, pos: FilePosition) {
-        self.state.set_position(pos);
+    /// Records how far every followed file has been read into the batch, and forgets the files
+    /// the tailer is done with. Durable with the next flush: call it right before.
+    pub fn record_positions(&mut self, positions: Vec<FilePosition>) {
+        self.state.forget(&self.forget);
+        self.forget.clear();
+        for pos in positions {
+            self.state.set_position(pos);
+        }
+    }
+
+    /// Whether files the tailer is done with wait for a commit to be forgotten.
+    pub fn has_forgotten_files(&self) -> bool {
+        !self.forget.is_empty()
+    }
+
+    /// Acts on what the tailer saw: logs it, counts it (in `metrics` too, for the live agent),
+    /// queues released and lost files to be forgotten, and writes each loss to the ledger
+    /// (durably) before going on. Returns how many losses there were.
+    pub fn on_tail_events(
+        &mut self,
+        events: &mut Vec<TailEvent>,
+        metrics: Option<&Metrics>,
+        ledger: &LossLedger,
+    ) -> Result<usize, AgentError> {
+        let name = self.cfg.name.clone();
+        let label = Metrics::source(&name);
+        let mut losses = 0;
+        for e in events.drain(..) {
+            match e {
+                TailEvent::Added { path, offset } => {
+                    self.stats.files += 1;
+                    tracing::info!(source = %name, path = %path.display(), offset, "following file");
+                }
+                TailEvent::Renamed { from, to } => {
+                    if let Some(m) = metrics {
+                        m.rotations.get_or_create(&label).inc();
+                    }
+                    tracing::info!(source = %name, from = %from.display(), to = %to.display(), "file rotated, reading it to its end");
+                }
+                TailEvent::Found {
+                    checkpointed,
+                    path,
+                    offset,
+                } => {
+                    self.stats.files += 1;
+                    if let Some(m) = metrics {
+                        m.rotations.get_or_create(&label).inc();
+                    }
+                    tracing::info!(source = %name, from = %checkpointed.display(), to = %path.display(), offset, "file rotated while the agent was down found again, reading it to its end");
+                }
+                TailEvent::Truncated { path } => {
+                    if let Some(m) = metrics {
+                        m.truncations.get_or_create(&label).inc();
+                    }
+                    self.stats.files_truncated += 1;
+                    tracing::warn!(source = %name, path = %path.display(), "file truncated, reading it again from the start");
+                }
+                TailEvent::Released {
+                    path, fingerprint, ..
+                } => {
+                    self.forget.push(fingerprint);
+                    tracing::info!(source = %name, path = %path.display(), "file read to its end and released");
+                }
+                TailEvent::Lost(loss) => {
+                    let record = LossRecord::new(&name, &loss);
+                    tracing::warn!(
+                        source = %name, path = %record.path, fingerprint = %record.fingerprint,
+                        offset = loss.offset, size = ?loss.size, lost_bytes = ?loss.lost_bytes(),
+                        reason = loss.reason.as_str(), ledger = %ledger.path().display(),
+                        "unread bytes of a file are lost"
+                    );
+                    ledger.append(&record)?;
+                    self.stats.files_lost += 1;
+                    match loss.lost_bytes() {
+                        Some(n) => self.stats.unread_bytes_lost += n,
+                        None => self.stats.files_lost_size_unknown += 1,
+                    }
+                    self.forget.push(loss.fingerprint);
+                    losses += 1;
+                }
+                TailEvent::Error { path, message } => {
+                    if let Some(m) = metrics {
+                        m.error(&name, "read");
+                    }
+                    tracing::warn!(source = %name, path = %path.display(), error = %message, "cannot read file");
+                }
+                other => tracing::debug!(source = %name, event = ?other, "tail event"),
+            }
+        }
+        Ok(losses)
     }
 
     /// Appends an event to its (tier, event date) group of the batch.

@@ -111,6 +111,23 @@ fn print_summary(s: &RunSummary) {
             t.truncated, t.invalid_utf8, t.files_truncated, t.files_waiting, t.partial_bytes
         );
     }
+    if t.unterminated > 0 {
+        println!(
+            "unterminated: {} last lines without a newline archived, flagged `unterminated`",
+            t.unterminated
+        );
+    }
+    if t.files_lost > 0 {
+        let unknown = if t.files_lost_size_unknown > 0 {
+            format!(", {} of them of unknown size", t.files_lost_size_unknown)
+        } else {
+            String::new()
+        };
+        println!(
+            "unread bytes lost: {} in {} files{unknown} (see {})",
+            t.unread_bytes_lost, t.files_lost, s.loss_ledger
+        );
+    }
     let secs = s.seconds.max(1e-9);
     println!(
         "archive: {} objects, {:.2} MiB in, {:.2} MiB out ({:.1}x), {:.2} s, {:.0} events/s, {:.1} MiB/s",

@@ -74,21 +74,35 @@ pub struct Flags {
     pub invalid_utf8: bool,
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
+    /// The line had no newline: its file ended there (`--once` takes the end of a file as the
+    /// end of its last line; the live agent, when the file was rotated away or deleted).
+    pub unterminated: bool,
 }
+
+/// The `flags` column's value for each combination, indexed by the flags' bits in column order.
+const FLAG_COLUMNS: [Option<&str>; 8] = [
+    None,
+    Some("invalid_utf8"),
+    Some("truncated"),
+    Some("invalid_utf8,truncated"),
+    Some("unterminated"),
+    Some("invalid_utf8,unterminated"),
+    Some("truncated,unterminated"),
+    Some("invalid_utf8,truncated,unterminated"),
+];
 
 impl Flags {
     pub fn is_empty(self) -> bool {
-        !self.invalid_utf8 && !self.truncated
+        self.to_column().is_none()
     }
 
-    /// The flags as a comma-separated list (`invalid_utf8,truncated`), `None` when there are none.
+    /// The flags as a comma-separated list in a fixed order (`invalid_utf8,truncated,unterminated`),
+    /// `None` when there are none.
     pub fn to_column(self) -> Option<&'static str> {
-        match (self.invalid_utf8, self.truncated) {
-            (false, false) => None,
-            (true, false) => Some("invalid_utf8"),
-            (false, true) => Some("truncated"),
-            (true, true) => Some("invalid_utf8,truncated"),
-        }
+        let bits = usize::from(self.invalid_utf8)
+            | usize::from(self.truncated) << 1
+            | usize::from(self.unterminated) << 2;
+        FLAG_COLUMNS[bits]
     }
 }
 
@@ -190,7 +204,19 @@ mod tests {
         let f = Flags {
             invalid_utf8: true,
             truncated: true,
+            unterminated: false,
         };
         assert_eq!(f.to_column(), Some("invalid_utf8,truncated"));
+        let u = Flags {
+            unterminated: true,
+            ..Flags::default()
+        };
+        assert_eq!(u.to_column(), Some("unterminated"));
+        assert!(!u.is_empty());
+        let all = Flags {
+            unterminated: true,
+            ..f
+        };
+        assert_eq!(all.to_column(), Some("invalid_utf8,truncated,unterminated"));
     }
 }
