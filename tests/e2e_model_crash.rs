@@ -177,6 +177,8 @@ struct Summary {
     allowed_but_archived: u64,
     lost_otherwise: u64,
     doubled: u64,
+    /// Findings by kind, for the summary.
+    kinds: std::collections::BTreeMap<String, u64>,
     failures: Vec<String>,
 }
 
@@ -195,6 +197,9 @@ impl Summary {
             self.doubled,
             self.failures.len()
         );
+        for (kind, n) in &self.kinds {
+            eprintln!("  {n:>6}  {kind}");
+        }
     }
 }
 
@@ -1080,6 +1085,28 @@ print(json.dumps(rows))
             .collect()
     }
 
+    /// What a missing due line went through, for the summary.
+    fn loss_kind(&self, s: usize, l: &LineRec) -> String {
+        if !l.terminated {
+            return "missing: an abandoned tail (no newline), never archived".into();
+        }
+        let left = self.streams[s].history.iter().find(|h| {
+            h.contains("renamed app.log -> app.log.1") || h.contains("copied app.log")
+        });
+        match (self.glob, left) {
+            (Glob::Exact, Some(h)) => {
+                let how = if h.contains("copied") {
+                    "copytruncated"
+                } else {
+                    "renamed"
+                };
+                let when = if h.contains("[down]") { "down" } else { "up" };
+                format!("missing: {how} out of the globs (exact glob) while the agent was {when}")
+            }
+            (glob, _) => format!("missing: other ({glob:?} glob)"),
+        }
+    }
+
     fn ledger_matches(&self, e: &serde_json::Value, s: usize) -> bool {
         let st = &self.streams[s];
         let fp = e["fingerprint"]
@@ -1129,6 +1156,7 @@ print(json.dumps(rows))
                 }
                 if n > 1 {
                     sum.doubled += 1;
+                    *sum.kinds.entry("doubled".into()).or_default() += 1;
                     doubled.push(format!("{} x{n}", l.id));
                 }
                 if n > 0 && !l.terminated && !flags.contains("unterminated") {
@@ -1143,6 +1171,7 @@ print(json.dumps(rows))
                 match (&l.expect, n) {
                     (Expect::Must, 0) => {
                         sum.lost_otherwise += 1;
+                        *sum.kinds.entry(self.loss_kind(s, l)).or_default() += 1;
                         missing.push(l);
                     }
                     (Expect::MayLose { ledger: needs, why }, 0) => {
@@ -1153,6 +1182,9 @@ print(json.dumps(rows))
                         });
                         if *needs && !covered {
                             unledgered.push(format!("{} ({why})", l.id));
+                            *sum.kinds
+                                .entry(format!("allowed loss missing from the ledger: {why}"))
+                                .or_default() += 1;
                         }
                     }
                     (Expect::MayLose { .. }, _) => sum.allowed_but_archived += 1,
