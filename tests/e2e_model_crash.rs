@@ -606,7 +606,18 @@ retention_days = 30
             let ino = inode(&self.slot_path(0, false));
             self.streams[app].inodes.push(ino);
             self.streams[app].open_run = None;
-            self.hist(app, "copied app.log -> app.log.1 (copytruncate)".into());
+            // Copying a large file takes a while: the agent may see the copy before the
+            // truncation. Nothing is written in between (rule 6).
+            let pause = if self.rng.chance(40) {
+                self.rng.range(20, 150)
+            } else {
+                0
+            };
+            std::thread::sleep(Duration::from_millis(pause));
+            self.hist(
+                app,
+                format!("copied app.log -> app.log.1 (copytruncate, truncated {pause} ms later)"),
+            );
             self.app_file.set_len(0).unwrap();
         } else {
             std::fs::rename(self.app_path(), self.slot_path(0, false)).unwrap();
@@ -948,7 +959,13 @@ retention_days = 30
     /// the files rotate (at least once) while it is down, and it starts again.
     fn cycle(&mut self) -> Step {
         let n = self.rng.range(2, 6);
-        for _ in 0..n {
+        // Every S3 case has an outage in its first cycle; the others now and then.
+        let outage = self.moto.is_some() && self.cycles == 0 || self.rng.chance(25);
+        let outage_at = self.rng.below(n);
+        for i in 0..n {
+            if outage && i == outage_at {
+                self.set_store(true);
+            }
             self.random_op()?;
         }
         if self.rng.chance(70) {
