@@ -380,8 +380,7 @@ retention_days = 30
 
     fn in_globs(&self, s: usize) -> bool {
         s == self.app
-            || (self.glob == Glob::Star
-                && self.rotated.iter().any(|sl| sl.stream == s && !sl.gz))
+            || (self.glob == Glob::Star && self.rotated.iter().any(|sl| sl.stream == s && !sl.gz))
     }
 
     fn name_in_globs(&self, name: &str) -> bool {
@@ -532,9 +531,7 @@ retention_days = 30
         }
         let (id, bytes) = self.next_line();
         self.push_line(s, id.clone(), false);
-        self.app_file
-            .write_all(&bytes[..bytes.len() - 1])
-            .unwrap();
+        self.app_file.write_all(&bytes[..bytes.len() - 1]).unwrap();
         self.streams[s].len += bytes.len() as u64 - 1;
         self.note(format!(
             "the writer dies: {id} stays in app.log without its newline"
@@ -628,14 +625,26 @@ retention_days = 30
             self.may_lose_undurable(
                 app,
                 false,
-                &format!("{how} out of the globs while the agent was down, before it knew the file"),
+                &format!(
+                    "{how} out of the globs while the agent was down, before it knew the file"
+                ),
             );
         }
-        self.rotated.insert(0, Slot { stream: app, gz: false });
+        self.rotated.insert(
+            0,
+            Slot {
+                stream: app,
+                gz: false,
+            },
+        );
         self.app = self.new_stream();
         self.note(format!(
             "{how} rotation{}",
-            if abandon { " with an abandoned tail" } else { "" }
+            if abandon {
+                " with an abandoned tail"
+            } else {
+                ""
+            }
         ));
         Ok(())
     }
@@ -832,8 +841,7 @@ retention_days = 30
     }
 
     fn checkpoint(&self) -> Option<serde_json::Value> {
-        let text =
-            std::fs::read_to_string(self.root.join("state/checkpoints/app.json")).ok()?;
+        let text = std::fs::read_to_string(self.root.join("state/checkpoints/app.json")).ok()?;
         serde_json::from_str(&text).ok()
     }
 
@@ -884,19 +892,19 @@ retention_days = 30
         let s3 = self.moto.is_some();
         // (weight, op): ops that need the agent up weigh 0 while it is down.
         let weights = [
-            30,                                  // 0 append
-            8,                                   // 1 begin a partial write
-            5,                                   // 2 complete it
-            10,                                  // 3 rename rotation
-            7,                                   // 4 copytruncate
-            4,                                   // 5 truncate
-            5,                                   // 6 delete and recreate
-            4,                                   // 7 delete the oldest rotated file
-            4,                                   // 8 compress the oldest rotated file
-            if up { 5 } else { 0 },              // 9 settle
-            if s3 { 3 } else { 5 },              // 10 store outage begins or ends
-            if up { 6 } else { 0 },              // 11 crash and immediate restart
-            if up { 5 } else { 0 },              // 12 let the agent work a while
+            30,                     // 0 append
+            8,                      // 1 begin a partial write
+            5,                      // 2 complete it
+            10,                     // 3 rename rotation
+            7,                      // 4 copytruncate
+            4,                      // 5 truncate
+            5,                      // 6 delete and recreate
+            4,                      // 7 delete the oldest rotated file
+            4,                      // 8 compress the oldest rotated file
+            if up { 5 } else { 0 }, // 9 settle
+            if s3 { 3 } else { 5 }, // 10 store outage begins or ends
+            if up { 6 } else { 0 }, // 11 crash and immediate restart
+            if up { 5 } else { 0 }, // 12 let the agent work a while
         ];
         let total: u64 = weights.iter().sum();
         let mut pick = self.rng.below(total);
@@ -1107,9 +1115,10 @@ print(json.dumps(rows))
         if !l.terminated {
             return "missing: an abandoned tail (no newline), never archived".into();
         }
-        let left = self.streams[s].history.iter().find(|h| {
-            h.contains("renamed app.log -> app.log.1") || h.contains("copied app.log")
-        });
+        let left = self.streams[s]
+            .history
+            .iter()
+            .find(|h| h.contains("renamed app.log -> app.log.1") || h.contains("copied app.log"));
         match (self.glob, left) {
             (Glob::Exact, Some(h)) => {
                 let how = if h.contains("copied") {
@@ -1183,7 +1192,10 @@ print(json.dumps(rows))
                     ));
                 }
                 if n > 0 && l.terminated && flags.contains("unterminated") {
-                    findings.push(format!("{} archived as unterminated (flags {flags:?})", l.id));
+                    findings.push(format!(
+                        "{} archived as unterminated (flags {flags:?})",
+                        l.id
+                    ));
                 }
                 match (&l.expect, n) {
                     (Expect::Must, 0) => {
@@ -1217,7 +1229,11 @@ print(json.dumps(rows))
                         else {
                             continue;
                         };
-                        if fp.is_some() && fp == st.fingerprint() && l.offset >= o && l.offset < size {
+                        if fp.is_some()
+                            && fp == st.fingerprint()
+                            && l.offset >= o
+                            && l.offset < size
+                        {
                             findings.push(format!(
                                 "the loss ledger reports {} (offset {}) as lost, but it is in the archive: {e}",
                                 l.id, l.offset
@@ -1253,16 +1269,17 @@ print(json.dumps(rows))
                         )
                     })
                     .collect();
-                text += &format!("  MISSING {} due lines: {}\n", missing.len(), desc.join(" "));
+                text += &format!(
+                    "  MISSING {} due lines: {}\n",
+                    missing.len(),
+                    desc.join(" ")
+                );
             }
             if !doubled.is_empty() {
                 text += &format!("  DOUBLED: {}\n", doubled.join(" "));
             }
             if !unledgered.is_empty() {
-                text += &format!(
-                    "  LOST WITHOUT A LEDGER ENTRY: {}\n",
-                    unledgered.join(" ")
-                );
+                text += &format!("  LOST WITHOUT A LEDGER ENTRY: {}\n", unledgered.join(" "));
             }
             text += &format!("  history:\n    {}", st.history.join("\n    "));
             findings.push(text);
@@ -1442,8 +1459,11 @@ fn default_cycles() -> u64 {
 
 fn cycles_and_cases(default_cases: u64) -> (u64, u64) {
     let cycles = env_u64("AUDITLAKE_MODEL_CYCLES");
-    let cases = env_u64("AUDITLAKE_MODEL_CASES")
-        .unwrap_or(if cycles.is_some() { 1 } else { default_cases });
+    let cases = env_u64("AUDITLAKE_MODEL_CASES").unwrap_or(if cycles.is_some() {
+        1
+    } else {
+        default_cases
+    });
     (cycles.unwrap_or_else(default_cycles), cases)
 }
 
@@ -1460,7 +1480,7 @@ fn finish(sum: Summary) {
 
 #[test]
 fn model_random_crashes_rotations_and_outages_with_a_local_store() {
-    let (cycles, cases) = cycles_and_cases(4);
+    let (cycles, cases) = cycles_and_cases(5);
     let base = base_seed();
     eprintln!("model base seed {base}: {cases} cases of {cycles} cycles");
     let mut sum = Summary::default();
@@ -1483,4 +1503,82 @@ fn model_random_crashes_rotations_and_outages_with_s3() {
     let mut sum = Summary::default();
     run_case(seed, true, cycles, &replay, &mut sum);
     finish(sum);
+}
+
+/// Symptom: with `paths = ["app.log*"]`, lines the agent had read but not yet committed when
+/// logrotate's copytruncate made its copy were archived twice: the copy, found before the
+/// truncation, was read from the checkpoint's offset while the original was still followed.
+/// Found by the model (seed 16816576838613960756). Not fixed yet: run with `--ignored`.
+#[test]
+#[ignore = "known agent bug: a copytruncate copy seen before the truncation doubles lines"]
+fn copytruncate_copy_seen_before_the_truncation_archives_lines_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("logs")).unwrap();
+    let config = d.join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[agent]
+state_dir = "{d}/state"
+flush_interval_secs = 1
+poll_interval_ms = 50
+listen = "127.0.0.1:{port}"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "app"
+paths = ["{d}/logs/app.log*"]
+profile = "auditlake-json"
+[[tiers]]
+name = "all"
+retention_days = 30
+"#,
+            d = d.display(),
+            port = free_port()
+        ),
+    )
+    .unwrap();
+    let line = |i: u32| {
+        format!(
+            r#"{{"id":"e{i:05}","time":"2026-11-22T10:00:00Z","action":"authentication.login","actor":{{"id":"u1"}}}}"#
+        ) + "\n"
+    };
+    let app = d.join("logs/app.log");
+    let mut f = open_append(&app);
+    for i in 0..10 {
+        f.write_all(line(i).as_bytes()).unwrap();
+    }
+    let mut agent = auditlake()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3)); // read and committed
+    // One line makes the agent flush (its interval is long over); the next ones are read but
+    // not committed until a second has passed.
+    f.write_all(line(10).as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    for i in 11..30 {
+        f.write_all(line(i).as_bytes()).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200)); // read, not yet committed
+    std::fs::copy(&app, d.join("logs/app.log.1")).unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // a large file takes a while to copy
+    f.set_len(0).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    run_ok(Command::new("kill").args(["-TERM", &agent.id().to_string()]));
+    assert!(agent.wait().unwrap().success());
+    let got = python_json(
+        d,
+        r#"
+import duckdb, json
+r = duckdb.sql("select count(*), count(distinct origin_id) from read_parquet('archive/**/*.parquet')").fetchone()
+print(json.dumps({"rows": r[0], "distinct": r[1]}))
+"#,
+    );
+    assert_eq!(got["distinct"], 30, "{got}");
+    assert_eq!(got["rows"], 30, "lines archived twice: {got}");
 }
