@@ -1214,6 +1214,15 @@ print(json.dumps(rows))
                             *sum.kinds
                                 .entry(format!("allowed loss missing from the ledger: {why}"))
                                 .or_default() += 1;
+                        } else {
+                            let how = if *needs {
+                                "in the ledger"
+                            } else {
+                                "no ledger possible"
+                            };
+                            *sum.kinds
+                                .entry(format!("ok: allowed loss ({how}): {why}"))
+                                .or_default() += 1;
                         }
                     }
                     (Expect::MayLose { .. }, _) => sum.allowed_but_archived += 1,
