@@ -85,12 +85,19 @@ fn once_text(config: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Starts the live agent; its log goes to `agent.log` beside the config, for a failure's
+/// post-mortem.
 fn start(config: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("agent.log"))
+        .unwrap();
     auditlake()
         .args(["agent", "--config"])
         .arg(config)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("agent starts")
 }
@@ -172,7 +179,7 @@ fn rotation_while_live_agent_was_killed_loses_nothing() {
     let app = dir.path().join("live/app.log");
     append_events(&app, 0..50);
     let mut agent = start(&config);
-    wait_for("the first lines archived", Duration::from_secs(30), || {
+    wait_for("the first lines archived", Duration::from_secs(90), || {
         rows_are(dir.path(), 50)
     });
     agent.kill().unwrap();
@@ -181,7 +188,7 @@ fn rotation_while_live_agent_was_killed_loses_nothing() {
     std::fs::rename(&app, dir.path().join("live/app.log.1")).unwrap();
     append_events(&app, 80..90);
     let agent = start(&config);
-    wait_for("every line archived", Duration::from_secs(30), || {
+    wait_for("every line archived", Duration::from_secs(90), || {
         rows_are(dir.path(), 90)
     });
     let out = stop(agent);
@@ -226,7 +233,7 @@ fn file_deleted_while_agent_down_goes_to_the_ledger_the_metric_and_the_summary()
     let mut agent = start(&config);
     wait_for(
         "the complete lines archived",
-        Duration::from_secs(30),
+        Duration::from_secs(90),
         || rows_are(dir.path(), 20),
     );
     agent.kill().unwrap();
@@ -236,10 +243,10 @@ fn file_deleted_while_agent_down_goes_to_the_ledger_the_metric_and_the_summary()
     append_events(&app, 100..105);
     let agent = start(&config);
     let lost = partial.len() as f64;
-    wait_for("the loss counted", Duration::from_secs(30), || {
+    wait_for("the loss counted", Duration::from_secs(90), || {
         metric(port, "auditlake_unread_bytes_lost_total{source=\"app\"}") == Some(lost)
     });
-    wait_for("the new file archived", Duration::from_secs(30), || {
+    wait_for("the new file archived", Duration::from_secs(90), || {
         rows_are(dir.path(), 25)
     });
     let out = stop(agent);
