@@ -164,7 +164,9 @@ async fn read_to_end(
     let observed = now_micros();
     loop {
         let mut ingest_error = None;
-        let read = tailer.read(READ_BUDGET, &mut events, |fp, path, line| {
+        // A batch holds at most its event limit, as the limit says, also when it is small.
+        let budget = READ_BUDGET.min(pipeline.batch_room());
+        let read = tailer.read(budget, &mut events, |fp, path, line| {
             if ingest_error.is_none()
                 && let Err(e) = pipeline.ingest(&path.display().to_string(), fp, line, observed)
             {
@@ -175,13 +177,13 @@ async fn read_to_end(
             return Err(e);
         }
         pipeline.on_tail_events(&mut events, None, ledger)?;
-        if read < READ_BUDGET {
-            break;
-        }
         if pipeline.batch_full() {
             pipeline.record_positions(tailer.positions());
             pipeline.flush()?;
             pipeline.upload_pending(archive).await?;
+        }
+        if read < budget {
+            break;
         }
     }
     pipeline.stats.partial_bytes += tailer.pending_bytes();

@@ -341,6 +341,13 @@ impl SourcePipeline {
         self.batch_events >= self.batch_max_events || self.batch_bytes >= self.batch_max_bytes
     }
 
+    /// Lines that may be read before the batch can be full by its event count (at least one).
+    pub fn batch_room(&self) -> usize {
+        self.batch_max_events
+            .saturating_sub(self.batch_events)
+            .max(1)
+    }
+
     /// Writes the batch to the spool, one object per (tier, event date), and commits the
     /// checkpoint naming them with every file position recorded so far. Commits even an empty
     /// batch, so positions of lines that made no event (dead letters, noise) advance too.
