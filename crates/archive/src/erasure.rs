@@ -623,7 +623,7 @@ pub async fn apply_deleted_users(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compaction::tests::archive;
+    use crate::compaction::tests::{archive, archive_with_version_1};
     use crate::verify::{VerifyOptions, verify_archive};
 
     fn key() -> PseudonymKey {
@@ -708,6 +708,46 @@ mod tests {
             .unwrap();
         assert!(r.is_clean(), "{:?}", r.findings);
         assert_eq!(r.objects_replaced, 4);
+    }
+
+    #[tokio::test]
+    async fn erases_from_version_1_objects_beside_version_2_ones() {
+        // Objects written before schema version 2 hold unsigned seq and source_offset.
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, signer) = archive_with_version_1(dir.path(), 3, &[1]).await;
+        let store = &**writer.store();
+        let plan = plan_erasure(
+            store,
+            writer.tiers(),
+            &[],
+            &["bob".into()],
+            ErasureMode::Delete,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(plan.affected.len(), 3);
+        let run = apply_erasure(
+            &writer,
+            &plan,
+            signer.clone(),
+            "request 2",
+            None,
+            &WriterOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(run.replaced, 3);
+        let rows = rows_of(store).await;
+        assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 5);
+        for b in &rows {
+            assert_eq!(b["seq"].data_type(), &DataType::Int64);
+        }
+        let keys = [signer.public_key().clone()];
+        let r = verify_archive(store, &keys, &VerifyOptions::default())
+            .await
+            .unwrap();
+        assert!(r.is_clean(), "{:?}", r.findings);
     }
 
     #[tokio::test]
