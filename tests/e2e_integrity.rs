@@ -56,11 +56,11 @@ fn archive_with_digests_at(
             for b in &batches {
                 use arrow::array::AsArray;
                 rows += b.num_rows() as u64;
-                let seq = b["seq"].as_primitive::<arrow::datatypes::UInt64Type>();
+                let seq = b["seq"].as_primitive::<arrow::datatypes::Int64Type>();
                 let time = b["time"].as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
                 for i in 0..b.num_rows() {
-                    first = first.min(seq.value(i));
-                    last = last.max(seq.value(i));
+                    first = first.min(seq.value(i) as u64);
+                    last = last.max(seq.value(i) as u64);
                     min_t = min_t.min(time.value(i));
                     max_t = max_t.max(time.value(i));
                 }

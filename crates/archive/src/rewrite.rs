@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::concat_batches;
-use arrow::datatypes::UInt64Type;
+use arrow::datatypes::Int64Type;
 use auditlake_event::arrow_schema;
 use auditlake_storage::{ObjectStore, PutOptions, StorageError};
 use bytes::Bytes;
@@ -508,10 +508,10 @@ pub fn erased_spans(source: &str, seqs: impl IntoIterator<Item = u64>) -> Vec<Er
 
 /// The sequence numbers of the rows of `batch` at `rows`.
 pub(crate) fn seqs_at(batch: &RecordBatch, rows: &[usize]) -> Vec<u64> {
-    let seq = batch["seq"].as_primitive::<UInt64Type>();
+    let seq = batch["seq"].as_primitive::<Int64Type>();
     rows.iter()
         .filter(|&&i| seq.is_valid(i))
-        .map(|&i| seq.value(i))
+        .filter_map(|&i| u64::try_from(seq.value(i)).ok())
         .collect()
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow::array::{AsArray, RecordBatch, UInt32Array};
 use arrow::compute::kernels::aggregate;
 use arrow::compute::{LexicographicalComparator, SortColumn, SortOptions, take_record_batch};
-use arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
+use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use auditlake_event::schema::{BLOOM_FILTER_COLUMNS, DICTIONARY_COLUMNS};
 use auditlake_event::{
@@ -232,10 +232,10 @@ pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<Encoded
         })?;
     let seq = batch
         .column_by_name("seq")
-        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .and_then(|c| c.as_primitive_opt::<Int64Type>())
         .ok_or_else(|| ArchiveError::Arrow {
             context: "reading sequence numbers",
-            source: ArrowError::SchemaError("no u64 column seq".into()),
+            source: ArrowError::SchemaError("no i64 column seq".into()),
         })?;
     let sha256 = sha256_hex(&buf);
     Ok(EncodedObject {
@@ -243,8 +243,9 @@ pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<Encoded
         rows: rows as u64,
         min_time: aggregate::min(time).unwrap_or_default(),
         max_time: aggregate::max(time).unwrap_or_default(),
-        first_seq: aggregate::min(seq),
-        last_seq: aggregate::max(seq),
+        // Sequence numbers start at 0; a negative one is no sequence number.
+        first_seq: aggregate::min(seq).and_then(|s| u64::try_from(s).ok()),
+        last_seq: aggregate::max(seq).and_then(|s| u64::try_from(s).ok()),
         sha256,
     })
 }
@@ -396,7 +397,7 @@ mod tests {
     use crate::reader::{decode_parquet, read_object};
     use crate::tier::{ObjectLockMode, TierMatch};
     use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
+    use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
     use auditlake_event::{Change, Outcome, SourceInfo};
     use auditlake_storage::{LocalStore, StorageError};
     use chrono::NaiveDate;
@@ -535,10 +536,7 @@ mod tests {
             .unwrap()
             .as_primitive::<TimestampMicrosecondType>();
         assert_eq!(time.value(0), DAY + 5);
-        let seq = b
-            .column_by_name("seq")
-            .unwrap()
-            .as_primitive::<UInt64Type>();
+        let seq = b.column_by_name("seq").unwrap().as_primitive::<Int64Type>();
         assert_eq!(seq.value(0), 101);
         assert!(b.column_by_name("actor_email").unwrap().is_null(0));
     }

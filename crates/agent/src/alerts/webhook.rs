@@ -70,7 +70,7 @@ impl HttpUrl {
 pub struct Webhook {
     pub url: HttpUrl,
     raw_url: String,
-    headers: Vec<(String, String)>,
+    headers: Vec<(String, Secret)>,
     token: Option<Secret>,
     max_attempts: u32,
     backoff: Duration,
@@ -129,10 +129,10 @@ impl Webhook {
             body.len()
         );
         for (k, v) in &self.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            head.push_str(&format!("{k}: {}\r\n", v.expose()));
         }
         if let Some(t) = &self.token {
-            head.push_str(&format!("authorization: Bearer {}\r\n", t.expose()));
+            head.push_str(&format!("authorization: Bearer {}\r\n", t.expose_str()));
         }
         head.push_str("\r\n");
         conn.write_all(head.as_bytes())
@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn secret_is_redacted() {
-        let s = Secret::new("hunter2".into());
+        let s: Secret = Secret::new("hunter2".into());
         assert_eq!(format!("{s:?} {s}"), "**redacted** **redacted**");
     }
 }

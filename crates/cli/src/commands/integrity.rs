@@ -74,9 +74,9 @@ pub async fn open_archive(
 pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
     let signer = DigestSigner::generate();
     let (private, public) = signer.write_pair(&args.out)?;
-    println!("private key: {} (keep it secret)", private.display());
-    println!("public key:  {}", public.display());
-    println!("fingerprint: {}", signer.fingerprint());
+    say!("private key: {} (keep it secret)", private.display());
+    say!("public key:  {}", public.display());
+    say!("fingerprint: {}", signer.fingerprint());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,9 +110,9 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn print_report(r: &VerifyReport) {
     for f in &r.findings {
-        println!("{f}");
+        say!("{f}");
     }
-    println!(
+    say!(
         "{}: {} chains, {} digests, {} objects listed, {} verified ({} bytes), {} expired under receipts, {} findings",
         if r.is_clean() { "ok" } else { "FAILED" },
         r.chains,
