@@ -23,6 +23,12 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabel {
+    pub source: String,
+    pub policy: String,
+}
+
 /// Every metric the agent exports, labelled by source.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -41,6 +47,7 @@ pub struct Metrics {
     pub truncations: Family<SourceLabel, Counter>,
     pub backpressure: Family<SourceLabel, Gauge>,
     pub errors: Family<KindLabel, Counter>,
+    pub time_out_of_range: Family<PolicyLabel, Counter>,
 }
 
 impl Metrics {
@@ -110,6 +117,11 @@ impl Metrics {
             self.backpressure.clone(),
         );
         r.register("errors", "Errors by kind", self.errors.clone());
+        r.register(
+            "time_out_of_range",
+            "Lines whose event time was outside the source's time window, by the policy applied",
+            self.time_out_of_range.clone(),
+        );
         r
     }
 
@@ -146,6 +158,15 @@ impl Metrics {
                 .get_or_create(&KindLabel {
                     source: source.to_string(),
                     kind: kind.clone(),
+                })
+                .inc_by(d(*n, before));
+        }
+        for (policy, n) in &now.time_out_of_range {
+            let before = prev.time_out_of_range.get(policy).copied().unwrap_or(0);
+            self.time_out_of_range
+                .get_or_create(&PolicyLabel {
+                    source: source.to_string(),
+                    policy: policy.clone(),
                 })
                 .inc_by(d(*n, before));
         }

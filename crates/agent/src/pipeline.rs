@@ -21,6 +21,7 @@ use crate::config::{AgentConfig, SourceConfig};
 use crate::deadletter::{DeadLetter, DeadLetters};
 use crate::state::{SourcePaths, SourceStateV1, SpoolEntry};
 use crate::stats::SourceStats;
+use crate::time_window::{self, WindowVerdict};
 use crate::{AgentError, fsutil};
 
 /// The running state of one source.
@@ -173,12 +174,32 @@ impl SourcePipeline {
             flags: Flags {
                 invalid_utf8,
                 truncated: line.truncated,
+                ..Flags::default()
             },
         };
         self.scratch.clear();
         match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
             Ok(LineOutcome::Ignored) => self.stats.ignored += 1,
             Ok(LineOutcome::Events(_)) => {
+                let policy = self.cfg.time_window.policy;
+                match self.cfg.time_window.apply(&mut self.scratch, observed_time) {
+                    WindowVerdict::InRange => {}
+                    WindowVerdict::Flagged => self.stats.time_out_of_range(policy.as_str()),
+                    WindowVerdict::DeadLetter(reason) => {
+                        self.stats.time_out_of_range(policy.as_str());
+                        self.stats.dead_letter(time_window::DEAD_LETTER_KIND);
+                        self.dead.write(&DeadLetter {
+                            time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
+                            source: &self.cfg.name,
+                            file,
+                            offset: line.offset,
+                            kind: time_window::DEAD_LETTER_KIND,
+                            reason: &reason,
+                            line: &text,
+                        })?;
+                        return Ok(());
+                    }
+                }
                 if self.batch_events == 0 {
                     self.batch_started = Some(std::time::Instant::now());
                 }
@@ -291,6 +312,7 @@ impl SourcePipeline {
                 first_seq: encoded.first_seq,
                 last_seq: encoded.last_seq,
                 tier: key.tier.clone(),
+                max_observed_time: encoded.max_observed_time,
             });
             self.state.next_object_seq += 1;
         }
@@ -406,6 +428,7 @@ impl SourcePipeline {
                 max_time: entry.max_time,
                 first_seq: entry.first_seq,
                 last_seq: entry.last_seq,
+                max_observed_time: entry.max_observed_time,
                 sha256: entry.sha256.clone(),
             };
             let key = auditlake_archive::parse_data_key(&entry.key)?;

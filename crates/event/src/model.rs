@@ -67,28 +67,44 @@ pub struct SourceInfo {
     pub file: Option<String>,
 }
 
-/// Marks on an event that say its line was not taken in whole.
+/// Marks on an event that say its line was not taken in whole, or not taken at its word.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Flags {
     /// The line was not valid UTF-8; `raw` holds its lossy conversion.
     pub invalid_utf8: bool,
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
+    /// The line's time was outside its source's window around the time it was read (an
+    /// application clock far behind or ahead); the source's policy said what became of it.
+    pub time_out_of_range: bool,
 }
 
 impl Flags {
+    /// The names of the flags, in column order.
+    pub const NAMES: [&'static str; 3] = ["invalid_utf8", "truncated", "time_out_of_range"];
+
     pub fn is_empty(self) -> bool {
-        !self.invalid_utf8 && !self.truncated
+        self.to_column().is_none()
     }
 
-    /// The flags as a comma-separated list (`invalid_utf8,truncated`), `None` when there are none.
+    /// The flags as a comma-separated list in [`Flags::NAMES`] order
+    /// (`invalid_utf8,truncated`), `None` when there are none.
     pub fn to_column(self) -> Option<&'static str> {
-        match (self.invalid_utf8, self.truncated) {
-            (false, false) => None,
-            (true, false) => Some("invalid_utf8"),
-            (false, true) => Some("truncated"),
-            (true, true) => Some("invalid_utf8,truncated"),
-        }
+        // Every combination, indexed by the flags as bits in NAMES order.
+        const COLUMNS: [&str; 8] = [
+            "",
+            "invalid_utf8",
+            "truncated",
+            "invalid_utf8,truncated",
+            "time_out_of_range",
+            "invalid_utf8,time_out_of_range",
+            "truncated,time_out_of_range",
+            "invalid_utf8,truncated,time_out_of_range",
+        ];
+        let bits = usize::from(self.invalid_utf8)
+            | usize::from(self.truncated) << 1
+            | usize::from(self.time_out_of_range) << 2;
+        (bits != 0).then_some(COLUMNS[bits])
     }
 }
 
@@ -190,7 +206,20 @@ mod tests {
         let f = Flags {
             invalid_utf8: true,
             truncated: true,
+            ..Flags::default()
         };
         assert_eq!(f.to_column(), Some("invalid_utf8,truncated"));
+        let f = Flags {
+            time_out_of_range: true,
+            ..Flags::default()
+        };
+        assert_eq!(f.to_column(), Some("time_out_of_range"));
+        assert!(!f.is_empty());
+        let all = Flags {
+            invalid_utf8: true,
+            truncated: true,
+            time_out_of_range: true,
+        };
+        assert_eq!(all.to_column(), Some(Flags::NAMES.join(",").as_str()));
     }
 }

@@ -241,6 +241,7 @@ fn context_flags_and_raw_switch() {
         flags: Flags {
             invalid_utf8: true,
             truncated: false,
+            ..Flags::default()
         },
     };
     let mut out = vec![AuditEvent::default()];
