@@ -423,7 +423,10 @@ retention_days = 365
         assert!(err.contains("max_ahead_seconds"), "{err}");
         let zero = text.replace("max_ahead_secs = 60", "max_behind_days = 0");
         let err = Config::parse(&zero).unwrap_err();
-        assert!(err.contains("sources[0].time_window.max_behind_days"), "{err}");
+        assert!(
+            err.contains("sources[0].time_window.max_behind_days"),
+            "{err}"
+        );
     }
 
     #[test]

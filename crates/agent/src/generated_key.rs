@@ -177,7 +177,10 @@ fn read_private(path: &Path) -> Result<Option<DigestSigner>, AgentError> {
             tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "signing key can be read by others: chmod 600 it");
         }
     }
-    Ok(Some(DigestSigner::from_text(&text, &path.display().to_string())?))
+    Ok(Some(DigestSigner::from_text(
+        &text,
+        &path.display().to_string(),
+    )?))
 }
 
 /// Writes the private key durably and without replacing one already there: a temp file
@@ -297,7 +300,9 @@ mod tests {
         let first = load_or_generate(dir.path()).unwrap();
         let other = DigestSigner::generate();
         assert!(!publish_private(&private_key_path(dir.path()), &other).unwrap());
-        let loaded = read_private(&private_key_path(dir.path())).unwrap().unwrap();
+        let loaded = read_private(&private_key_path(dir.path()))
+            .unwrap()
+            .unwrap();
         assert_eq!(loaded.fingerprint(), first.fingerprint());
     }
 
@@ -325,7 +330,10 @@ mod tests {
         let (private, _) = own.write_pair(&dir.path().join("own")).unwrap();
         let c = config(
             &dir.path().join("state"),
-            &format!("[digest]\nsigning_key_file = {:?}\n", private.display().to_string()),
+            &format!(
+                "[digest]\nsigning_key_file = {:?}\n",
+                private.display().to_string()
+            ),
         );
         assert!(key_configured(&c));
         assert_eq!(agent_signer(&c).unwrap().fingerprint(), own.fingerprint());

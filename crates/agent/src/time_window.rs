@@ -152,9 +152,15 @@ impl TimeWindowConfig {
     /// Why an event at `time`, read at `observed`, is outside the window.
     fn reason(&self, time: i64, observed: i64) -> String {
         let (direction, limit) = if time < observed {
-            ("behind", format!("max_behind_days = {}", self.max_behind_days))
+            (
+                "behind",
+                format!("max_behind_days = {}", self.max_behind_days),
+            )
         } else {
-            ("ahead of", format!("max_ahead_secs = {}", self.max_ahead_secs))
+            (
+                "ahead of",
+                format!("max_ahead_secs = {}", self.max_ahead_secs),
+            )
         };
         format!(
             "event time {} is {direction} the time the line was read ({}) by more than time_window.{limit}",

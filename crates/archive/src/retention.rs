@@ -184,7 +184,9 @@ pub async fn plan_retention_at(
             let Ok(key) = parse_data_key(&m.key) else {
                 continue;
             };
-            let modified_due = m.last_modified.is_some_and(|t| now >= expiry(t.date_naive()));
+            let modified_due = m
+                .last_modified
+                .is_some_and(|t| now >= expiry(t.date_naive()));
             if now >= expiry(key.event_date) || modified_due {
                 candidates.push((key, m));
             }
@@ -568,7 +570,14 @@ mod tests {
         // Events of 2020 read in 2026: the event date says expired, the write date does not.
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
-        put_event(&store, "standard", "2020-03-01T08:00:00Z", "2026-11-30T12:00:00Z", 0).await;
+        put_event(
+            &store,
+            "standard",
+            "2020-03-01T08:00:00Z",
+            "2026-11-30T12:00:00Z",
+            0,
+        )
+        .await;
         let plan = plan_retention(
             &store,
             &tiers(),

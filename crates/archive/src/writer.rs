@@ -826,7 +826,8 @@ mod tests {
         // The retain-until was event date + retention: a line timed 9999-12-31 locked its
         // object beyond the end of the calendar.
         let dir = tempfile::tempdir().unwrap();
-        let w = ArchiveWriter::new(Arc::new(LocalStore::new(dir.path()).unwrap()), tiers()).unwrap();
+        let w =
+            ArchiveWriter::new(Arc::new(LocalStore::new(dir.path()).unwrap()), tiers()).unwrap();
         let written = auditlake_event::micros_to_datetime(DAY);
         let far = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
         let key = ObjectKey::new("security", far, "idp", DAY, 1).unwrap();
@@ -839,7 +840,8 @@ mod tests {
         // The retain-until was event date + retention: a line timed 0001-01-01 was written
         // without any lock, deletable at once.
         let dir = tempfile::tempdir().unwrap();
-        let w = ArchiveWriter::new(Arc::new(LocalStore::new(dir.path()).unwrap()), tiers()).unwrap();
+        let w =
+            ArchiveWriter::new(Arc::new(LocalStore::new(dir.path()).unwrap()), tiers()).unwrap();
         let written = auditlake_event::micros_to_datetime(DAY);
         let year_one = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
         let key = ObjectKey::new("security", year_one, "idp", DAY, 1).unwrap();

@@ -45,7 +45,8 @@ pub async fn max_observed_time(
 /// The latest `observed_time` in a footer's row-group statistics (UTC microseconds).
 pub fn max_observed_in(metadata: &ParquetMetaData) -> Option<i64> {
     let schema = metadata.file_metadata().schema_descr();
-    let column = (0..schema.num_columns()).find(|&i| schema.column(i).name() == OBSERVED_TIME_COLUMN)?;
+    let column =
+        (0..schema.num_columns()).find(|&i| schema.column(i).name() == OBSERVED_TIME_COLUMN)?;
     metadata
         .row_groups()
         .iter()
@@ -114,7 +115,10 @@ mod tests {
         }
     }
 
-    async fn stored(events: &[AuditEvent], opts: &WriterOptions) -> (tempfile::TempDir, LocalStore, u64) {
+    async fn stored(
+        events: &[AuditEvent],
+        opts: &WriterOptions,
+    ) -> (tempfile::TempDir, LocalStore, u64) {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
         let obj = encode_parquet(events, opts).unwrap();
@@ -151,10 +155,16 @@ mod tests {
             None
         );
         store
-            .put("x.parquet", Bytes::from_static(b"not parquet at all"), &PutOptions::default())
+            .put(
+                "x.parquet",
+                Bytes::from_static(b"not parquet at all"),
+                &PutOptions::default(),
+            )
             .await
             .unwrap();
-        let err = max_observed_time(&store, "x.parquet", 18).await.unwrap_err();
+        let err = max_observed_time(&store, "x.parquet", 18)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("x.parquet"), "{err}");
     }
 }
