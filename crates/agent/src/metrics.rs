@@ -229,3 +229,27 @@ impl Health {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_out_of_range_are_counted_by_source_and_policy() {
+        let m = Metrics::default();
+        let registry = m.registry();
+        let prev = SourceStats::default();
+        let mut now = SourceStats::default();
+        now.time_out_of_range("keep");
+        now.time_out_of_range("keep");
+        m.observe("app", &prev, &now);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains(
+                "auditlake_agent_time_out_of_range_total{source=\"app\",policy=\"keep\"} 2"
+            ),
+            "{text}"
+        );
+    }
+}

@@ -102,8 +102,8 @@ impl Flags {
             "invalid_utf8,truncated,time_out_of_range",
         ];
         let bits = usize::from(self.invalid_utf8)
-            | usize::from(self.truncated) << 1
-            | usize::from(self.time_out_of_range) << 2;
+            | (usize::from(self.truncated) << 1)
+            | (usize::from(self.time_out_of_range) << 2);
         (bits != 0).then_some(COLUMNS[bits])
     }
 }
