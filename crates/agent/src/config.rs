@@ -195,6 +195,10 @@ pub struct SourceConfig {
     /// Lines longer than this are cut and flagged `truncated`.
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
+    /// How far an event's time may be from the time its line was read before it is flagged
+    /// `time_out_of_range`, and what then becomes of it (`[sources.time_window]`).
+    #[serde(default)]
+    pub time_window: crate::time_window::TimeWindowConfig,
 }
 
 fn default_true() -> bool {
@@ -310,6 +314,7 @@ impl Config {
             if s.max_line_bytes < 256 {
                 return Err(format!("{}: must be at least 256", key("max_line_bytes")));
             }
+            s.time_window.validate(&key("time_window"))?;
             if !self.profiles.contains_key(&s.profile)
                 && auditlake_normalize::builtin_profile(&s.profile).is_none()
             {
@@ -419,6 +424,30 @@ retention_days = 365
         let bad = format!("{MINIMAL}\n[erasure]\npseudonym_key = \"x\"\n");
         let err = Config::parse(&bad).unwrap_err();
         assert!(err.contains("pseudonym_key"), "{err}");
+    }
+
+    #[test]
+    fn time_window_defaults_and_names_its_keys() {
+        use crate::time_window::OutOfRangePolicy;
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.sources[0].time_window.policy, OutOfRangePolicy::Keep);
+        assert_eq!(c.sources[0].time_window.max_behind_days, 30);
+        let text = MINIMAL.replace(
+            "[[tiers]]",
+            "[sources.time_window]\npolicy = \"observed\"\nmax_ahead_secs = 60\n\n[[tiers]]",
+        );
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.sources[0].time_window.policy, OutOfRangePolicy::Observed);
+        assert_eq!(c.sources[0].time_window.max_ahead_secs, 60);
+        let typo = text.replace("max_ahead_secs", "max_ahead_seconds");
+        let err = Config::parse(&typo).unwrap_err();
+        assert!(err.contains("max_ahead_seconds"), "{err}");
+        let zero = text.replace("max_ahead_secs = 60", "max_behind_days = 0");
+        let err = Config::parse(&zero).unwrap_err();
+        assert!(
+            err.contains("sources[0].time_window.max_behind_days"),
+            "{err}"
+        );
     }
 
     #[test]

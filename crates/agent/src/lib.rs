@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod config;
 mod deadletter;
 mod fsutil;
+pub mod generated_key;
 mod http;
 mod ledger;
 mod live;
@@ -13,6 +14,7 @@ mod once;
 mod pipeline;
 mod state;
 mod stats;
+pub mod time_window;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

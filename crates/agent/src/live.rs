@@ -54,8 +54,14 @@ pub async fn run_live(
     }
     if let Some(signer) = digest_signer(config)? {
         for p in &mut pipelines {
-            p.attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
-                .await?;
+            // The store may be down at start: the agent spools meanwhile, and the chain is
+            // opened before the first upload.
+            if let Err(e) = p
+                .attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
+                .await
+            {
+                tracing::warn!(source = %p.name(), error = %e, "cannot open the digest chain yet, trying again before the next upload");
+            }
         }
     }
     let spool_share = config.agent.spool_max_bytes / pipelines.len().max(1) as u64;

@@ -23,6 +23,12 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabel {
+    pub source: String,
+    pub policy: String,
+}
+
 /// Every metric the agent exports, labelled by source.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -44,6 +50,7 @@ pub struct Metrics {
     /// Bytes of log files lost unread (`auditlake_unread_bytes_lost_total`, outside the
     /// `auditlake_agent_` prefix: a name other tools alert on).
     pub unread_bytes_lost: Family<SourceLabel, Counter>,
+    pub time_out_of_range: Family<PolicyLabel, Counter>,
 }
 
 impl Metrics {
@@ -120,6 +127,11 @@ impl Metrics {
             self.backpressure.clone(),
         );
         r.register("errors", "Errors by kind", self.errors.clone());
+        r.register(
+            "time_out_of_range",
+            "Lines whose event time was outside the source's time window, by the policy applied",
+            self.time_out_of_range.clone(),
+        );
         root
     }
 
@@ -159,6 +171,15 @@ impl Metrics {
                 .get_or_create(&KindLabel {
                     source: source.to_string(),
                     kind: kind.clone(),
+                })
+                .inc_by(d(*n, before));
+        }
+        for (policy, n) in &now.time_out_of_range {
+            let before = prev.time_out_of_range.get(policy).copied().unwrap_or(0);
+            self.time_out_of_range
+                .get_or_create(&PolicyLabel {
+                    source: source.to_string(),
+                    policy: policy.clone(),
                 })
                 .inc_by(d(*n, before));
         }
@@ -242,6 +263,25 @@ mod tests {
         );
         assert!(
             text.contains("auditlake_agent_lines_read_total{source=\"app\"} 0"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn times_out_of_range_are_counted_by_source_and_policy() {
+        let m = Metrics::default();
+        let registry = m.registry();
+        let prev = SourceStats::default();
+        let mut now = SourceStats::default();
+        now.time_out_of_range("keep");
+        now.time_out_of_range("keep");
+        m.observe("app", &prev, &now);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains(
+                "auditlake_agent_time_out_of_range_total{source=\"app\",policy=\"keep\"} 2"
+            ),
             "{text}"
         );
     }

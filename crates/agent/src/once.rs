@@ -57,14 +57,12 @@ pub(crate) fn open_pipelines(config: &Config) -> Result<Vec<SourcePipeline>, Age
         .collect()
 }
 
-/// The digest signer, where `[digest]` is configured.
+/// The digest signer: the configured key, else the one generated in the state directory
+/// ([`crate::generated_key`]). Digests are always written.
 pub(crate) fn digest_signer(
     config: &Config,
 ) -> Result<Option<Arc<auditlake_archive::DigestSigner>>, AgentError> {
-    match &config.digest {
-        Some(d) => Ok(Some(Arc::new(d.signer()?))),
-        None => Ok(None),
-    }
+    Ok(Some(Arc::new(crate::generated_key::agent_signer(config)?)))
 }
 
 /// Seconds between digests.

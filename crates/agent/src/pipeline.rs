@@ -23,7 +23,11 @@ use crate::ledger::{LossLedger, LossRecord};
 use crate::metrics::Metrics;
 use crate::state::{SourcePaths, SourceStateV1, SpoolEntry};
 use crate::stats::SourceStats;
+use crate::time_window::{self, WindowVerdict};
 use crate::{AgentError, fsutil};
+
+/// How long a heartbeat waits before trying again to open a digest chain the store refused.
+const DIGEST_OPEN_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The running state of one source.
 #[derive(Debug)]
@@ -50,6 +54,11 @@ pub struct SourcePipeline {
     dead: DeadLetters,
     /// The source's signed digest chain, where `[digest]` is configured.
     digest: Option<auditlake_archive::DigestWriter>,
+    /// The signer and journal of the digest chain, kept to open it where the store could not be
+    /// reached when it was attached.
+    digest_setup: Option<(Arc<auditlake_archive::DigestSigner>, std::path::PathBuf)>,
+    /// After a failed opening of the chain, when a heartbeat may try again.
+    digest_open_after: Option<std::time::Instant>,
     /// The shared alert engine, where `[alerts]` is configured.
     alerts: Option<crate::alerts::AlertHook>,
     /// Fingerprints the tailer is done with (released or lost): forgotten by the checkpoint in
@@ -128,6 +137,8 @@ impl SourcePipeline {
             batch_started: None,
             scratch: Vec::new(),
             digest: None,
+            digest_setup: None,
+            digest_open_after: None,
             alerts: None,
             forget: Vec::new(),
             stats: SourceStats::default(),
@@ -181,12 +192,32 @@ impl SourcePipeline {
                 invalid_utf8,
                 truncated: line.truncated,
                 unterminated: line.unterminated,
+                ..Flags::default()
             },
         };
         self.scratch.clear();
         match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
             Ok(LineOutcome::Ignored) => self.stats.ignored += 1,
             Ok(LineOutcome::Events(_)) => {
+                let policy = self.cfg.time_window.policy;
+                match self.cfg.time_window.apply(&mut self.scratch, observed_time) {
+                    WindowVerdict::InRange => {}
+                    WindowVerdict::Flagged => self.stats.time_out_of_range(policy.as_str()),
+                    WindowVerdict::DeadLetter(reason) => {
+                        self.stats.time_out_of_range(policy.as_str());
+                        self.stats.dead_letter(time_window::DEAD_LETTER_KIND);
+                        self.dead.write(&DeadLetter {
+                            time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
+                            source: &self.cfg.name,
+                            file,
+                            offset: line.offset,
+                            kind: time_window::DEAD_LETTER_KIND,
+                            reason: &reason,
+                            line: &text,
+                        })?;
+                        return Ok(());
+                    }
+                }
                 if self.batch_events == 0 {
                     self.batch_started = Some(std::time::Instant::now());
                 }
@@ -393,6 +424,7 @@ impl SourcePipeline {
                 first_seq: encoded.first_seq,
                 last_seq: encoded.last_seq,
                 tier: key.tier.clone(),
+                max_observed_time: encoded.max_observed_time,
             });
             self.state.next_object_seq += 1;
         }
@@ -404,8 +436,10 @@ impl SourcePipeline {
         Ok(())
     }
 
-    /// Opens the source's digest chain: every object uploaded from now on is listed in the next
-    /// signed digest.
+    /// Signs the source's objects from now on: every object uploaded is listed in the next
+    /// signed digest. Opens the chain (reading its head from the store); where the store cannot
+    /// be reached yet, the error is returned and the chain is opened again before the next
+    /// upload or digest, so no object is uploaded unlisted.
     pub async fn attach_digest(
         &mut self,
         store: &dyn auditlake_storage::ObjectStore,
@@ -415,17 +449,39 @@ impl SourcePipeline {
         let journal = state_dir
             .join("digests")
             .join(format!("{}.json", self.cfg.name));
-        self.digest = Some(
-            auditlake_archive::DigestWriter::open(
-                store,
-                &self.cfg.name,
-                signer,
-                Some(journal),
-                chrono::Utc::now(),
-            )
-            .await?,
-        );
-        Ok(())
+        self.digest_setup = Some((signer, journal));
+        self.open_digest(store).await
+    }
+
+    /// Opens the digest chain [`attach_digest`](Self::attach_digest) asked for, unless it is
+    /// open already.
+    async fn open_digest(
+        &mut self,
+        store: &dyn auditlake_storage::ObjectStore,
+    ) -> Result<(), AgentError> {
+        let Some((signer, journal)) = self.digest_setup.as_ref().filter(|_| self.digest.is_none())
+        else {
+            return Ok(());
+        };
+        let opened = auditlake_archive::DigestWriter::open(
+            store,
+            &self.cfg.name,
+            signer.clone(),
+            Some(journal.clone()),
+            chrono::Utc::now(),
+        )
+        .await;
+        match opened {
+            Ok(d) => {
+                self.digest = Some(d);
+                self.digest_open_after = None;
+                Ok(())
+            }
+            Err(e) => {
+                self.digest_open_after = Some(std::time::Instant::now() + DIGEST_OPEN_RETRY);
+                Err(e.into())
+            }
+        }
     }
 
     /// Writes the next digest when `interval_secs` have passed since the last one, or now when
@@ -436,6 +492,15 @@ impl SourcePipeline {
         interval_secs: u64,
         force: bool,
     ) -> Result<(), AgentError> {
+        // A chain the store did not let open is tried again at most every DIGEST_OPEN_RETRY
+        // here (uploads try it each time, with their own backoff).
+        let waiting = self
+            .digest_open_after
+            .is_some_and(|t| std::time::Instant::now() < t);
+        if self.digest.is_none() && waiting && !force {
+            return Ok(());
+        }
+        self.open_digest(store).await?;
         let now = chrono::Utc::now();
         if let Some(d) = self.digest.as_mut()
             && (force || d.due(now, interval_secs))
@@ -471,6 +536,9 @@ impl SourcePipeline {
     /// removed and the checkpoint forgets it. Stops at the first failure, keeping the rest.
     pub async fn upload_pending(&mut self, archive: &ArchiveWriter) -> Result<usize, AgentError> {
         let mut uploaded = 0;
+        if !self.state.pending.is_empty() {
+            self.open_digest(&**archive.store()).await?;
+        }
         while let Some(entry) = self.state.pending.first().cloned() {
             let spool_path = self.paths.spool_dir.join(&entry.file);
             let bytes = match std::fs::read(&spool_path) {
@@ -508,6 +576,7 @@ impl SourcePipeline {
                 max_time: entry.max_time,
                 first_seq: entry.first_seq,
                 last_seq: entry.last_seq,
+                max_observed_time: entry.max_observed_time,
                 sha256: entry.sha256.clone(),
             };
             let key = auditlake_archive::parse_data_key(&entry.key)?;

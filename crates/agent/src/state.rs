@@ -25,6 +25,11 @@ pub struct SpoolEntry {
     pub last_seq: Option<u64>,
     /// The tier the object belongs to.
     pub tier: String,
+    /// The latest time a line of the object was read (UTC microseconds): its write time, which
+    /// its Object Lock counts from. Absent in entries spooled by earlier versions (then the
+    /// upload time counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_observed_time: Option<i64>,
 }
 
 /// The checkpoint of one source, version 1.

@@ -40,6 +40,9 @@ pub struct SourceStats {
     pub unread_bytes_lost: u64,
     /// Alerts fired by this source's events (archived as `system.alert.fire` events).
     pub alerts: u64,
+    /// Lines whose event time was outside the source's time window, by the policy applied
+    /// (`keep`, `observed`, `dead_letter`).
+    pub time_out_of_range: BTreeMap<String, u64>,
 }
 
 impl SourceStats {
@@ -49,6 +52,18 @@ impl SourceStats {
             .dead_letters_by_kind
             .entry(kind.to_string())
             .or_default() += 1;
+    }
+
+    pub(crate) fn time_out_of_range(&mut self, policy: &str) {
+        *self
+            .time_out_of_range
+            .entry(policy.to_string())
+            .or_default() += 1;
+    }
+
+    /// Lines whose event time was outside the window, whatever the policy.
+    pub fn time_out_of_range_total(&self) -> u64 {
+        self.time_out_of_range.values().sum()
     }
 
     /// Adds another source's counters to these.
@@ -76,5 +91,8 @@ impl SourceStats {
         self.files_lost_size_unknown += o.files_lost_size_unknown;
         self.unread_bytes_lost += o.unread_bytes_lost;
         self.alerts += o.alerts;
+        for (k, v) in &o.time_out_of_range {
+            *self.time_out_of_range.entry(k.clone()).or_default() += v;
+        }
     }
 }

@@ -100,6 +100,9 @@ pub struct CompactionPlan {
 
 /// Why an object cannot be replaced now: Object Lock still running, or a legal hold. `None`
 /// when it can.
+///
+/// For a tier with Object Lock the store is asked for the object's lock, since the retain-until
+/// counts from when the object was written, which its key does not tell.
 pub async fn protection(
     store: &dyn ObjectStore,
     tier: Option<&TierConfig>,
@@ -110,9 +113,14 @@ pub async fn protection(
     if let Some(t) = tier
         && let Some(mode) = t.object_lock
     {
-        let until = t.retain_until(key.event_date);
-        if now < until {
-            return Some(format!("object lock ({mode:?}) until {until}"));
+        match store.object_lock(&key.to_key()).await {
+            Ok(lock) if lock.legal_hold => return Some("object legal hold".to_string()),
+            Ok(lock) => {
+                if let Some(r) = lock.retention.filter(|r| now < r.retain_until) {
+                    return Some(format!("object lock ({mode:?}) until {}", r.retain_until));
+                }
+            }
+            Err(e) => return Some(format!("cannot read its object lock: {e}")),
         }
     }
     for h in holds {

@@ -431,7 +431,7 @@ where
         for (key, obj) in &job.outputs {
             // The tier's storage class and Object Lock, as the agent puts objects; a lock whose
             // retain-until has passed is left off (S3 refuses a retain-until in the past).
-            let mut put = writer.put_options(key)?;
+            let mut put = writer.put_options(key, obj.written_at())?;
             if put
                 .object_lock
                 .as_ref()

@@ -180,6 +180,12 @@ impl PublicKey {
         &self.fingerprint
     }
 
+    /// The key's 32 raw bytes as 64 lower-case hex characters, which [`PublicKey::from_text`]
+    /// reads back.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.key.as_bytes())
+    }
+
     /// The key as SPKI PEM.
     pub fn to_pem(&self) -> Result<String> {
         self.key
@@ -254,6 +260,7 @@ mod tests {
         assert_eq!(from_hex.fingerprint(), signer.fingerprint());
         let hex_pub = hex::encode(signer.public.key.as_bytes());
         assert_eq!(PublicKey::from_text(&hex_pub, "x").unwrap(), public);
+        assert_eq!(public.to_hex(), hex_pub);
 
         let other = DigestSigner::generate();
         assert!(!other.public_key().verify(b"hello", &sig));

@@ -158,6 +158,17 @@ fn print_summary(s: &RunSummary) {
             t.unread_bytes_lost, t.files_lost, s.loss_ledger
         );
     }
+    if t.time_out_of_range_total() > 0 {
+        println!(
+            "time out of range: {} lines whose time is outside their source's time_window ({})",
+            t.time_out_of_range_total(),
+            t.time_out_of_range
+                .iter()
+                .map(|(policy, n)| format!("{policy}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let secs = s.seconds.max(1e-9);
     say!(
         "archive: {} objects, {:.2} MiB in, {:.2} MiB out ({:.1}x), {:.2} s, {:.0} events/s, {:.1} MiB/s",

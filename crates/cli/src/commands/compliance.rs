@@ -129,9 +129,9 @@ async fn open(config: &Config) -> anyhow::Result<(Arc<dyn ObjectStore>, ArchiveW
 }
 
 fn signer(config: &Config) -> anyhow::Result<Arc<auditlake_archive::DigestSigner>> {
-    Ok(Arc::new(
-        config.digest.clone().unwrap_or_default().signer()?,
-    ))
+    Ok(Arc::new(auditlake_agent::generated_key::job_signer(
+        config,
+    )?))
 }
 
 pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {

@@ -102,7 +102,7 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let signer = Arc::new(config.digest.clone().unwrap_or_default().signer()?);
+    let signer = Arc::new(auditlake_agent::generated_key::job_signer(&config)?);
     let run = auditlake_archive::apply_retention(&*store, &plan, signer, &cfg).await?;
     if args.json {
         let mut v = serde_json::json!({ "plan": plan, "run": run });
@@ -142,9 +142,10 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
 fn print_plan(plan: &RetentionPlan) {
     for o in &plan.delete {
         say!(
-            "delete {} ({} bytes, expired {})",
+            "delete {} ({} bytes, written {}, expired {})",
             o.key,
             o.size,
+            o.written_at,
             o.expired_at
         );
     }
@@ -209,8 +210,8 @@ pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<ExitCode> {
     say_err!(
         "warning: bucket lifecycle expiry bypasses auditlake's holds (_holds/) and writes no \
          retention receipt, so verify reports what it expires as removed; only Object Lock and \
-         object legal holds stop it. Days count from when an object was written, not from its \
-         event date."
+         object legal holds stop it. Days count from when S3 stored an object, as the retention \
+         job and Object Lock count from when auditlake wrote it, never from its event date."
     );
     println!("{}", serde_json::to_string_pretty(&lifecycle)?);
     Ok(ExitCode::SUCCESS)
