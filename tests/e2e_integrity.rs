@@ -1,6 +1,6 @@
-//! Keys, digests, verify and retention as a user runs them. The agent does not write digests in
-//! this build yet, so the test writes them through the library the agent will call
-//! (`DigestWriter`), from the objects `agent --once` stored.
+//! Keys, digests, verify and retention as a user runs them. The drills need digests written at
+//! chosen times, so the test writes them through the library the agent calls (`DigestWriter`),
+//! from the objects `agent --once` stored, in place of the ones the agent signed itself.
 
 mod util;
 
@@ -30,6 +30,9 @@ fn archive_with_digests_at(
             .args(["agent", "--once", "--config"])
             .arg(&config),
     );
+    // The agent signed digests with a key it generated in its state directory; the chains
+    // start again here, signed with the key made below at the drill's times.
+    std::fs::remove_dir_all(dir.join("archive").join("_digests")).unwrap();
     let prefix = dir.join("audit");
     let out = run_ok(auditlake().args(["keygen", "--out"]).arg(&prefix));
     assert!(String::from_utf8_lossy(&out.stdout).contains("sha256:"));
@@ -56,11 +59,11 @@ fn archive_with_digests_at(
             for b in &batches {
                 use arrow::array::AsArray;
                 rows += b.num_rows() as u64;
-                let seq = b["seq"].as_primitive::<arrow::datatypes::UInt64Type>();
+                let seq = b["seq"].as_primitive::<arrow::datatypes::Int64Type>();
                 let time = b["time"].as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
                 for i in 0..b.num_rows() {
-                    first = first.min(seq.value(i));
-                    last = last.max(seq.value(i));
+                    first = first.min(seq.value(i) as u64);
+                    last = last.max(seq.value(i) as u64);
                     min_t = min_t.min(time.value(i));
                     max_t = max_t.max(time.value(i));
                 }

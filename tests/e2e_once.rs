@@ -136,7 +136,7 @@ print(json.dumps({"files": len(files), "codecs": sorted(codecs), "sorted": sorte
     assert_eq!(got["codecs"], json!(["ZSTD"]), "{got}");
     assert_eq!(got["sorted"], true, "{got}");
     assert_eq!(got["sorting_meta"], true, "{got}");
-    assert_eq!(got["version"], json!(["1"]), "{got}");
+    assert_eq!(got["version"], json!(["2"]), "{got}");
     for col in [
         "actor_id",
         "src_ip",

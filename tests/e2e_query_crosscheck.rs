@@ -1175,8 +1175,11 @@ ath, tri = {athena:?}, {trino:?}
 def want_type(engine, t):
     if str(t).startswith('timestamp'):
         return 'timestamp' if engine == 'athena' else 'TIMESTAMP(6) WITH TIME ZONE'
-    if str(t) in ('uint64', 'int64'):
-        return 'BIGINT'
+    # Trino's and Athena's Parquet readers: signed 64-bit is bigint, unsigned is decimal(20,0).
+    if str(t) == 'int64':
+        return 'bigint' if engine == 'athena' else 'BIGINT'
+    if str(t) == 'uint64':
+        return 'decimal(20,0)' if engine == 'athena' else 'DECIMAL(20,0)'
     return 'string' if engine == 'athena' else 'VARCHAR'
 props = dict(re.findall(r"'([\w.]+)' = '([^']*)'", ath))
 print(json.dumps({{

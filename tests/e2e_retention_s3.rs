@@ -150,29 +150,30 @@ fn retention_keeps_locked_and_held_objects_and_deletes_every_version_of_the_rest
         ),
     );
 
-    // Events dated relative to today, so that which Object Locks are still in force (the server
-    // judges them on its own clock) does not depend on when the test runs. Retention is judged
-    // 300 days ahead.
+    // Events of years back, all backfilled (written) today. Retention and Object Lock count
+    // from the write date, never the event date, so judged 4000 days ahead every tier's
+    // retention has passed, and every lock of the locked tiers is still in force on the
+    // server's clock: those are kept, the unlocked tier's objects go but for the held ones.
     let today = Utc::now().date_naive();
     let ago = |days: u64| today.checked_sub_days(Days::new(days)).unwrap();
-    let now = today.checked_add_days(Days::new(300)).unwrap();
+    let now = today.checked_add_days(Days::new(4000)).unwrap();
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     // (name, action, days ago)
     let events = [
-        // security, COMPLIANCE, 3650 days
-        ("s_gone", "authentication.login", 4000), // lock ended a year ago: deleted
-        ("s_locked", "authentication.login", 3400), // expired at --now, locked 251 more days
-        ("s_kept", "authentication.login", 3000), // not expired
-        // ops, GOVERNANCE, 1000 days
-        ("o_gone", "system.settings.change", 1200),
-        ("o_locked", "system.settings.change", 900),
-        ("o_kept", "system.settings.change", 500),
-        // standard, no lock, 365 days
-        ("t_gone1", "resource.update", 2500),
+        // security, COMPLIANCE, 3650 days: locked until 3651 days from today
+        ("s_oldest", "authentication.login", 4000), // event-date retention had ended
+        ("s_old", "authentication.login", 3400),
+        ("s_recent", "authentication.login", 3000),
+        // ops, GOVERNANCE, 1000 days: locked until 1001 days from today
+        ("o_oldest", "system.settings.change", 1200),
+        ("o_old", "system.settings.change", 900),
+        ("o_recent", "system.settings.change", 500),
+        // standard, no lock, 365 days: expired 366 days from today
+        ("t_oldest", "resource.update", 2500),
         ("t_legal", "resource.update", 2000), // an object legal hold set by hand
         ("t_held", "resource.update", 1500),  // an auditlake hold
-        ("t_gone2", "resource.update", 800),
-        ("t_kept", "resource.update", 10),
+        ("t_old", "resource.update", 800),
+        ("t_recent", "resource.update", 10),
     ];
     let date_of: BTreeMap<&str, String> =
         events.iter().map(|(n, _, a)| (*n, day(ago(*a)))).collect();
@@ -197,8 +198,8 @@ fn retention_keeps_locked_and_held_objects_and_deletes_every_version_of_the_rest
             .arg(&config),
     );
 
-    // The archive as S3 holds it: one object per event date, locks on the locked tiers' objects
-    // whose retention has not ended.
+    // The archive as S3 holds it: one object per event date, a lock on every object of the
+    // locked tiers, however old its events.
     let stored = boto3(
         d,
         &ep,
@@ -221,13 +222,14 @@ print(json.dumps(out))
             .unwrap_or_else(|| panic!("no object of {name}"))
             .clone()
     };
-    assert!(key_of("s_locked").starts_with("prod/tier=security/"));
-    assert!(key_of("o_locked").starts_with("prod/tier=ops/"));
-    assert_eq!(stored[&key_of("s_locked")], "COMPLIANCE");
-    assert_eq!(stored[&key_of("o_locked")], "GOVERNANCE");
-    assert_eq!(stored[&key_of("t_kept")], serde_json::Value::Null);
-    // a lock that would already have ended is not asked for
-    assert_eq!(stored[&key_of("s_gone")], serde_json::Value::Null);
+    assert!(key_of("s_old").starts_with("prod/tier=security/"));
+    assert!(key_of("o_old").starts_with("prod/tier=ops/"));
+    assert_eq!(stored[&key_of("s_old")], "COMPLIANCE");
+    assert_eq!(stored[&key_of("o_old")], "GOVERNANCE");
+    assert_eq!(stored[&key_of("t_recent")], serde_json::Value::Null);
+    // Backfilled events are locked from their write date: the lock was left off when it counted
+    // from the event date, whose retention had ended.
+    assert_eq!(stored[&key_of("s_oldest")], "COMPLIANCE");
 
     // An auditlake hold on one day of the standard tier, and an object legal hold set by hand.
     let held_day = &date_of["t_held"];
@@ -264,8 +266,10 @@ print(json.dumps(out))
         v.sort();
         v
     };
-    let want_delete = dates(&["s_gone", "o_gone", "t_gone1", "t_gone2"]);
-    let want_locked = dates(&["s_locked", "o_locked"]);
+    let want_delete = dates(&["t_oldest", "t_old", "t_recent"]);
+    let want_locked = dates(&[
+        "s_oldest", "s_old", "s_recent", "o_oldest", "o_old", "o_recent",
+    ]);
     let want_held = dates(&["t_legal", "t_held"]);
 
     // The dry run: the plan per tier, nothing deleted.
@@ -316,9 +320,9 @@ print(json.dumps(out))
             tiers[t]["locked_objects"].as_u64().unwrap(),
         )
     };
-    assert_eq!(counts("security"), (1, 0, 1), "{tiers:#}");
-    assert_eq!(counts("ops"), (1, 0, 1), "{tiers:#}");
-    assert_eq!(counts("standard"), (2, 2, 0), "{tiers:#}");
+    assert_eq!(counts("security"), (0, 0, 3), "{tiers:#}");
+    assert_eq!(counts("ops"), (0, 0, 3), "{tiers:#}");
+    assert_eq!(counts("standard"), (3, 2, 0), "{tiers:#}");
     assert!(tiers["standard"]["delete_bytes"].as_u64().unwrap() > 0);
     assert!(tiers["security"]["locked_bytes"].as_u64().unwrap() > 0);
 
@@ -331,8 +335,8 @@ print(json.dumps(out))
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("tier security: delete 1 objects")
-                && l.contains("locked 1 objects")),
+            .any(|l| l.starts_with("tier security: delete 0 objects")
+                && l.contains("locked 3 objects")),
         "{text}"
     );
     assert!(
@@ -361,7 +365,7 @@ print(json.dumps(out))
             .arg(&config),
     );
     let result = stdout_json(&out);
-    assert_eq!(result["run"]["deleted"], 4, "{result:#}");
+    assert_eq!(result["run"]["deleted"], 3, "{result:#}");
     assert!(result["run"]["failed"].as_array().unwrap().is_empty());
 
     let versions = boto3(
@@ -383,7 +387,7 @@ print(json.dumps({{"versions": [v["Key"] for v in r.get("Versions", [])],
         .collect();
     left.sort();
     let want_left = dates(&[
-        "s_locked", "s_kept", "o_locked", "o_kept", "t_legal", "t_held", "t_kept",
+        "s_oldest", "s_old", "s_recent", "o_oldest", "o_old", "o_recent", "t_legal", "t_held",
     ]);
     assert_eq!(left, want_left, "{versions:#}");
     assert!(
@@ -401,7 +405,7 @@ print(json.dumps({{"versions": [v["Key"] for v in r.get("Versions", [])],
         .unwrap();
     let report = stdout_json(&out);
     assert!(out.status.success(), "{report:#}");
-    assert_eq!(report["objects_expired"], 4, "{report:#}");
+    assert_eq!(report["objects_expired"], 3, "{report:#}");
 
     // A second run finds nothing more to delete and keeps what it kept.
     let out = run_ok(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use auditlake_archive::TierConfig;
 use auditlake_normalize::ProfileConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AgentError;
 
@@ -13,7 +13,7 @@ use crate::AgentError;
 pub const CONFIG_VERSION: u32 = 1;
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The configuration format's version; only `1` exists.
@@ -51,7 +51,7 @@ fn default_version() -> u32 {
 }
 
 /// `[agent]`: the sidecar's state, batching and limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// Directory for checkpoints, the spool and dead letters. Must survive restarts (a volume).
@@ -94,7 +94,7 @@ pub struct AgentConfig {
 }
 
 /// What the agent does with a damaged checkpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CorruptCheckpointPolicy {
     #[default]
@@ -153,7 +153,7 @@ impl Default for AgentConfig {
 }
 
 /// `[archive]`: where archive objects are written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArchiveConfig {
     /// A local directory (`./archive`) or an S3 location (`s3://bucket/prefix`).
@@ -163,7 +163,7 @@ pub struct ArchiveConfig {
 }
 
 /// Where reading starts in a file seen for the first time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StartAt {
     /// Read the whole file.
@@ -174,7 +174,7 @@ pub enum StartAt {
 }
 
 /// `[[sources]]`: one application's log files.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// The source's name: the `source` column and part of each object's key.
@@ -195,6 +195,10 @@ pub struct SourceConfig {
     /// Lines longer than this are cut and flagged `truncated`.
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
+    /// How far an event's time may be from the time its line was read before it is flagged
+    /// `time_out_of_range`, and what then becomes of it (`[sources.time_window]`).
+    #[serde(default)]
+    pub time_window: crate::time_window::TimeWindowConfig,
 }
 
 fn default_true() -> bool {
@@ -310,6 +314,7 @@ impl Config {
             if s.max_line_bytes < 256 {
                 return Err(format!("{}: must be at least 256", key("max_line_bytes")));
             }
+            s.time_window.validate(&key("time_window"))?;
             if !self.profiles.contains_key(&s.profile)
                 && auditlake_normalize::builtin_profile(&s.profile).is_none()
             {
@@ -326,6 +331,27 @@ impl Config {
             auditlake_normalize::Normalizer::new(name, profile).map_err(|e| e.to_string())?;
         }
         Ok(())
+    }
+
+    /// The configuration as the agent and the jobs use it: the optional sections that have
+    /// defaults (`[digest]`, `[retention]`, `[erasure]`, and `[archive.s3]` for an `s3://` url)
+    /// filled in with them. `[alerts]` stays absent when absent: no alerts are evaluated.
+    pub fn resolved(&self) -> Config {
+        let mut c = self.clone();
+        c.digest.get_or_insert_with(Default::default);
+        c.retention.get_or_insert_with(Default::default);
+        c.erasure.get_or_insert_with(Default::default);
+        if c.archive.url.starts_with("s3://") {
+            c.archive.s3.get_or_insert_with(Default::default);
+        }
+        c
+    }
+
+    /// The [`Config::resolved`] configuration as TOML, every key with its value or default, and
+    /// every secret (webhook header values) as `**redacted**`. Keys that are unset and have no
+    /// default are left out.
+    pub fn to_toml(&self) -> Result<String, String> {
+        toml::to_string(&self.resolved()).map_err(|e| e.to_string())
     }
 
     /// The profile a source names: its own `[profiles.NAME]` table, else the built-in one.
@@ -401,9 +427,72 @@ retention_days = 365
     }
 
     #[test]
+    fn time_window_defaults_and_names_its_keys() {
+        use crate::time_window::OutOfRangePolicy;
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.sources[0].time_window.policy, OutOfRangePolicy::Keep);
+        assert_eq!(c.sources[0].time_window.max_behind_days, 30);
+        let text = MINIMAL.replace(
+            "[[tiers]]",
+            "[sources.time_window]\npolicy = \"observed\"\nmax_ahead_secs = 60\n\n[[tiers]]",
+        );
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.sources[0].time_window.policy, OutOfRangePolicy::Observed);
+        assert_eq!(c.sources[0].time_window.max_ahead_secs, 60);
+        let typo = text.replace("max_ahead_secs", "max_ahead_seconds");
+        let err = Config::parse(&typo).unwrap_err();
+        assert!(err.contains("max_ahead_seconds"), "{err}");
+        let zero = text.replace("max_ahead_secs = 60", "max_behind_days = 0");
+        let err = Config::parse(&zero).unwrap_err();
+        assert!(
+            err.contains("sources[0].time_window.max_behind_days"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn bad_listen_is_named() {
         let text = MINIMAL.replace("[archive]", "[agent]\nlisten = \"nowhere\"\n[archive]");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("agent.listen"), "{err}");
+    }
+    #[test]
+    fn resolved_toml_has_defaults_and_redacts_header_values() {
+        let text = format!(
+            "{MINIMAL}\n[alerts]\n[[alerts.webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\ntoken_env = \"HOOK_TOKEN\"\nheaders = {{ x-api-key = \"s3cr3t-header\" }}\n"
+        );
+        let c = Config::parse(&text).unwrap();
+        let printed = c.to_toml().unwrap();
+        assert!(!printed.contains("s3cr3t-header"), "{printed}");
+        assert!(printed.contains("**redacted**"), "{printed}");
+        for key in [
+            "flush_interval_secs = 60",
+            "digest_interval_secs = 3600",
+            "delete_batch = 1000",
+            "max_attempts = 5",
+            "on_corrupt_checkpoint = \"fail\"",
+        ] {
+            assert!(printed.contains(key), "{key} missing in\n{printed}");
+        }
+        // What it prints is itself a configuration that loads.
+        Config::parse(&printed).unwrap();
+    }
+
+    #[test]
+    fn every_shipped_config_prints_as_toml_that_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let c = Config::load(&path).unwrap();
+                let printed = c.to_toml().unwrap();
+                let again = Config::parse(&printed)
+                    .unwrap_or_else(|e| panic!("{}: {e}\n{printed}", path.display()));
+                assert_eq!(again.to_toml().unwrap(), printed, "{}", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 2, "{n} configs in {}", dir.display());
     }
 }

@@ -4,13 +4,16 @@
 pub mod alerts;
 pub mod config;
 mod deadletter;
+pub mod generated_key;
 mod http;
+mod ledger;
 mod live;
 pub mod metrics;
 mod once;
 mod pipeline;
 mod state;
 mod stats;
+pub mod time_window;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use auditlake_event::SourceInfo;
 use auditlake_storage::{LocalStore, ObjectStore};
 
 pub use config::Config;
+pub use ledger::{LEDGER_FILE, LossRecord};
 pub use live::run_live;
 pub use once::{RunSummary, run_once};
 pub use stats::SourceStats;

@@ -11,10 +11,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use auditlake_archive::ArchiveWriter;
-use auditlake_tail::{FileGlobs, TailEvent, Tailer, TailerOptions};
+use auditlake_tail::{FileGlobs, Tailer, TailerOptions};
 use notify::Watcher;
 
 use crate::config::{Config, StartAt};
+use crate::ledger::LossLedger;
 use crate::metrics::{Health, Metrics, SourceHealth};
 use crate::once::{RunSummary, digest_interval, digest_signer, open_pipelines};
 use crate::pipeline::SourcePipeline;
@@ -56,8 +57,14 @@ pub async fn run_live(
     }
     if let Some(signer) = digest_signer(config)? {
         for p in &mut pipelines {
-            p.attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
-                .await?;
+            // The store may be down at start: the agent spools meanwhile, and the chain is
+            // opened before the first upload.
+            if let Err(e) = p
+                .attach_digest(&**archive.store(), signer.clone(), &config.agent.state_dir)
+                .await
+            {
+                tracing::warn!(source = %p.name(), error = %e, "cannot open the digest chain yet, trying again before the next upload");
+            }
         }
     }
     let spool_share = config.agent.spool_max_bytes / pipelines.len().max(1) as u64;
@@ -75,6 +82,7 @@ pub async fn run_live(
             poll_interval: Duration::from_millis(config.agent.poll_interval_ms),
             start_at_end: pipeline.cfg.start_at == StartAt::End,
             digest_interval_secs: digest_interval(config),
+            ledger: LossLedger::new(&config.agent.state_dir),
         };
         let name = pipeline.name().to_string();
         let thread = std::thread::Builder::new()
@@ -122,6 +130,10 @@ pub async fn run_live(
         sources: Vec::new(),
         total: SourceStats::default(),
         seconds: started.elapsed().as_secs_f64(),
+        loss_ledger: LossLedger::new(&config.agent.state_dir)
+            .path()
+            .display()
+            .to_string(),
     };
     let mut first_error = None;
     for (name, result) in joined {
@@ -166,6 +178,7 @@ struct SourceContext {
     poll_interval: Duration,
     start_at_end: bool,
     digest_interval_secs: u64,
+    ledger: LossLedger,
 }
 
 /// Uploads with exponential backoff and jitter between failed attempts (the workspace's one
@@ -251,6 +264,7 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
         TailerOptions {
             max_line_bytes: p.cfg.max_line_bytes,
             start_at_end: ctx.start_at_end,
+            end_of_file_ends_line: false,
         },
     );
     let (wake_tx, wake_rx) = mpsc::channel::<()>();
@@ -264,10 +278,9 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
         let stopping = ctx.stop.load(Ordering::SeqCst);
         let spool_full = p.spool_bytes() >= ctx.spool_max_bytes;
         let mut read = 0;
+        let mut losses = 0;
         if !stopping && !spool_full {
-            let state = p.state().clone();
-            let resume = move |fp: u64, id| state.position(fp, id).map(|pos| pos.offset);
-            tail_events.extend(tailer.scan(&resume));
+            tail_events.extend(tailer.scan(&p.state().files));
             let observed = now_micros();
             let mut ingest_error = None;
             read = tailer.read(READ_BUDGET, &mut tail_events, |fp, path, line| {
@@ -280,14 +293,14 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
             if let Some(e) = ingest_error {
                 return Err(e);
             }
-            dirty |= read > 0;
-            report_tail_events(&name, &mut tail_events, &ctx.metrics, &mut p.stats);
+            losses = p.on_tail_events(&mut tail_events, Some(&ctx.metrics), &ctx.ledger)?;
+            dirty |= read > 0 || p.has_forgotten_files();
         }
         let due = last_flush.elapsed() >= ctx.flush_interval;
-        if dirty && (p.batch_full() || due || stopping) {
-            for pos in tailer.positions() {
-                p.set_position(pos);
-            }
+        // A loss is in the ledger already: commit its file's forgetting at once, so that a crash
+        // does not record it twice.
+        if dirty && (p.batch_full() || due || stopping || losses > 0) {
+            p.record_positions(tailer.positions());
             p.flush()?;
             last_flush = Instant::now();
             dirty = false;
@@ -356,40 +369,8 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
             while wake_rx.try_recv().is_ok() {}
         }
     }
+    p.stats.partial_bytes = tailer.pending_bytes();
     Ok(p.stats)
-}
-
-fn report_tail_events(
-    name: &str,
-    events: &mut Vec<TailEvent>,
-    metrics: &Metrics,
-    stats: &mut SourceStats,
-) {
-    let label = Metrics::source(name);
-    for e in events.drain(..) {
-        match &e {
-            TailEvent::Added { path, offset } => {
-                stats.files += 1;
-                tracing::info!(source = %name, path = %path.display(), offset, "following file");
-            }
-            TailEvent::Renamed { from, to } => {
-                metrics.rotations.get_or_create(&label).inc();
-                tracing::info!(source = %name, from = %from.display(), to = %to.display(), "file rotated, reading it to its end");
-            }
-            TailEvent::Truncated { path } => {
-                metrics.truncations.get_or_create(&label).inc();
-                stats.files_truncated += 1;
-                tracing::warn!(source = %name, path = %path.display(), "file truncated, reading it again from the start");
-            }
-            TailEvent::Released { path } => {
-                tracing::info!(source = %name, path = %path.display(), "file read to its end and released");
-            }
-            TailEvent::Error { path, message } => {
-                metrics.error(name, "read");
-                tracing::warn!(source = %name, path = %path.display(), error = %message, "cannot read file");
-            }
-        }
-    }
 }
 
 /// Watches the globs' directories; any change wakes the source's loop. Polling covers what the

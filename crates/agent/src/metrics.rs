@@ -23,6 +23,12 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabel {
+    pub source: String,
+    pub policy: String,
+}
+
 /// Every metric the agent exports, labelled by source.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -41,12 +47,23 @@ pub struct Metrics {
     pub truncations: Family<SourceLabel, Counter>,
     pub backpressure: Family<SourceLabel, Gauge>,
     pub errors: Family<KindLabel, Counter>,
+    /// Bytes of log files lost unread (`auditlake_unread_bytes_lost_total`, outside the
+    /// `auditlake_agent_` prefix: a name other tools alert on).
+    pub unread_bytes_lost: Family<SourceLabel, Counter>,
+    pub time_out_of_range: Family<PolicyLabel, Counter>,
 }
 
 impl Metrics {
-    /// Registers the metrics under the `auditlake_agent_` prefix.
+    /// Registers the metrics: `auditlake_unread_bytes_lost_total`, and the rest under the
+    /// `auditlake_agent_` prefix.
     pub fn registry(&self) -> Registry {
-        let mut r = Registry::with_prefix("auditlake_agent");
+        let mut root = Registry::default();
+        root.register(
+            "auditlake_unread_bytes_lost",
+            "Bytes of log files lost before they were read (deleted, compressed or truncated while unread); each loss has a record in the loss ledger",
+            self.unread_bytes_lost.clone(),
+        );
+        let r = root.sub_registry_with_prefix("auditlake_agent");
         r.register(
             "lines_read",
             "Lines read from log files",
@@ -110,7 +127,12 @@ impl Metrics {
             self.backpressure.clone(),
         );
         r.register("errors", "Errors by kind", self.errors.clone());
-        r
+        r.register(
+            "time_out_of_range",
+            "Lines whose event time was outside the source's time window, by the policy applied",
+            self.time_out_of_range.clone(),
+        );
+        root
     }
 
     /// Adds what a source did since the last call (`prev`) to the counters.
@@ -140,12 +162,24 @@ impl Metrics {
         self.objects_uploaded
             .get_or_create(&l)
             .inc_by(d(now.uploaded, prev.uploaded));
+        self.unread_bytes_lost
+            .get_or_create(&l)
+            .inc_by(d(now.unread_bytes_lost, prev.unread_bytes_lost));
         for (kind, n) in &now.dead_letters_by_kind {
             let before = prev.dead_letters_by_kind.get(kind).copied().unwrap_or(0);
             self.dead_letters
                 .get_or_create(&KindLabel {
                     source: source.to_string(),
                     kind: kind.clone(),
+                })
+                .inc_by(d(*n, before));
+        }
+        for (policy, n) in &now.time_out_of_range {
+            let before = prev.time_out_of_range.get(policy).copied().unwrap_or(0);
+            self.time_out_of_range
+                .get_or_create(&PolicyLabel {
+                    source: source.to_string(),
+                    policy: policy.clone(),
                 })
                 .inc_by(d(*n, before));
         }
@@ -206,5 +240,49 @@ impl Health {
         } else {
             Err(reasons)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_bytes_lost_is_exported_without_the_agent_prefix() {
+        let m = Metrics::default();
+        let lost = SourceStats {
+            unread_bytes_lost: 106,
+            ..SourceStats::default()
+        };
+        m.observe("app", &SourceStats::default(), &lost);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &m.registry()).unwrap();
+        assert!(
+            text.contains("auditlake_unread_bytes_lost_total{source=\"app\"} 106"),
+            "{text}"
+        );
+        assert!(
+            text.contains("auditlake_agent_lines_read_total{source=\"app\"} 0"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn times_out_of_range_are_counted_by_source_and_policy() {
+        let m = Metrics::default();
+        let registry = m.registry();
+        let prev = SourceStats::default();
+        let mut now = SourceStats::default();
+        now.time_out_of_range("keep");
+        now.time_out_of_range("keep");
+        m.observe("app", &prev, &now);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains(
+                "auditlake_agent_time_out_of_range_total{source=\"app\",policy=\"keep\"} 2"
+            ),
+            "{text}"
+        );
     }
 }

@@ -4,21 +4,27 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use auditlake_archive::{ArchiveWriter, TierRouter};
-use auditlake_tail::{FileGlobs, FileId, FilePosition, LineReader, fingerprint_file};
+use auditlake_tail::{FileGlobs, TailEvent, Tailer, TailerOptions};
 use serde::Serialize;
 
 use crate::config::{Config, StartAt};
+use crate::ledger::LossLedger;
 use crate::pipeline::SourcePipeline;
 use crate::stats::SourceStats;
 use crate::{AgentError, kubernetes_source_info, now_micros};
 
-/// What a `--once` run did.
+/// What a run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub sources: Vec<(String, SourceStats)>,
     pub total: SourceStats,
     pub seconds: f64,
+    /// Where losses of unread bytes are recorded (`STATE_DIR/loss-ledger.jsonl`).
+    pub loss_ledger: String,
 }
+
+/// Lines read between checks of the batch limits.
+const READ_BUDGET: usize = 8192;
 
 /// Opens every source's pipeline: profile compiled, checkpoint loaded.
 pub(crate) fn open_pipelines(config: &Config) -> Result<Vec<SourcePipeline>, AgentError> {
@@ -51,14 +57,12 @@ pub(crate) fn open_pipelines(config: &Config) -> Result<Vec<SourcePipeline>, Age
         .collect()
 }
 
-/// The digest signer, where `[digest]` is configured.
+/// The digest signer: the configured key, else the one generated in the state directory
+/// ([`crate::generated_key`]). Digests are always written.
 pub(crate) fn digest_signer(
     config: &Config,
 ) -> Result<Option<Arc<auditlake_archive::DigestSigner>>, AgentError> {
-    match &config.digest {
-        Some(d) => Ok(Some(Arc::new(d.signer()?))),
-        None => Ok(None),
-    }
+    Ok(Some(Arc::new(crate::generated_key::agent_signer(config)?)))
 }
 
 /// Seconds between digests.
@@ -74,10 +78,12 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
     let started = Instant::now();
     let store = crate::open_store(&config.archive).await?;
     let archive = ArchiveWriter::new(store, config.tiers.clone())?;
+    let ledger = LossLedger::new(&config.agent.state_dir);
     let mut summary = RunSummary {
         sources: Vec::new(),
         total: SourceStats::default(),
         seconds: 0.0,
+        loss_ledger: ledger.path().display().to_string(),
     };
     let signer = digest_signer(config)?;
     let alerts = start_alerts(config)?;
@@ -101,9 +107,7 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
                 message: format!("sources.{}.paths: {e}", pipeline.name()),
             }
         })?;
-        for path in globs.expand() {
-            read_file_to_end(&mut pipeline, &path, &archive).await?;
-        }
+        read_to_end(&mut pipeline, globs, &archive, &ledger).await?;
         pipeline.flush()?;
         pipeline.upload_pending(&archive).await?;
         pipeline
@@ -131,59 +135,56 @@ pub(crate) fn start_alerts(config: &Config) -> Result<Option<crate::alerts::Aler
         .transpose()
 }
 
-/// Reads one file from its checkpointed offset to its last complete line.
-async fn read_file_to_end(
+/// Reads every file of a source from its checkpointed offset to its end, the end of a file
+/// ending its last line, including files the checkpoint knows that were rotated out of the globs
+/// (found again by their identity, read to their end and forgotten). Losses go to the ledger.
+async fn read_to_end(
     pipeline: &mut SourcePipeline,
-    path: &std::path::Path,
+    globs: FileGlobs,
     archive: &ArchiveWriter,
+    ledger: &LossLedger,
 ) -> Result<(), AgentError> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(AgentError::io(path, e)),
-    };
-    let meta = file.metadata().map_err(|e| AgentError::io(path, e))?;
-    let file_id = FileId::of(&meta);
-    let Some(fp) = fingerprint_file(&mut file, path)? else {
-        tracing::info!(path = %path.display(), "no complete first line yet, left for later");
-        pipeline.stats.files_waiting += 1;
-        return Ok(());
-    };
-    pipeline.stats.files += 1;
-    let file_name = path.display().to_string();
-    let offset = match pipeline.state().position(fp.hash, file_id) {
-        Some(pos) if pos.offset <= meta.len() => pos.offset,
-        Some(pos) => {
-            tracing::warn!(
-                path = %file_name, checkpoint = pos.offset, size = meta.len(),
-                "file is shorter than its checkpoint: it was truncated and rewritten; reading it again from the start"
-            );
-            pipeline.stats.files_truncated += 1;
-            0
-        }
-        None => match pipeline.cfg.start_at {
-            StartAt::Beginning => 0,
-            StartAt::End => meta.len(),
+    let mut tailer = Tailer::new(
+        globs,
+        TailerOptions {
+            max_line_bytes: pipeline.cfg.max_line_bytes,
+            start_at_end: pipeline.cfg.start_at == StartAt::End,
+            end_of_file_ends_line: true,
         },
-    };
-    let mut reader = LineReader::from_file(file, path, offset, pipeline.cfg.max_line_bytes)?;
-    let position = |offset| FilePosition {
-        fingerprint: fp.hash,
-        file_id,
-        path: file_name.clone(),
-        offset,
-    };
+    );
+    let mut events = tailer.scan(&pipeline.state().files);
+    for e in &events {
+        if let TailEvent::Waiting { path } = e {
+            tracing::info!(path = %path.display(), "no complete first line yet, left for later");
+            pipeline.stats.files_waiting += 1;
+        }
+    }
     let observed = now_micros();
-    while let Some(line) = reader.next_line()? {
-        let next = line.next_offset;
-        pipeline.ingest(&file_name, fp.hash, &line, observed)?;
+    loop {
+        let mut ingest_error = None;
+        // A batch holds at most its event limit, as the limit says, also when it is small.
+        let budget = READ_BUDGET.min(pipeline.batch_room());
+        let read = tailer.read(budget, &mut events, |fp, path, line| {
+            if ingest_error.is_none()
+                && let Err(e) = pipeline.ingest(&path.display().to_string(), fp, line, observed)
+            {
+                ingest_error = Some(e);
+            }
+        })?;
+        if let Some(e) = ingest_error {
+            return Err(e);
+        }
+        pipeline.on_tail_events(&mut events, None, ledger)?;
         if pipeline.batch_full() {
-            pipeline.set_position(position(next));
+            pipeline.record_positions(tailer.positions());
             pipeline.flush()?;
             pipeline.upload_pending(archive).await?;
         }
+        if read < budget {
+            break;
+        }
     }
-    pipeline.stats.partial_bytes += reader.pending_bytes();
-    pipeline.set_position(position(reader.offset()));
+    pipeline.stats.partial_bytes += tailer.pending_bytes();
+    pipeline.record_positions(tailer.positions());
     Ok(())
 }

@@ -13,15 +13,21 @@ use std::sync::Arc;
 use auditlake_archive::{ArchiveWriter, EncodedObject, ObjectKey, TierRouter, WriterOptions};
 use auditlake_event::{AuditEvent, EventColumns, Flags, SourceInfo};
 use auditlake_normalize::{LineContext, LineOutcome, Normalizer};
-use auditlake_tail::{FilePosition, Line};
+use auditlake_tail::{FilePosition, Line, TailEvent};
 use bytes::Bytes;
 use chrono::NaiveDate;
 
 use crate::AgentError;
 use crate::config::{AgentConfig, SourceConfig};
 use crate::deadletter::{DeadLetter, DeadLetters};
+use crate::ledger::{LossLedger, LossRecord};
+use crate::metrics::Metrics;
 use crate::state::{SourcePaths, SourceStateV1, SpoolEntry};
 use crate::stats::SourceStats;
+use crate::time_window::{self, WindowVerdict};
+
+/// How long a heartbeat waits before trying again to open a digest chain the store refused.
+const DIGEST_OPEN_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The running state of one source.
 #[derive(Debug)]
@@ -48,8 +54,16 @@ pub struct SourcePipeline {
     dead: DeadLetters,
     /// The source's signed digest chain, where `[digest]` is configured.
     digest: Option<auditlake_archive::DigestWriter>,
+    /// The signer and journal of the digest chain, kept to open it where the store could not be
+    /// reached when it was attached.
+    digest_setup: Option<(Arc<auditlake_archive::DigestSigner>, std::path::PathBuf)>,
+    /// After a failed opening of the chain, when a heartbeat may try again.
+    digest_open_after: Option<std::time::Instant>,
     /// The shared alert engine, where `[alerts]` is configured.
     alerts: Option<crate::alerts::AlertHook>,
+    /// Fingerprints the tailer is done with (released or lost): forgotten by the checkpoint in
+    /// the commit that holds the last lines read from them.
+    forget: Vec<u64>,
     pub stats: SourceStats,
 }
 
@@ -124,7 +138,10 @@ impl SourcePipeline {
             batch_started: None,
             scratch: Vec::new(),
             digest: None,
+            digest_setup: None,
+            digest_open_after: None,
             alerts: None,
+            forget: Vec::new(),
             stats: SourceStats::default(),
         })
     }
@@ -160,6 +177,7 @@ impl SourcePipeline {
         };
         self.stats.invalid_utf8 += u64::from(invalid_utf8);
         self.stats.truncated += u64::from(line.truncated);
+        self.stats.unterminated += u64::from(line.unterminated);
         if self.info.file.as_deref() != Some(file) {
             let mut info = (*self.info).clone();
             info.file = Some(file.to_string());
@@ -174,12 +192,33 @@ impl SourcePipeline {
             flags: Flags {
                 invalid_utf8,
                 truncated: line.truncated,
+                unterminated: line.unterminated,
+                ..Flags::default()
             },
         };
         self.scratch.clear();
         match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
             Ok(LineOutcome::Ignored) => self.stats.ignored += 1,
             Ok(LineOutcome::Events(_)) => {
+                let policy = self.cfg.time_window.policy;
+                match self.cfg.time_window.apply(&mut self.scratch, observed_time) {
+                    WindowVerdict::InRange => {}
+                    WindowVerdict::Flagged => self.stats.time_out_of_range(policy.as_str()),
+                    WindowVerdict::DeadLetter(reason) => {
+                        self.stats.time_out_of_range(policy.as_str());
+                        self.stats.dead_letter(time_window::DEAD_LETTER_KIND);
+                        self.dead.write(&DeadLetter {
+                            time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
+                            source: &self.cfg.name,
+                            file,
+                            offset: line.offset,
+                            kind: time_window::DEAD_LETTER_KIND,
+                            reason: &reason,
+                            line: &text,
+                        })?;
+                        return Ok(());
+                    }
+                }
                 if self.batch_events == 0 {
                     self.batch_started = Some(std::time::Instant::now());
                 }
@@ -222,9 +261,96 @@ impl SourcePipeline {
         Ok(())
     }
 
-    /// Records how far a file has been read into the batch. Durable with the next flush.
-    pub fn set_position(&mut self, pos: FilePosition) {
-        self.state.set_position(pos);
+    /// Records how far every followed file has been read into the batch, and forgets the files
+    /// the tailer is done with. Durable with the next flush: call it right before.
+    pub fn record_positions(&mut self, positions: Vec<FilePosition>) {
+        self.state.forget(&self.forget);
+        self.forget.clear();
+        for pos in positions {
+            self.state.set_position(pos);
+        }
+    }
+
+    /// Whether files the tailer is done with wait for a commit to be forgotten.
+    pub fn has_forgotten_files(&self) -> bool {
+        !self.forget.is_empty()
+    }
+
+    /// Acts on what the tailer saw: logs it, counts it (in `metrics` too, for the live agent),
+    /// queues released and lost files to be forgotten, and writes each loss to the ledger
+    /// (durably) before going on. Returns how many losses there were.
+    pub fn on_tail_events(
+        &mut self,
+        events: &mut Vec<TailEvent>,
+        metrics: Option<&Metrics>,
+        ledger: &LossLedger,
+    ) -> Result<usize, AgentError> {
+        let name = self.cfg.name.clone();
+        let label = Metrics::source(&name);
+        let mut losses = 0;
+        for e in events.drain(..) {
+            match e {
+                TailEvent::Added { path, offset } => {
+                    self.stats.files += 1;
+                    tracing::info!(source = %name, path = %path.display(), offset, "following file");
+                }
+                TailEvent::Renamed { from, to } => {
+                    if let Some(m) = metrics {
+                        m.rotations.get_or_create(&label).inc();
+                    }
+                    tracing::info!(source = %name, from = %from.display(), to = %to.display(), "file rotated, reading it to its end");
+                }
+                TailEvent::Found {
+                    checkpointed,
+                    path,
+                    offset,
+                } => {
+                    self.stats.files += 1;
+                    if let Some(m) = metrics {
+                        m.rotations.get_or_create(&label).inc();
+                    }
+                    tracing::info!(source = %name, from = %checkpointed.display(), to = %path.display(), offset, "file rotated while the agent was down found again, reading it to its end");
+                }
+                TailEvent::Truncated { path } => {
+                    if let Some(m) = metrics {
+                        m.truncations.get_or_create(&label).inc();
+                    }
+                    self.stats.files_truncated += 1;
+                    tracing::warn!(source = %name, path = %path.display(), "file truncated, reading it again from the start");
+                }
+                TailEvent::Released {
+                    path, fingerprint, ..
+                } => {
+                    self.forget.push(fingerprint);
+                    tracing::info!(source = %name, path = %path.display(), "file read to its end and released");
+                }
+                TailEvent::Lost(loss) => {
+                    let record = LossRecord::new(&name, &loss);
+                    tracing::warn!(
+                        source = %name, path = %record.path, fingerprint = %record.fingerprint,
+                        offset = loss.offset, size = ?loss.size, lost_bytes = ?loss.lost_bytes(),
+                        reason = loss.reason.as_str(), ledger = %ledger.path().display(),
+                        "unread bytes of a file are lost"
+                    );
+                    ledger.append(&record)?;
+                    self.stats.files_lost += 1;
+                    match loss.lost_bytes() {
+                        Some(n) => self.stats.unread_bytes_lost += n,
+                        None => self.stats.files_lost_size_unknown += 1,
+                    }
+                    self.forget.push(loss.fingerprint);
+                    losses += 1;
+                }
+                TailEvent::Error { path, message } => {
+                    if let Some(m) = metrics {
+                        m.error(&name, "read");
+                    }
+                    tracing::warn!(source = %name, path = %path.display(), error = %message, "cannot read file");
+                }
+                other => tracing::debug!(source = %name, event = ?other, "tail event"),
+            }
+        }
+        Ok(losses)
     }
 
     /// Appends an event to its (tier, event date) group of the batch.
@@ -245,6 +371,13 @@ impl SourcePipeline {
     /// Whether the batch has reached its event or byte limit.
     pub fn batch_full(&self) -> bool {
         self.batch_events >= self.batch_max_events || self.batch_bytes >= self.batch_max_bytes
+    }
+
+    /// Lines that may be read before the batch can be full by its event count (at least one).
+    pub fn batch_room(&self) -> usize {
+        self.batch_max_events
+            .saturating_sub(self.batch_events)
+            .max(1)
     }
 
     /// Writes the batch to the spool, one object per (tier, event date), and commits the
@@ -292,6 +425,7 @@ impl SourcePipeline {
                 first_seq: encoded.first_seq,
                 last_seq: encoded.last_seq,
                 tier: key.tier.clone(),
+                max_observed_time: encoded.max_observed_time,
             });
             self.state.next_object_seq += 1;
         }
@@ -303,8 +437,10 @@ impl SourcePipeline {
         Ok(())
     }
 
-    /// Opens the source's digest chain: every object uploaded from now on is listed in the next
-    /// signed digest.
+    /// Signs the source's objects from now on: every object uploaded is listed in the next
+    /// signed digest. Opens the chain (reading its head from the store); where the store cannot
+    /// be reached yet, the error is returned and the chain is opened again before the next
+    /// upload or digest, so no object is uploaded unlisted.
     pub async fn attach_digest(
         &mut self,
         store: &dyn auditlake_storage::ObjectStore,
@@ -314,17 +450,39 @@ impl SourcePipeline {
         let journal = state_dir
             .join("digests")
             .join(format!("{}.json", self.cfg.name));
-        self.digest = Some(
-            auditlake_archive::DigestWriter::open(
-                store,
-                &self.cfg.name,
-                signer,
-                Some(journal),
-                chrono::Utc::now(),
-            )
-            .await?,
-        );
-        Ok(())
+        self.digest_setup = Some((signer, journal));
+        self.open_digest(store).await
+    }
+
+    /// Opens the digest chain [`attach_digest`](Self::attach_digest) asked for, unless it is
+    /// open already.
+    async fn open_digest(
+        &mut self,
+        store: &dyn auditlake_storage::ObjectStore,
+    ) -> Result<(), AgentError> {
+        let Some((signer, journal)) = self.digest_setup.as_ref().filter(|_| self.digest.is_none())
+        else {
+            return Ok(());
+        };
+        let opened = auditlake_archive::DigestWriter::open(
+            store,
+            &self.cfg.name,
+            signer.clone(),
+            Some(journal.clone()),
+            chrono::Utc::now(),
+        )
+        .await;
+        match opened {
+            Ok(d) => {
+                self.digest = Some(d);
+                self.digest_open_after = None;
+                Ok(())
+            }
+            Err(e) => {
+                self.digest_open_after = Some(std::time::Instant::now() + DIGEST_OPEN_RETRY);
+                Err(e.into())
+            }
+        }
     }
 
     /// Writes the next digest when `interval_secs` have passed since the last one, or now when
@@ -335,6 +493,15 @@ impl SourcePipeline {
         interval_secs: u64,
         force: bool,
     ) -> Result<(), AgentError> {
+        // A chain the store did not let open is tried again at most every DIGEST_OPEN_RETRY
+        // here (uploads try it each time, with their own backoff).
+        let waiting = self
+            .digest_open_after
+            .is_some_and(|t| std::time::Instant::now() < t);
+        if self.digest.is_none() && waiting && !force {
+            return Ok(());
+        }
+        self.open_digest(store).await?;
         let now = chrono::Utc::now();
         if let Some(d) = self.digest.as_mut()
             && (force || d.due(now, interval_secs))
@@ -370,6 +537,9 @@ impl SourcePipeline {
     /// removed and the checkpoint forgets it. Stops at the first failure, keeping the rest.
     pub async fn upload_pending(&mut self, archive: &ArchiveWriter) -> Result<usize, AgentError> {
         let mut uploaded = 0;
+        if !self.state.pending.is_empty() {
+            self.open_digest(&**archive.store()).await?;
+        }
         while let Some(entry) = self.state.pending.first().cloned() {
             let spool_path = self.paths.spool_dir.join(&entry.file);
             let bytes = match std::fs::read(&spool_path) {
@@ -407,6 +577,7 @@ impl SourcePipeline {
                 max_time: entry.max_time,
                 first_seq: entry.first_seq,
                 last_seq: entry.last_seq,
+                max_observed_time: entry.max_observed_time,
                 sha256: entry.sha256.clone(),
             };
             let key = auditlake_archive::parse_data_key(&entry.key)?;

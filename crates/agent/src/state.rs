@@ -24,6 +24,11 @@ pub struct SpoolEntry {
     pub last_seq: Option<u64>,
     /// The tier the object belongs to.
     pub tier: String,
+    /// The latest time a line of the object was read (UTC microseconds): its write time, which
+    /// its Object Lock counts from. Absent in entries spooled by earlier versions (then the
+    /// upload time counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_observed_time: Option<i64>,
 }
 
 /// The checkpoint of one source, version 1.
@@ -104,17 +109,10 @@ impl SourceStateV1 {
         auditlake_durable::write_atomic(path, &json).map_err(|e| AgentError::io(path, e))
     }
 
-    /// The recorded position of a file with this fingerprint, preferring one with the same
-    /// device and inode.
-    pub fn position(
-        &self,
-        fingerprint: u64,
-        file_id: auditlake_tail::FileId,
-    ) -> Option<&FilePosition> {
+    /// Forgets the positions of these fingerprints: files read to their end and let go, or lost.
+    pub fn forget(&mut self, fingerprints: &[u64]) {
         self.files
-            .iter()
-            .filter(|p| p.fingerprint == fingerprint)
-            .max_by_key(|p| p.file_id == file_id)
+            .retain(|p| !fingerprints.contains(&p.fingerprint));
     }
 
     /// Records a file's position, replacing the entry of the same fingerprint and file id.
@@ -153,11 +151,44 @@ mod tests {
             file_id: FileId { dev: 1, ino: 2 },
             path: "/x".into(),
             offset: 10,
+            size: Some(12),
         });
         s.commit(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"version\": \"1\""), "{text}");
         assert_eq!(SourceStateV1::load(&path, "idp").unwrap(), s);
+    }
+
+    #[test]
+    fn checkpoint_without_sizes_still_loads() {
+        // Written before sizes were recorded: the size is unknown, not an error.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        std::fs::write(
+            &path,
+            r#"{"version":"1","source":"idp","next_seq":0,"next_object_seq":0,"pending":[],
+               "files":[{"fingerprint":1,"file_id":{"dev":1,"ino":2},"path":"/x","offset":10}]}"#,
+        )
+        .unwrap();
+        let s = SourceStateV1::load(&path, "idp").unwrap();
+        assert_eq!(s.files[0].size, None);
+    }
+
+    #[test]
+    fn forget_drops_the_positions_of_a_fingerprint() {
+        let mut s = SourceStateV1::default();
+        for fingerprint in [1, 2] {
+            s.set_position(FilePosition {
+                fingerprint,
+                file_id: FileId::default(),
+                path: String::new(),
+                offset: 0,
+                size: Some(0),
+            });
+        }
+        s.forget(&[1]);
+        assert_eq!(s.files.len(), 1);
+        assert_eq!(s.files[0].fingerprint, 2);
     }
 
     #[test]
@@ -178,9 +209,11 @@ mod tests {
                 file_id: FileId { dev: 0, ino },
                 path: String::new(),
                 offset,
+                size: None,
             });
         }
-        assert_eq!(s.position(42, FileId { dev: 0, ino: 2 }).unwrap().offset, 9);
-        assert!(s.position(43, FileId::default()).is_none());
+        let at = |fp, ino| auditlake_tail::checkpointed(&s.files, fp, FileId { dev: 0, ino });
+        assert_eq!(at(42, 2).unwrap().offset, 9);
+        assert!(at(43, 0).is_none());
     }
 }

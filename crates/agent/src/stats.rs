@@ -26,10 +26,23 @@ pub struct SourceStats {
     pub files_waiting: u64,
     /// Files found shorter than their checkpoint (truncated) and read again from the start.
     pub files_truncated: u64,
-    /// Bytes of partial last lines held back for a later run.
+    /// Bytes of partial last lines held back, waiting for their newline (the live agent; `--once`
+    /// takes the end of a file as the end of its last line).
     pub partial_bytes: u64,
+    /// Last lines without a newline that were archived, flagged `unterminated`.
+    pub unterminated: u64,
+    /// Files whose unread bytes were lost (deleted, compressed or truncated before they were
+    /// read): one loss-ledger record each.
+    pub files_lost: u64,
+    /// Of `files_lost`, those whose size was not recorded (so the bytes lost are unknown).
+    pub files_lost_size_unknown: u64,
+    /// Bytes known lost in those files (a lower bound: see the loss ledger).
+    pub unread_bytes_lost: u64,
     /// Alerts fired by this source's events (archived as `system.alert.fire` events).
     pub alerts: u64,
+    /// Lines whose event time was outside the source's time window, by the policy applied
+    /// (`keep`, `observed`, `dead_letter`).
+    pub time_out_of_range: BTreeMap<String, u64>,
 }
 
 impl SourceStats {
@@ -39,6 +52,18 @@ impl SourceStats {
             .dead_letters_by_kind
             .entry(kind.to_string())
             .or_default() += 1;
+    }
+
+    pub(crate) fn time_out_of_range(&mut self, policy: &str) {
+        *self
+            .time_out_of_range
+            .entry(policy.to_string())
+            .or_default() += 1;
+    }
+
+    /// Lines whose event time was outside the window, whatever the policy.
+    pub fn time_out_of_range_total(&self) -> u64 {
+        self.time_out_of_range.values().sum()
     }
 
     /// Adds another source's counters to these.
@@ -61,6 +86,13 @@ impl SourceStats {
         self.files_waiting += o.files_waiting;
         self.files_truncated += o.files_truncated;
         self.partial_bytes += o.partial_bytes;
+        self.unterminated += o.unterminated;
+        self.files_lost += o.files_lost;
+        self.files_lost_size_unknown += o.files_lost_size_unknown;
+        self.unread_bytes_lost += o.unread_bytes_lost;
         self.alerts += o.alerts;
+        for (k, v) in &o.time_out_of_range {
+            *self.time_out_of_range.entry(k.clone()).or_default() += v;
+        }
     }
 }

@@ -100,6 +100,9 @@ pub struct CompactionPlan {
 
 /// Why an object cannot be replaced now: Object Lock still running, or a legal hold. `None`
 /// when it can.
+///
+/// For a tier with Object Lock the store is asked for the object's lock, since the retain-until
+/// counts from when the object was written, which its key does not tell.
 pub async fn protection(
     store: &dyn ObjectStore,
     tier: Option<&TierConfig>,
@@ -110,9 +113,14 @@ pub async fn protection(
     if let Some(t) = tier
         && let Some(mode) = t.object_lock
     {
-        let until = t.retain_until(key.event_date);
-        if now < until {
-            return Some(format!("object lock ({mode:?}) until {until}"));
+        match store.object_lock(&key.to_key()).await {
+            Ok(lock) if lock.legal_hold => return Some("object legal hold".to_string()),
+            Ok(lock) => {
+                if let Some(r) = lock.retention.filter(|r| now < r.retain_until) {
+                    return Some(format!("object lock ({mode:?}) until {}", r.retain_until));
+                }
+            }
+            Err(e) => return Some(format!("cannot read its object lock: {e}")),
         }
     }
     for h in holds {
@@ -291,7 +299,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::digest::COMPACTION_CHAIN;
     use crate::verify::{VerifyOptions, verify_archive};
-    use crate::writer::encode_parquet;
+    use crate::writer::{EncodedObject, encode_parquet};
+    use arrow::array::RecordBatch;
     use auditlake_event::{AuditEvent, SourceInfo};
     use auditlake_storage::LocalStore;
 
@@ -331,6 +340,57 @@ pub(crate) mod tests {
         dir: &std::path::Path,
         objects: u64,
     ) -> (ArchiveWriter, Arc<DigestSigner>) {
+        archive_with_version_1(dir, objects, &[]).await
+    }
+
+    /// `obj` as the build before schema version 2 wrote it: `seq` and `source_offset` unsigned,
+    /// schema version 1 in the footer.
+    pub(crate) fn as_version_1(obj: &EncodedObject) -> EncodedObject {
+        use arrow::datatypes::{DataType, Field, Schema};
+        use parquet::arrow::ArrowWriter;
+        use parquet::file::metadata::KeyValue;
+        use parquet::file::properties::WriterProperties;
+        let new = auditlake_event::arrow_schema();
+        let old = Arc::new(Schema::new(
+            new.fields()
+                .iter()
+                .map(|f| match f.name().as_str() {
+                    "seq" | "source_offset" => Field::new(f.name(), DataType::UInt64, true),
+                    _ => f.as_ref().clone(),
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                auditlake_event::SCHEMA_VERSION_KEY.to_string(),
+                "1".to_string(),
+            )]))
+            .build();
+        let mut w = ArrowWriter::try_new(Vec::new(), old.clone(), Some(props)).unwrap();
+        for b in crate::reader::decode_parquet(obj.bytes.clone()).unwrap() {
+            let cols = b
+                .columns()
+                .iter()
+                .zip(old.fields())
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+                .collect();
+            w.write(&RecordBatch::try_new(old.clone(), cols).unwrap())
+                .unwrap();
+        }
+        let bytes = bytes::Bytes::from(w.into_inner().unwrap());
+        EncodedObject {
+            sha256: crate::writer::sha256_hex(&bytes),
+            bytes,
+            ..obj.clone()
+        }
+    }
+
+    /// [`archive`], with the objects numbered in `version_1` written as [`as_version_1`].
+    pub(crate) async fn archive_with_version_1(
+        dir: &std::path::Path,
+        objects: u64,
+        version_1: &[u64],
+    ) -> (ArchiveWriter, Arc<DigestSigner>) {
         let store: Arc<dyn ObjectStore> = Arc::new(LocalStore::new(dir).unwrap());
         let writer = ArchiveWriter::new(store.clone(), tiers()).unwrap();
         let signer = Arc::new(DigestSigner::generate());
@@ -342,7 +402,10 @@ pub(crate) mod tests {
             let events: Vec<AuditEvent> = (o * 3..o * 3 + 3)
                 .map(|i| event(i, ["alice", "bob"][(i % 2) as usize]))
                 .collect();
-            let obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
+            let mut obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
+            if version_1.contains(&o) {
+                obj = as_version_1(&obj);
+            }
             let key = ObjectKey::new(
                 "standard",
                 NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
@@ -424,6 +487,50 @@ pub(crate) mod tests {
             .await
             .unwrap();
         assert!(again.groups.is_empty());
+    }
+
+    #[tokio::test]
+    async fn merges_version_1_objects_with_version_2_ones() {
+        // Objects written before schema version 2 hold unsigned seq and source_offset.
+        use arrow::array::AsArray;
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, signer) = archive_with_version_1(dir.path(), 4, &[0, 2]).await;
+        let store = &**writer.store();
+        let keys = [signer.public_key().clone()];
+        let r = verify_archive(store, &keys, &VerifyOptions::default())
+            .await
+            .unwrap();
+        assert!(r.is_clean(), "{:?}", r.findings);
+        let before = event_ids(store).await;
+        let opts = CompactionOptions::default();
+        let plan = plan_compaction(store, writer.tiers(), &[], &opts, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(plan.groups[0].inputs.len(), 4);
+        let run = apply_compaction(&writer, &plan, signer.clone(), &opts)
+            .await
+            .unwrap();
+        assert_eq!((run.replaced, run.written, run.rows_out), (4, 1, 12));
+        assert_eq!(event_ids(store).await, before);
+        let listed = store.list("tier=").await.unwrap();
+        let b = crate::reader::read_object(store, &listed[0].key)
+            .await
+            .unwrap();
+        let mut seqs: Vec<i64> = b
+            .iter()
+            .flat_map(|b| {
+                b["seq"]
+                    .as_primitive::<arrow::datatypes::Int64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        seqs.sort();
+        assert_eq!(seqs, (0..12).collect::<Vec<i64>>());
+        let r = verify_archive(store, &keys, &VerifyOptions::default())
+            .await
+            .unwrap();
+        assert!(r.is_clean(), "{:?}", r.findings);
     }
 
     #[tokio::test]

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, Scalar, StringArray};
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
+use auditlake_secret::Secret;
 use auditlake_storage::ObjectStore;
 use chrono::{DateTime, Days, Utc};
 use hmac::{Hmac, Mac};
@@ -127,25 +128,25 @@ impl ErasureConfig {
     /// Loads the pseudonym key: the environment variable, else the file; `None` when neither
     /// is set.
     pub fn pseudonym_key(&self) -> Result<Option<PseudonymKey>> {
-        if let Ok(v) = std::env::var(PSEUDONYM_KEY_ENV) {
-            return PseudonymKey::new(v.trim().as_bytes(), PSEUDONYM_KEY_ENV).map(Some);
+        if let Ok(v) = std::env::var(PSEUDONYM_KEY_ENV).map(Secret::new) {
+            return PseudonymKey::new(v.expose().trim().as_bytes(), PSEUDONYM_KEY_ENV).map(Some);
         }
         let Some(path) = &self.pseudonym_key_file else {
             return Ok(None);
         };
-        let bytes = std::fs::read(path).map_err(|e| ArchiveError::io(path, e))?;
-        let text = String::from_utf8_lossy(&bytes);
+        let bytes = Secret::new(std::fs::read(path).map_err(|e| ArchiveError::io(path, e))?);
+        let text = String::from_utf8_lossy(bytes.expose());
         PseudonymKey::new(text.trim().as_bytes(), path.display()).map(Some)
     }
 }
 
 /// The secret key of pseudonyms; never printed.
 #[derive(Clone)]
-pub struct PseudonymKey(Vec<u8>);
+pub struct PseudonymKey(Secret<Vec<u8>>);
 
 impl fmt::Debug for PseudonymKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("**redacted**")
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
@@ -158,13 +159,13 @@ impl PseudonymKey {
                 format!("a pseudonym key needs at least {MIN_PSEUDONYM_KEY_BYTES} bytes"),
             ));
         }
-        Ok(PseudonymKey(bytes.to_vec()))
+        Ok(PseudonymKey(Secret::new(bytes.to_vec())))
     }
 
     /// The pseudonym of `subject`: `pseud-` and the first 32 hex digits of its HMAC-SHA256.
     pub fn pseudonym(&self, subject: &str) -> String {
         // HMAC takes keys of any length.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose())
             .unwrap_or_else(|_| unreachable!("hmac accepts any key length"));
         mac.update(subject.as_bytes());
         let out = hex::encode(mac.finalize().into_bytes());
@@ -622,7 +623,7 @@ pub async fn apply_deleted_users(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compaction::tests::archive;
+    use crate::compaction::tests::{archive, archive_with_version_1};
     use crate::verify::{VerifyOptions, verify_archive};
 
     fn key() -> PseudonymKey {
@@ -707,6 +708,46 @@ mod tests {
             .unwrap();
         assert!(r.is_clean(), "{:?}", r.findings);
         assert_eq!(r.objects_replaced, 4);
+    }
+
+    #[tokio::test]
+    async fn erases_from_version_1_objects_beside_version_2_ones() {
+        // Objects written before schema version 2 hold unsigned seq and source_offset.
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, signer) = archive_with_version_1(dir.path(), 3, &[1]).await;
+        let store = &**writer.store();
+        let plan = plan_erasure(
+            store,
+            writer.tiers(),
+            &[],
+            &["bob".into()],
+            ErasureMode::Delete,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(plan.affected.len(), 3);
+        let run = apply_erasure(
+            &writer,
+            &plan,
+            signer.clone(),
+            "request 2",
+            None,
+            &WriterOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(run.replaced, 3);
+        let rows = rows_of(store).await;
+        assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 5);
+        for b in &rows {
+            assert_eq!(b["seq"].data_type(), &DataType::Int64);
+        }
+        let keys = [signer.public_key().clone()];
+        let r = verify_archive(store, &keys, &VerifyOptions::default())
+            .await
+            .unwrap();
+        assert!(r.is_clean(), "{:?}", r.findings);
     }
 
     #[tokio::test]

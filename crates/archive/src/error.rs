@@ -50,10 +50,10 @@ pub enum ArchiveError {
 
     /// A Parquet object without a schema version this build reads.
     #[error(
-        "{}: unsupported schema version {} (this build reads version {})",
+        "{}: unsupported schema version {} (this build reads versions {:?})",
         key.as_deref().unwrap_or("parquet object"),
         found.as_deref().map_or_else(|| "(missing)".to_string(), |v| format!("{v:?}")),
-        auditlake_event::SCHEMA_VERSION
+        auditlake_event::READABLE_SCHEMA_VERSIONS
     )]
     SchemaVersion {
         key: Option<String>,

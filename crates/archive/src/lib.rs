@@ -24,6 +24,7 @@ pub mod signing;
 pub mod tier;
 pub mod verify;
 pub mod writer;
+pub mod written;
 
 pub use digest::{DigestConfig, DigestWriter, ObjectEntry, Receipt};
 pub use error::{ArchiveError, Result};

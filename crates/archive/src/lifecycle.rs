@@ -4,12 +4,13 @@
 //! The JSON is what `aws s3api put-bucket-lifecycle-configuration --lifecycle-configuration
 //! file://...` accepts: one rule per tier, filtered on `{prefix}/tier={name}/`, with the tier's
 //! transitions, expiration after `retention_days + 1` days (never before the object's Object
-//! Lock ends, which is event date + `retention_days` + 1 day), removal of noncurrent versions,
-//! and cleanup of incomplete multipart uploads; plus one rule for the incomplete uploads of the
-//! whole archive.
+//! Lock ends, which is its write date + `retention_days` + 1 day, since S3 stores an object
+//! after auditlake read its events), removal of noncurrent versions, and cleanup of incomplete
+//! multipart uploads; plus one rule for the incomplete uploads of the whole archive.
 //!
-//! Bucket lifecycle counts days from when an object was written, not from its event date, and
-//! it knows nothing of holds or receipts: what it expires is deleted without a receipt and
+//! Bucket lifecycle counts days from when S3 stored an object, as the retention job and Object
+//! Lock count from when auditlake wrote it (never from the event date, an application's claim),
+//! but it knows nothing of holds or receipts: what it expires is deleted without a receipt and
 //! despite an auditlake hold (only an object legal hold or Object Lock stops it).
 
 use serde::Serialize;

@@ -1,7 +1,9 @@
-//! Reading archive objects back: the schema version check and whole-object decoding.
+//! Reading archive objects back: the schema version check and whole-object decoding. Objects of
+//! every readable schema version come back with the current schema's types
+//! ([`auditlake_event::upgrade`]), so that old and new objects mix in one compaction or erasure.
 
 use arrow::array::RecordBatch;
-use auditlake_event::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+use auditlake_event::{READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION_KEY};
 use auditlake_storage::ObjectStore;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -12,14 +14,18 @@ use crate::error::{ArchiveError, Result};
 /// Rows per decoded record batch.
 const READ_BATCH_ROWS: usize = 8192;
 
-/// Checks that a Parquet footer carries the schema version this build reads; `key` names the
-/// object in the error.
+/// Checks that a Parquet footer carries a schema version this build reads
+/// ([`READABLE_SCHEMA_VERSIONS`]); `key` names the object in the error.
 pub fn check_schema_version(metadata: &FileMetaData, key: Option<&str>) -> Result<()> {
     let found = metadata
         .key_value_metadata()
         .and_then(|kvs| kvs.iter().find(|kv| kv.key == SCHEMA_VERSION_KEY))
         .and_then(|kv| kv.value.clone());
-    if found.as_deref() == Some(SCHEMA_VERSION.to_string().as_str()) {
+    if found
+        .as_deref()
+        .and_then(|v| v.parse::<u32>().ok())
+        .is_some_and(|v| READABLE_SCHEMA_VERSIONS.contains(&v))
+    {
         Ok(())
     } else {
         Err(ArchiveError::SchemaVersion {
@@ -53,6 +59,7 @@ pub async fn read_columns(
         .build()
         .map_err(parquet_err("opening the reader"))?;
     reader
+        .map(|b| b.and_then(auditlake_event::upgrade))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|source| ArchiveError::Arrow {
             context: "decoding rows",
@@ -82,6 +89,7 @@ fn decode(bytes: Bytes, key: Option<&str>) -> Result<Vec<RecordBatch>> {
         .build()
         .map_err(parquet_err("opening the reader"))?;
     reader
+        .map(|b| b.and_then(auditlake_event::upgrade))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|source| ArchiveError::Arrow {
             context: "decoding rows",

@@ -1,4 +1,4 @@
-//! Retention: deleting, per tier, the objects whose event date plus the tier's retention (plus
+//! Retention: deleting, per tier, the objects whose write date plus the tier's retention (plus
 //! the grace period) has passed, except those a legal hold covers (an auditlake hold or the
 //! store's object legal hold) and those whose Object Lock retention has not ended, with a signed
 //! receipt in the [`RETENTION_CHAIN`] naming every deletion. On a versioned bucket every version
@@ -7,12 +7,18 @@
 //! The receipt is written before the deletions: a run killed in between leaves objects that a
 //! receipt names but that are still there, which verify accepts and the next run deletes; never
 //! a deletion without a receipt.
+//!
+//! Retention counts from when an object was written ([`crate::written`]), not from its event
+//! date: an event's time is the application's claim, and a clock at year 1 must not have its
+//! evidence deleted by the next run, nor one at year 9999 keep it for millennia. An event cannot
+//! have happened after auditlake read it, so an object is never deleted sooner than its tier's
+//! retention after any of its events.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use auditlake_storage::{LockMode, ObjectStore, StorageError};
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +78,10 @@ pub struct PlannedObject {
     pub key: String,
     pub tier: String,
     pub size: u64,
-    /// When its retention (plus grace) ended.
+    /// When it was written: the latest observed time of its events (or, for an object without
+    /// them, the store's last-modified time).
+    pub written_at: DateTime<Utc>,
+    /// When its retention (plus grace) ended: the tier's retention after its write date.
     pub expired_at: DateTime<Utc>,
     /// The hold that keeps it, for objects an auditlake hold covers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,15 +171,40 @@ pub async fn plan_retention_at(
                 tier.name, tier.retention_days, cfg.grace_days
             ),
         );
-        let mut unheld = Vec::new();
+        let expiry = |date: NaiveDate| {
+            tier.retain_until(date)
+                .checked_add_days(Days::new(u64::from(cfg.grace_days)))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        // Only objects that either clock says can be due have their footers read: the event
+        // date (an old partition, or a clock behind), or the store's last change (no object was
+        // written after it). An object both call recent is not due.
+        let mut candidates = Vec::new();
         for m in store.list(&tier_prefix(&tier.name)).await? {
             let Ok(key) = parse_data_key(&m.key) else {
                 continue;
             };
-            let expired_at = tier
-                .retain_until(key.event_date)
-                .checked_add_days(Days::new(u64::from(cfg.grace_days)))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let modified_due = m
+                .last_modified
+                .is_some_and(|t| now >= expiry(t.date_naive()));
+            if now >= expiry(key.event_date) || modified_due {
+                candidates.push((key, m));
+            }
+        }
+        let written: Vec<_> = futures::stream::iter(candidates)
+            .map(|(key, m)| async move {
+                let written_at = write_time(store, &m).await;
+                (key, m, written_at)
+            })
+            .buffered(LOCK_LOOKUPS)
+            .collect()
+            .await;
+        let mut unheld = Vec::new();
+        for (key, m, written_at) in written {
+            let Some(written_at) = written_at else {
+                continue;
+            };
+            let expired_at = expiry(written_at.date_naive());
             if now < expired_at {
                 continue;
             }
@@ -185,6 +219,7 @@ pub async fn plan_retention_at(
                 key: m.key,
                 tier: tier.name.clone(),
                 size: m.size,
+                written_at,
                 expired_at,
                 held_by,
                 legal_hold: false,
@@ -234,6 +269,27 @@ pub async fn plan_retention_at(
         }
     }
     Ok(plan)
+}
+
+/// When the object `m` lists was written ([`crate::written`]): the latest observed time in its
+/// footer, else the store's last-modified time. `None`, with a warning, when neither is known:
+/// such an object is kept, since nothing shows that its retention has passed.
+async fn write_time(
+    store: &dyn ObjectStore,
+    m: &auditlake_storage::ObjectMeta,
+) -> Option<DateTime<Utc>> {
+    let observed = match crate::written::max_observed_time(store, &m.key, m.size).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(key = %m.key, error = %e, "cannot read the object's footer, judging it by the store's last-modified time");
+            None
+        }
+    };
+    let written = observed.or(m.last_modified);
+    if written.is_none() {
+        tracing::warn!(key = %m.key, "object's write time is unknown, kept");
+    }
+    written
 }
 
 impl RetentionPlan {
@@ -349,22 +405,59 @@ mod tests {
         .unwrap()
     }
 
+    /// A one-event Parquet object of an event at `time`, read by the agent at `observed`.
+    fn object(time: &str, observed: &str) -> Bytes {
+        let event = auditlake_event::AuditEvent {
+            event_id: "e".into(),
+            time: t(time).timestamp_micros(),
+            observed_time: Some(t(observed).timestamp_micros()),
+            category: "authentication".into(),
+            action: "authentication.login".into(),
+            ..Default::default()
+        };
+        crate::writer::encode_parquet(&[event], &crate::writer::WriterOptions::default())
+            .unwrap()
+            .bytes
+    }
+
+    /// Stores an object of `tier` with one event at `time`, read at `observed`; its key.
+    async fn put_event(
+        store: &dyn ObjectStore,
+        tier: &str,
+        time: &str,
+        observed: &str,
+        seq: u64,
+    ) -> String {
+        let micros = t(time).timestamp_micros();
+        let date = auditlake_event::micros_to_datetime(micros).date_naive();
+        let key = crate::layout::ObjectKey::new(tier, date, "idp", micros, seq)
+            .unwrap()
+            .to_key();
+        store
+            .put(&key, object(time, observed), &PutOptions::default())
+            .await
+            .unwrap();
+        key
+    }
+
     #[tokio::test]
     async fn plan_deletes_expired_objects_except_held_ones() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
-        let keys = [
-            "tier=standard/event_date=2020-01-01/idp-20200101T000000Z-00000000.parquet",
-            "tier=standard/event_date=2020-06-01/idp-20200601T000000Z-00000001.parquet",
-            "tier=standard/event_date=2026-01-01/idp-20260101T000000Z-00000002.parquet",
-            "tier=security/event_date=2020-01-01/idp-20200101T000000Z-00000003.parquet",
-        ];
-        for k in keys {
-            store
-                .put(k, Bytes::from_static(b"data"), &PutOptions::default())
-                .await
-                .unwrap();
+        let mut keys = Vec::new();
+        for (i, (tier, day)) in [
+            ("standard", "2020-01-01"),
+            ("standard", "2020-06-01"),
+            ("standard", "2026-01-01"),
+            ("security", "2020-01-01"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let time = format!("{day}T10:00:00Z");
+            keys.push(put_event(&store, tier, &time, &time, i as u64).await);
         }
+        let size = store.head(&keys[0]).await.unwrap().size;
         let hold = Hold {
             name: "case-1".into(),
             reason: "litigation".into(),
@@ -386,11 +479,12 @@ mod tests {
                 .iter()
                 .map(|o| o.key.as_str())
                 .collect::<Vec<_>>(),
-            [keys[0]]
+            [keys[0].as_str()]
         );
+        assert_eq!(plan.delete[0].written_at, t("2020-01-01T10:00:00Z"));
         assert_eq!(plan.held[0].key, keys[1]);
         assert_eq!(plan.held[0].held_by.as_deref(), Some("case-1"));
-        assert_eq!(plan.tiers["standard"].delete_bytes, 4);
+        assert_eq!(plan.tiers["standard"].delete_bytes, size);
         assert_eq!(plan.tiers["security"], TierTotals::default());
 
         // Grace: one more year keeps the 2020-01-01 object too.
@@ -408,8 +502,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(run.deleted, 1);
-        assert!(!store.exists(keys[0]).await.unwrap());
-        assert!(store.exists(keys[1]).await.unwrap());
+        assert!(!store.exists(&keys[0]).await.unwrap());
+        assert!(store.exists(&keys[1]).await.unwrap());
         // The receipt is in a signed digest of the retention chain.
         let r = verify_archive(
             &store,
@@ -420,6 +514,80 @@ mod tests {
         .unwrap();
         assert_eq!(r.chains, 1);
         assert_eq!(r.digests, 1);
+    }
+
+    #[tokio::test]
+    async fn event_timed_year_one_is_not_deleted_by_next_retention_run() {
+        // Retention counted from the event date: a line timed 0001-01-01 was planned for
+        // deletion at the next run ("expired 0001-01-02" plus the retention).
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let observed = "2026-11-30T12:00:00Z";
+        let key = put_event(&store, "standard", "0001-01-01T00:00:00Z", observed, 0).await;
+        let cfg = RetentionConfig::default();
+        let next_run = plan_retention(&store, &tiers(), &[], &cfg, t("2026-12-01T00:00:00Z"))
+            .await
+            .unwrap();
+        assert!(next_run.delete.is_empty(), "{:?}", next_run.delete);
+        // One day before its tier's retention after the write, still kept; then deleted.
+        let before = plan_retention(&store, &tiers(), &[], &cfg, t("2027-11-30T23:59:59Z"))
+            .await
+            .unwrap();
+        assert!(before.delete.is_empty(), "{:?}", before.delete);
+        let due = plan_retention(&store, &tiers(), &[], &cfg, t("2027-12-01T00:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(due.delete.len(), 1);
+        assert_eq!(due.delete[0].key, key);
+        assert_eq!(due.delete[0].written_at, t(observed));
+        assert_eq!(due.delete[0].expired_at, t("2027-12-01T00:00:00Z"));
+    }
+
+    #[tokio::test]
+    async fn event_timed_year_9999_expires_a_retention_after_it_was_written() {
+        // Retention counted from the event date: a line timed 9999-12-31 was never deleted.
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let observed = "2026-11-30T12:00:00Z";
+        let key = put_event(&store, "standard", "9999-12-31T00:00:00Z", observed, 0).await;
+        let cfg = RetentionConfig::default();
+        let early = plan_retention(&store, &tiers(), &[], &cfg, t("2027-06-01T00:00:00Z"))
+            .await
+            .unwrap();
+        assert!(early.delete.is_empty(), "{:?}", early.delete);
+        // The store's last change (now, in this test) makes it a candidate once its retention
+        // has passed; its footer says when it was written.
+        let later = plan_retention(&store, &tiers(), &[], &cfg, t("2030-01-01T00:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(later.delete.len(), 1);
+        assert_eq!(later.delete[0].key, key);
+        assert_eq!(later.delete[0].expired_at, t("2027-12-01T00:00:00Z"));
+    }
+
+    #[tokio::test]
+    async fn backfilled_old_events_are_kept_a_retention_after_they_were_written() {
+        // Events of 2020 read in 2026: the event date says expired, the write date does not.
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        put_event(
+            &store,
+            "standard",
+            "2020-03-01T08:00:00Z",
+            "2026-11-30T12:00:00Z",
+            0,
+        )
+        .await;
+        let plan = plan_retention(
+            &store,
+            &tiers(),
+            &[],
+            &RetentionConfig::default(),
+            t("2027-01-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+        assert!(plan.delete.is_empty(), "{:?}", plan.delete);
     }
 
     /// A local store whose objects carry the Object Lock state a test gives them, refusing to

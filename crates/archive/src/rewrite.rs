@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::concat_batches;
-use arrow::datatypes::UInt64Type;
+use arrow::datatypes::Int64Type;
 use auditlake_event::arrow_schema;
 use auditlake_storage::{ObjectStore, PutOptions, StorageError};
 use bytes::Bytes;
@@ -431,7 +431,7 @@ where
         for (key, obj) in &job.outputs {
             // The tier's storage class and Object Lock, as the agent puts objects; a lock whose
             // retain-until has passed is left off (S3 refuses a retain-until in the past).
-            let mut put = writer.put_options(key)?;
+            let mut put = writer.put_options(key, obj.written_at())?;
             if put
                 .object_lock
                 .as_ref()
@@ -508,10 +508,10 @@ pub fn erased_spans(source: &str, seqs: impl IntoIterator<Item = u64>) -> Vec<Er
 
 /// The sequence numbers of the rows of `batch` at `rows`.
 pub(crate) fn seqs_at(batch: &RecordBatch, rows: &[usize]) -> Vec<u64> {
-    let seq = batch["seq"].as_primitive::<UInt64Type>();
+    let seq = batch["seq"].as_primitive::<Int64Type>();
     rows.iter()
         .filter(|&&i| seq.is_valid(i))
-        .map(|&i| seq.value(i))
+        .filter_map(|&i| u64::try_from(seq.value(i)).ok())
         .collect()
 }
 

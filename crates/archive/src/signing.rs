@@ -12,6 +12,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use auditlake_secret::Secret;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -30,14 +31,14 @@ pub fn fingerprint(key: &VerifyingKey) -> String {
 
 /// A private key that signs digests. `Debug` prints only the fingerprint.
 pub struct DigestSigner {
-    key: SigningKey,
+    key: Secret<SigningKey>,
     public: PublicKey,
 }
 
 impl fmt::Debug for DigestSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestSigner")
-            .field("key", &"**redacted**")
+            .field("key", &self.key)
             .field("fingerprint", &self.public.fingerprint)
             .finish()
     }
@@ -51,7 +52,10 @@ impl DigestSigner {
 
     fn from_key(key: SigningKey) -> DigestSigner {
         let public = PublicKey::from_key(key.verifying_key());
-        DigestSigner { key, public }
+        DigestSigner {
+            key: Secret::new(key),
+            public,
+        }
     }
 
     /// Parses a PKCS#8 PEM private key or a 64-character hex seed; `origin` names where the text
@@ -78,9 +82,9 @@ impl DigestSigner {
 
     /// The signing key of a job or the agent: [`SIGNING_KEY_ENV`] when set, else `file`.
     pub fn load(file: Option<&Path>) -> Result<DigestSigner> {
-        if let Ok(text) = std::env::var(SIGNING_KEY_ENV) {
-            if !text.trim().is_empty() {
-                return DigestSigner::from_text(&text, SIGNING_KEY_ENV);
+        if let Ok(text) = std::env::var(SIGNING_KEY_ENV).map(Secret::new) {
+            if !text.expose().trim().is_empty() {
+                return DigestSigner::from_text(text.expose(), SIGNING_KEY_ENV);
             }
         }
         match file {
@@ -104,16 +108,17 @@ impl DigestSigner {
 
     /// Signs `message`; the signature as lower-case hex.
     pub fn sign(&self, message: &[u8]) -> String {
-        hex::encode(self.key.sign(message).to_bytes())
+        hex::encode(self.key.expose().sign(message).to_bytes())
     }
 
     /// The private key as PKCS#8 PEM.
-    pub fn to_pem(&self) -> Result<String> {
+    pub fn to_pem(&self) -> Result<Secret> {
         let pem = self
             .key
+            .expose()
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| ArchiveError::key("private key", e))?;
-        Ok(pem.as_str().to_string())
+        Ok(Secret::new(pem.as_str().to_string()))
     }
 
     /// Writes a new pair: `{prefix}.key` (private, mode 0600, never overwritten) and
@@ -121,7 +126,7 @@ impl DigestSigner {
     pub fn write_pair(&self, prefix: &Path) -> Result<(PathBuf, PathBuf)> {
         let private = with_suffix(prefix, ".key");
         let public = with_suffix(prefix, ".pub");
-        write_new(&private, self.to_pem()?.as_bytes(), true)?;
+        write_new(&private, self.to_pem()?.expose().as_bytes(), true)?;
         write_new(&public, self.public.to_pem()?.as_bytes(), false)?;
         Ok((private, public))
     }
@@ -173,6 +178,12 @@ impl PublicKey {
     /// The key's fingerprint.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The key's 32 raw bytes as 64 lower-case hex characters, which [`PublicKey::from_text`]
+    /// reads back.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.key.as_bytes())
     }
 
     /// The key as SPKI PEM.
@@ -239,16 +250,17 @@ mod tests {
         assert!(!signer.public_key().verify(b"hellO", &sig));
         assert!(!signer.public_key().verify(b"hello", "00"));
 
-        let again = DigestSigner::from_text(&signer.to_pem().unwrap(), "test").unwrap();
+        let again = DigestSigner::from_text(signer.to_pem().unwrap().expose(), "test").unwrap();
         assert_eq!(again.fingerprint(), signer.fingerprint());
         let public = PublicKey::from_text(&signer.public_key().to_pem().unwrap(), "t").unwrap();
         assert!(public.verify(b"hello", &sig));
 
-        let hex_seed = hex::encode(signer.key.to_bytes());
+        let hex_seed = hex::encode(signer.key.expose().to_bytes());
         let from_hex = DigestSigner::from_text(&hex_seed, "env").unwrap();
         assert_eq!(from_hex.fingerprint(), signer.fingerprint());
         let hex_pub = hex::encode(signer.public.key.as_bytes());
         assert_eq!(PublicKey::from_text(&hex_pub, "x").unwrap(), public);
+        assert_eq!(public.to_hex(), hex_pub);
 
         let other = DigestSigner::generate();
         assert!(!other.public_key().verify(b"hello", &sig));
@@ -261,7 +273,7 @@ mod tests {
         let signer = DigestSigner::generate();
         let text = format!("{signer:?}");
         assert!(text.contains("redacted"), "{text}");
-        assert!(!text.contains(&hex::encode(signer.key.to_bytes())));
+        assert!(!text.contains(&hex::encode(signer.key.expose().to_bytes())));
     }
 
     #[test]

@@ -60,15 +60,16 @@ pub struct TierConfig {
     /// Naming tiers `security`, `standard` and `operational` routes catalog actions to them by
     /// default.
     pub name: String,
-    /// How many days the tier's objects are kept after the end of their event date; the
-    /// retention job deletes them after that, and Object Lock (where set) forbids deleting them
-    /// before. At least 1.
+    /// How many days the tier's objects are kept after the end of the day they were written
+    /// (the latest time auditlake read one of their events; never the event date, which is the
+    /// application's claim); the retention job deletes them after that, and Object Lock (where
+    /// set) forbids deleting them before. At least 1.
     pub retention_days: u32,
     /// The S3 storage class of the tier's objects (e.g. `STANDARD_IA`, `GLACIER_IR`). S3 only;
     /// the local directory store ignores it. The bucket's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
-    /// Object Lock mode, `GOVERNANCE` or `COMPLIANCE`, with retain-until = event date +
+    /// Object Lock mode, `GOVERNANCE` or `COMPLIANCE`, with retain-until = write date +
     /// `retention_days` + 1 day. Needs an S3 bucket created with Object Lock enabled; the local
     /// directory store refuses to write to a locked tier. No lock when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,10 +125,11 @@ pub struct TierMatch {
 }
 
 impl TierConfig {
-    /// The retain-until time of an object of `event_date` in this tier: the start (00:00 UTC)
-    /// of the day after `event_date + retention_days`, so that the whole last day is covered.
-    pub fn retain_until(&self, event_date: NaiveDate) -> chrono::DateTime<chrono::Utc> {
-        let day = event_date
+    /// The retain-until time of an object of this tier written on `written`: the start
+    /// (00:00 UTC) of the day after `written + retention_days`, so that the whole last day is
+    /// covered.
+    pub fn retain_until(&self, written: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        let day = written
             .checked_add_days(Days::new(u64::from(self.retention_days) + 1))
             .unwrap_or(NaiveDate::MAX);
         day.and_time(NaiveTime::MIN).and_utc()

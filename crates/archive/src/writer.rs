@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow::array::{AsArray, RecordBatch, UInt32Array};
 use arrow::compute::kernels::aggregate;
 use arrow::compute::{LexicographicalComparator, SortColumn, SortOptions, take_record_batch};
-use arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
+use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use auditlake_event::schema::{BLOOM_FILTER_COLUMNS, DICTIONARY_COLUMNS};
 use auditlake_event::{
@@ -120,8 +120,22 @@ pub struct EncodedObject {
     pub first_seq: Option<u64>,
     /// The highest sequence number of the events, where they have one.
     pub last_seq: Option<u64>,
+    /// The latest time at which auditlake read one of the events (UTC microseconds): when the
+    /// object was written, as far as its rows tell. Object Lock counts from it.
+    pub max_observed_time: Option<i64>,
     /// The SHA-256 of `bytes`, lower case hex.
     pub sha256: String,
+}
+
+impl EncodedObject {
+    /// When the object counts as written, for its Object Lock: the latest observed time of its
+    /// events, never later than now (where no event has an observed time: now).
+    pub fn written_at(&self) -> chrono::DateTime<chrono::Utc> {
+        let now = chrono::Utc::now();
+        self.max_observed_time
+            .map(auditlake_event::micros_to_datetime)
+            .map_or(now, |t| t.min(now))
+    }
 }
 
 /// The archive's row order: `actor_id` (nulls last), then `time`, then `event_id`.
@@ -232,10 +246,17 @@ pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<Encoded
         })?;
     let seq = batch
         .column_by_name("seq")
-        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .and_then(|c| c.as_primitive_opt::<Int64Type>())
         .ok_or_else(|| ArchiveError::Arrow {
             context: "reading sequence numbers",
-            source: ArrowError::SchemaError("no u64 column seq".into()),
+            source: ArrowError::SchemaError("no i64 column seq".into()),
+        })?;
+    let observed = batch
+        .column_by_name("observed_time")
+        .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+        .ok_or_else(|| ArchiveError::Arrow {
+            context: "reading observed times",
+            source: ArrowError::SchemaError("no timestamp column observed_time".into()),
         })?;
     let sha256 = sha256_hex(&buf);
     Ok(EncodedObject {
@@ -243,8 +264,10 @@ pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<Encoded
         rows: rows as u64,
         min_time: aggregate::min(time).unwrap_or_default(),
         max_time: aggregate::max(time).unwrap_or_default(),
-        first_seq: aggregate::min(seq),
-        last_seq: aggregate::max(seq),
+        // Sequence numbers start at 0; a negative one is no sequence number.
+        first_seq: aggregate::min(seq).and_then(|s| u64::try_from(s).ok()),
+        last_seq: aggregate::max(seq).and_then(|s| u64::try_from(s).ok()),
+        max_observed_time: aggregate::max(observed),
         sha256,
     })
 }
@@ -345,11 +368,20 @@ impl ArchiveWriter {
         &self.tiers
     }
 
-    /// The options a put of an object of `key` carries: content type, the tier's storage class,
-    /// and its Object Lock with retain-until from [`TierConfig::retain_until`], unless that time
-    /// has already passed (backfilled old events): S3 refuses a retain-until date in the past,
-    /// and such a lock would protect nothing.
-    pub fn put_options(&self, key: &ObjectKey) -> Result<PutOptions> {
+    /// The options a put of an object of `key`, written at `written_at`
+    /// ([`EncodedObject::written_at`]), carries: content type, the tier's storage class, and its
+    /// Object Lock with retain-until [`TierConfig::retain_until`] of the write date, unless that
+    /// time has already passed: S3 refuses a retain-until date in the past, and such a lock
+    /// would protect nothing.
+    ///
+    /// The lock counts from when the object was written, never from its event date: an event
+    /// time is the application's claim, and a clock at year 9999 must not lock an object for
+    /// millennia, nor one at year 1 leave it unlocked.
+    pub fn put_options(
+        &self,
+        key: &ObjectKey,
+        written_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<PutOptions> {
         let tier = self
             .tiers
             .iter()
@@ -365,7 +397,7 @@ impl ArchiveWriter {
                 .object_lock
                 .map(|mode| ObjectLock {
                     mode: mode.into(),
-                    retain_until: tier.retain_until(key.event_date),
+                    retain_until: tier.retain_until(written_at.date_naive()),
                 })
                 .filter(|lock| lock.retain_until > chrono::Utc::now()),
         })
@@ -383,7 +415,7 @@ impl ArchiveWriter {
                 max_time: obj.max_time,
             });
         }
-        let opts = self.put_options(key)?;
+        let opts = self.put_options(key, obj.written_at())?;
         self.store.put(&k, obj.bytes.clone(), &opts).await?;
         tracing::debug!(key = %k, bytes = obj.bytes.len(), rows = obj.rows, "object stored");
         Ok(())
@@ -396,7 +428,7 @@ mod tests {
     use crate::reader::{decode_parquet, read_object};
     use crate::tier::{ObjectLockMode, TierMatch};
     use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{TimestampMicrosecondType, UInt64Type};
+    use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
     use auditlake_event::{Change, Outcome, SourceInfo};
     use auditlake_storage::{LocalStore, StorageError};
     use chrono::NaiveDate;
@@ -535,10 +567,7 @@ mod tests {
             .unwrap()
             .as_primitive::<TimestampMicrosecondType>();
         assert_eq!(time.value(0), DAY + 5);
-        let seq = b
-            .column_by_name("seq")
-            .unwrap()
-            .as_primitive::<UInt64Type>();
+        let seq = b.column_by_name("seq").unwrap().as_primitive::<Int64Type>();
         assert_eq!(seq.value(0), 101);
         assert!(b.column_by_name("actor_email").unwrap().is_null(0));
     }
@@ -768,8 +797,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(LocalStore::new(dir.path()).unwrap());
         let w = ArchiveWriter::new(store, tiers()).unwrap();
+        let written = auditlake_event::micros_to_datetime(DAY + 3_600_000_000);
         let key = ObjectKey::new("security", date(), "idp", DAY, 1).unwrap();
-        let opts = w.put_options(&key).unwrap();
+        let opts = w.put_options(&key, written).unwrap();
         assert_eq!(opts.content_type.as_deref(), Some(PARQUET_CONTENT_TYPE));
         assert_eq!(opts.storage_class.as_deref(), Some("STANDARD_IA"));
         let lock = opts.object_lock.unwrap();
@@ -777,16 +807,62 @@ mod tests {
         // 2026-11-21 + 2555 days = 2033-11-19; the lock runs to the end of that day.
         assert_eq!(lock.retain_until.to_rfc3339(), "2033-11-20T00:00:00+00:00");
         let key = ObjectKey::new("standard", date(), "idp", DAY, 1).unwrap();
-        assert_eq!(w.put_options(&key).unwrap().object_lock, None);
+        assert_eq!(w.put_options(&key, written).unwrap().object_lock, None);
         // A lock that would have ended before the put is not asked for.
-        let old = NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
-        let key = ObjectKey::new("security", old, "idp", DAY, 1).unwrap();
-        assert_eq!(w.put_options(&key).unwrap().object_lock, None);
+        let long_ago = auditlake_event::micros_to_datetime(0);
+        let key = ObjectKey::new("security", date(), "idp", DAY, 1).unwrap();
+        assert_eq!(w.put_options(&key, long_ago).unwrap().object_lock, None);
         let key = ObjectKey::new("nope", date(), "idp", DAY, 1).unwrap();
         assert!(matches!(
-            w.put_options(&key),
+            w.put_options(&key, written),
             Err(ArchiveError::UnknownTier { .. })
         ));
+    }
+
+    #[test]
+    fn event_timed_year_9999_is_locked_from_its_write_date_not_for_millennia() {
+        // The retain-until was event date + retention: a line timed 9999-12-31 locked its
+        // object beyond the end of the calendar.
+        let dir = tempfile::tempdir().unwrap();
+        let w =
+            ArchiveWriter::new(Arc::new(LocalStore::new(dir.path()).unwrap()), tiers()).unwrap();
+        let written = auditlake_event::micros_to_datetime(DAY);
+        let far = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        let key = ObjectKey::new("security", far, "idp", DAY, 1).unwrap();
+        let lock = w.put_options(&key, written).unwrap().object_lock.unwrap();
+        assert_eq!(lock.retain_until.to_rfc3339(), "2033-11-20T00:00:00+00:00");
+    }
+
+    #[test]
+    fn event_timed_year_one_is_still_locked_from_its_write_date() {
+        // The retain-until was event date + retention: a line timed 0001-01-01 was written
+        // without any lock, deletable at once.
+        let dir = tempfile::tempdir().unwrap();
+        let w =
+            ArchiveWriter::new(Arc::new(LocalStore::new(dir.path()).unwrap()), tiers()).unwrap();
+        let written = auditlake_event::micros_to_datetime(DAY);
+        let year_one = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        let key = ObjectKey::new("security", year_one, "idp", DAY, 1).unwrap();
+        let lock = w.put_options(&key, written).unwrap().object_lock.unwrap();
+        assert_eq!(lock.retain_until.to_rfc3339(), "2033-11-20T00:00:00+00:00");
+    }
+
+    #[test]
+    fn written_at_is_the_latest_observed_time_but_never_later_than_now() {
+        let mut events = sample();
+        for (i, e) in events.iter_mut().enumerate() {
+            e.observed_time = Some(DAY + 1000 * i as i64);
+        }
+        let mut obj = encode_parquet(&events, &WriterOptions::default()).unwrap();
+        assert_eq!(obj.max_observed_time, Some(DAY + 5000));
+        assert_eq!(
+            obj.written_at(),
+            auditlake_event::micros_to_datetime(DAY + 5000)
+        );
+        obj.max_observed_time = Some(i64::MAX);
+        assert!(obj.written_at() <= chrono::Utc::now());
+        obj.max_observed_time = None;
+        assert!(obj.written_at() <= chrono::Utc::now());
     }
 
     #[tokio::test]

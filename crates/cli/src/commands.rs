@@ -1,5 +1,21 @@
 //! One function per subcommand; each calls into a library crate and prints.
 
+/// `println!` for a line meant for people: every character a terminal would act on (controls,
+/// bidi overrides) in the line is escaped, since object keys, hold reasons and user names in it
+/// come from outside. Not for JSON or TOML documents, which escape their own strings.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", auditlake_query::escape::terminal(&format!($($arg)*)))
+    };
+}
+
+/// [`say!`] on stderr.
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        eprintln!("{}", auditlake_query::escape::terminal(&format!($($arg)*)))
+    };
+}
+
 pub mod compliance;
 pub mod generate;
 pub mod integrity;
@@ -30,27 +46,32 @@ pub async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Gen(args) => generate::gen_logs(args),
         Command::CheckConfig { config } => {
             let c = Config::load(&config)?;
-            println!(
-                "{}: ok ({} sources, {} tiers, archive {})",
+            say!(
+                "# {}: ok ({} sources, {} tiers, archive {})",
                 config.display(),
                 c.sources.len(),
                 c.tiers.len(),
                 c.archive.url
             );
+            say!("# as it resolves: every key with its value or its default; secrets **redacted**");
+            print!("{}", c.to_toml().map_err(anyhow::Error::msg)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Actions => {
             for d in auditlake_event::CATALOG {
-                println!(
+                say!(
                     "{:<40} {:<16} {:<12} {}",
-                    d.action, d.category, d.default_tier, d.summary
+                    d.action,
+                    d.category,
+                    d.default_tier,
+                    d.summary
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Profiles => {
             for name in auditlake_normalize::builtin_profile_names() {
-                println!("{name}");
+                say!("{name}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -79,13 +100,18 @@ async fn agent(args: AgentArgs) -> anyhow::Result<ExitCode> {
 fn print_summary(s: &RunSummary) {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     for (name, st) in &s.sources {
-        println!(
+        say!(
             "{name}: {} files, {} lines, {} events, {} ignored, {} dead letters, {} objects",
-            st.files, st.lines, st.events, st.ignored, st.dead_letters, st.objects
+            st.files,
+            st.lines,
+            st.events,
+            st.ignored,
+            st.dead_letters,
+            st.objects
         );
     }
     let t = &s.total;
-    println!(
+    say!(
         "total: {} lines, {} events, {} ignored, {} dead letters{}",
         t.lines,
         t.events,
@@ -106,13 +132,45 @@ fn print_summary(s: &RunSummary) {
     );
     if t.truncated + t.invalid_utf8 + t.files_truncated + t.files_waiting > 0 || t.partial_bytes > 0
     {
-        println!(
+        say!(
             "flagged: {} lines truncated, {} lines not UTF-8, {} files truncated since last run, {} files waiting for a first line, {} bytes of partial last lines held",
-            t.truncated, t.invalid_utf8, t.files_truncated, t.files_waiting, t.partial_bytes
+            t.truncated,
+            t.invalid_utf8,
+            t.files_truncated,
+            t.files_waiting,
+            t.partial_bytes
+        );
+    }
+    if t.unterminated > 0 {
+        println!(
+            "unterminated: {} last lines without a newline archived, flagged `unterminated`",
+            t.unterminated
+        );
+    }
+    if t.files_lost > 0 {
+        let unknown = if t.files_lost_size_unknown > 0 {
+            format!(", {} of them of unknown size", t.files_lost_size_unknown)
+        } else {
+            String::new()
+        };
+        println!(
+            "unread bytes lost: {} in {} files{unknown} (see {})",
+            t.unread_bytes_lost, t.files_lost, s.loss_ledger
+        );
+    }
+    if t.time_out_of_range_total() > 0 {
+        println!(
+            "time out of range: {} lines whose time is outside their source's time_window ({})",
+            t.time_out_of_range_total(),
+            t.time_out_of_range
+                .iter()
+                .map(|(policy, n)| format!("{policy}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let secs = s.seconds.max(1e-9);
-    println!(
+    say!(
         "archive: {} objects, {:.2} MiB in, {:.2} MiB out ({:.1}x), {:.2} s, {:.0} events/s, {:.1} MiB/s",
         t.objects,
         mib(t.bytes_in),

@@ -13,7 +13,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("auditlake: error: {e:#}");
+            // Errors quote values from the archive and from logs: escaped for the terminal.
+            let message = format!("{e:#}");
+            eprintln!(
+                "auditlake: error: {}",
+                auditlake_query::escape::terminal(&message)
+            );
             ExitCode::from(2)
         }
     }

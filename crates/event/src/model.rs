@@ -67,28 +67,62 @@ pub struct SourceInfo {
     pub file: Option<String>,
 }
 
-/// Marks on an event that say its line was not taken in whole.
+/// Marks on an event that say its line was not taken in whole, or not taken at its word.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Flags {
     /// The line was not valid UTF-8; `raw` holds its lossy conversion.
     pub invalid_utf8: bool,
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
+    /// The line had no newline: its file ended there (`--once` takes the end of a file as the
+    /// end of its last line; the live agent, when the file was rotated away or deleted).
+    pub unterminated: bool,
+    /// The line's time was outside its source's window around the time it was read (an
+    /// application clock far behind or ahead); the source's policy said what became of it.
+    pub time_out_of_range: bool,
 }
 
+/// The `flags` column's value for each combination, indexed by the flags' bits in column order.
+const FLAG_COLUMNS: [Option<&str>; 16] = [
+    None,
+    Some("invalid_utf8"),
+    Some("truncated"),
+    Some("invalid_utf8,truncated"),
+    Some("unterminated"),
+    Some("invalid_utf8,unterminated"),
+    Some("truncated,unterminated"),
+    Some("invalid_utf8,truncated,unterminated"),
+    Some("time_out_of_range"),
+    Some("invalid_utf8,time_out_of_range"),
+    Some("truncated,time_out_of_range"),
+    Some("invalid_utf8,truncated,time_out_of_range"),
+    Some("unterminated,time_out_of_range"),
+    Some("invalid_utf8,unterminated,time_out_of_range"),
+    Some("truncated,unterminated,time_out_of_range"),
+    Some("invalid_utf8,truncated,unterminated,time_out_of_range"),
+];
+
 impl Flags {
+    /// The names of the flags, in column order.
+    pub const NAMES: [&'static str; 4] = [
+        "invalid_utf8",
+        "truncated",
+        "unterminated",
+        "time_out_of_range",
+    ];
+
     pub fn is_empty(self) -> bool {
-        !self.invalid_utf8 && !self.truncated
+        self.to_column().is_none()
     }
 
-    /// The flags as a comma-separated list (`invalid_utf8,truncated`), `None` when there are none.
+    /// The flags as a comma-separated list in [`Flags::NAMES`] order
+    /// (`invalid_utf8,truncated,unterminated,time_out_of_range`), `None` when there are none.
     pub fn to_column(self) -> Option<&'static str> {
-        match (self.invalid_utf8, self.truncated) {
-            (false, false) => None,
-            (true, false) => Some("invalid_utf8"),
-            (false, true) => Some("truncated"),
-            (true, true) => Some("invalid_utf8,truncated"),
-        }
+        let bits = usize::from(self.invalid_utf8)
+            | (usize::from(self.truncated) << 1)
+            | (usize::from(self.unterminated) << 2)
+            | (usize::from(self.time_out_of_range) << 3);
+        FLAG_COLUMNS[bits]
     }
 }
 
@@ -190,7 +224,27 @@ mod tests {
         let f = Flags {
             invalid_utf8: true,
             truncated: true,
+            ..Flags::default()
         };
         assert_eq!(f.to_column(), Some("invalid_utf8,truncated"));
+        let u = Flags {
+            unterminated: true,
+            ..Flags::default()
+        };
+        assert_eq!(u.to_column(), Some("unterminated"));
+        assert!(!u.is_empty());
+        let f = Flags {
+            time_out_of_range: true,
+            ..Flags::default()
+        };
+        assert_eq!(f.to_column(), Some("time_out_of_range"));
+        assert!(!f.is_empty());
+        let all = Flags {
+            invalid_utf8: true,
+            truncated: true,
+            unterminated: true,
+            time_out_of_range: true,
+        };
+        assert_eq!(all.to_column(), Some(Flags::NAMES.join(",").as_str()));
     }
 }

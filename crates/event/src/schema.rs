@@ -3,7 +3,7 @@
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    ArrayRef, RecordBatch, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
@@ -12,7 +12,17 @@ use crate::AuditEvent;
 
 /// The version of the archive's row schema. Written into every Parquet file's key-value metadata
 /// under [`SCHEMA_VERSION_KEY`]; readers refuse versions they do not know.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// - 1: `seq` and `source_offset` unsigned 64-bit (which Spark and Trino read as `decimal(20,0)`).
+/// - 2: `seq` and `source_offset` signed 64-bit (`bigint` everywhere); nothing else changed.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Every schema version this build reads; [`upgrade`] turns batches of the older ones into the
+/// current schema's types.
+pub const READABLE_SCHEMA_VERSIONS: &[u32] = &[1, SCHEMA_VERSION];
+
+/// The columns that were unsigned 64-bit in schema version 1 and are signed 64-bit since 2.
+pub const WIDENED_COLUMNS: &[&str] = &["seq", "source_offset"];
 
 /// The Parquet key-value metadata key that holds [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "auditlake.schema_version";
@@ -59,7 +69,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
         Field::new("event_id", DataType::Utf8, false),
         s("origin_id"),
-        Field::new("seq", DataType::UInt64, true),
+        Field::new("seq", DataType::Int64, true),
         Field::new("time", ts(), false),
         Field::new("observed_time", ts(), true),
         Field::new("category", DataType::Utf8, false),
@@ -93,7 +103,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         s("source_container"),
         s("source_node"),
         s("source_file"),
-        Field::new("source_offset", DataType::UInt64, true),
+        Field::new("source_offset", DataType::Int64, true),
         s("raw"),
         s("flags"),
     ]))
@@ -155,6 +165,54 @@ pub fn column_names() -> Vec<&'static str> {
     NAMES.to_vec()
 }
 
+/// A `u64` of the model as the column's `i64`; no sequence number or byte offset reaches 2^63.
+fn signed(v: Option<u64>, column: &str) -> Result<Option<i64>, ArrowError> {
+    v.map(|v| {
+        i64::try_from(v).map_err(|_| {
+            ArrowError::InvalidArgumentError(format!(
+                "{column} {v} does not fit a signed 64-bit column"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// `batch` (all or some of the archive's columns, decoded from an object of any
+/// [`READABLE_SCHEMA_VERSIONS`]) with the current schema's types: the [`WIDENED_COLUMNS`] of a
+/// version 1 object are cast from `UInt64` to `Int64`. A batch of the current version is
+/// returned as it is, without copying.
+pub fn upgrade(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let schema = batch.schema();
+    let old = |f: &Field| {
+        *f.data_type() == DataType::UInt64 && WIDENED_COLUMNS.contains(&f.name().as_str())
+    };
+    if !schema.fields().iter().any(|f| old(f)) {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        if old(f) {
+            // Checked, not wrapping: a value past i64::MAX would be an error, not a negative.
+            let opts = arrow::compute::CastOptions {
+                safe: false,
+                ..Default::default()
+            };
+            columns.push(arrow::compute::cast_with_options(
+                c,
+                &DataType::Int64,
+                &opts,
+            )?);
+            fields.push(f.as_ref().clone().with_data_type(DataType::Int64));
+        } else {
+            columns.push(c.clone());
+            fields.push(f.as_ref().clone());
+        }
+    }
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    RecordBatch::try_new(Arc::new(schema), columns)
+}
+
 /// Builds one record batch of [`arrow_schema`] from events, in the order given.
 pub fn to_record_batch<'a, I>(events: I) -> Result<RecordBatch, ArrowError>
 where
@@ -177,7 +235,7 @@ pub struct EventColumns {
     rows: usize,
     event_id: StringBuilder,
     origin_id: StringBuilder,
-    seq: UInt64Builder,
+    seq: Int64Builder,
     time: TimestampMicrosecondBuilder,
     observed: TimestampMicrosecondBuilder,
     category: StringBuilder,
@@ -190,7 +248,7 @@ pub struct EventColumns {
     attributes: StringBuilder,
     /// `source` and the five `source_*` columns.
     source: Vec<StringBuilder>,
-    source_offset: UInt64Builder,
+    source_offset: Int64Builder,
     raw: StringBuilder,
     flags: StringBuilder,
     json_buf: Vec<u8>,
@@ -211,7 +269,7 @@ impl EventColumns {
             rows: 0,
             event_id: StringBuilder::with_capacity(n, n * 32),
             origin_id: str_builder(),
-            seq: UInt64Builder::with_capacity(n),
+            seq: Int64Builder::with_capacity(n),
             time: TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
             observed: TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
             category: str_builder(),
@@ -222,7 +280,7 @@ impl EventColumns {
             message: str_builder(),
             attributes: str_builder(),
             source: (0..6).map(|_| str_builder()).collect(),
-            source_offset: UInt64Builder::with_capacity(n),
+            source_offset: Int64Builder::with_capacity(n),
             raw: StringBuilder::with_capacity(n, n * 256),
             flags: str_builder(),
             json_buf: Vec::new(),
@@ -268,7 +326,7 @@ impl EventColumns {
         let before = self.values_size();
         self.event_id.append_value(&e.event_id);
         self.origin_id.append_option(e.origin_id.as_deref());
-        self.seq.append_option(e.seq);
+        self.seq.append_option(signed(e.seq, "seq")?);
         self.time.append_value(e.time);
         self.observed.append_option(e.observed_time);
         self.category.append_value(&e.category);
@@ -324,7 +382,8 @@ impl EventColumns {
         self.source[3].append_option(src.container.as_deref());
         self.source[4].append_option(src.node.as_deref());
         self.source[5].append_option(src.file.as_deref());
-        self.source_offset.append_option(e.source_offset);
+        self.source_offset
+            .append_option(signed(e.source_offset, "source_offset")?);
         self.raw.append_option(e.raw.as_deref());
         self.flags.append_option(e.flags.to_column());
         self.rows += 1;
@@ -412,5 +471,66 @@ mod tests {
         assert_eq!(col("source_pod").value(0), "web-0");
         assert!(col("actor_email").is_null(0));
         assert_eq!(col("outcome").value(0), "success");
+    }
+
+    #[test]
+    fn seq_and_offset_are_signed_64_bit() {
+        // Spark and Trino read the unsigned columns of version 1 as decimal(20,0).
+        let schema = arrow_schema();
+        for c in WIDENED_COLUMNS {
+            assert_eq!(
+                schema.field_with_name(c).unwrap().data_type(),
+                &DataType::Int64
+            );
+        }
+        let e = AuditEvent {
+            seq: Some(7),
+            source_offset: Some(1 << 40),
+            ..Default::default()
+        };
+        let b = to_record_batch([&e]).unwrap();
+        let seq = b.column_by_name("seq").unwrap();
+        assert_eq!(
+            seq.as_primitive::<arrow::datatypes::Int64Type>().value(0),
+            7
+        );
+        let too_big = AuditEvent {
+            seq: Some(u64::MAX),
+            ..Default::default()
+        };
+        assert!(to_record_batch([&too_big]).is_err());
+    }
+
+    #[test]
+    fn upgrade_casts_version_1_columns() {
+        use arrow::array::{StringArray, UInt64Array};
+        let old = Arc::new(Schema::new(vec![
+            Field::new("event_id", DataType::Utf8, false),
+            Field::new("seq", DataType::UInt64, true),
+            Field::new("source_offset", DataType::UInt64, true),
+        ]));
+        let b = RecordBatch::try_new(
+            old,
+            vec![
+                Arc::new(StringArray::from(vec!["a", "b"])),
+                Arc::new(UInt64Array::from(vec![Some(1), None])),
+                Arc::new(UInt64Array::from(vec![Some(42), Some(0)])),
+            ],
+        )
+        .unwrap();
+        let up = upgrade(b).unwrap();
+        let expected = arrow_schema().project(&[0, 2, 36]).unwrap();
+        assert_eq!(up.schema().fields(), expected.fields());
+        let seq = up.column(1).as_primitive::<arrow::datatypes::Int64Type>();
+        assert_eq!((seq.value(0), seq.is_null(1)), (1, true));
+        let overflow = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("seq", DataType::UInt64, true)])),
+            vec![Arc::new(UInt64Array::from(vec![u64::MAX]))],
+        )
+        .unwrap();
+        assert!(upgrade(overflow).is_err());
+        // The current schema passes through.
+        let current = to_record_batch([&AuditEvent::default()]).unwrap();
+        assert_eq!(upgrade(current.clone()).unwrap(), current);
     }
 }

@@ -1,5 +1,7 @@
 //! Before and after values of changed fields, in the four shapes sources write them.
 
+use std::collections::{HashMap, HashSet};
+
 use auditlake_event::Change;
 use serde_json::Value;
 
@@ -175,8 +177,13 @@ impl ChangesSpec {
                 }
                 let empty = Vec::new();
                 let (b, a) = (b.unwrap_or(&empty), a.unwrap_or(&empty));
+                // Keys indexed once: a lookup per key in the other object is quadratic in a long
+                // line. The last of duplicate keys wins, as with `get`.
+                let b_index: HashMap<&str, &Val<'_>> =
+                    b.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+                let a_keys: HashSet<&str> = a.iter().map(|(k, _)| k.as_ref()).collect();
                 for (k, new) in a {
-                    let old = get(b, k);
+                    let old = b_index.get(k.as_ref()).copied();
                     if old != Some(new) {
                         out.push(Change {
                             field: k.as_ref().to_owned(),
@@ -186,7 +193,7 @@ impl ChangesSpec {
                     }
                 }
                 for (k, old) in b {
-                    if get(a, k).is_none() {
+                    if !a_keys.contains(k.as_ref()) {
                         out.push(Change {
                             field: k.as_ref().to_owned(),
                             old: old.to_json(),
@@ -309,6 +316,33 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn before_after_with_many_keys_is_not_quadratic() {
+        // 200k keys on each side took minutes: every key was looked up by a scan of the other.
+        let side = |v: u32| {
+            let body: Vec<String> = (0..200_000).map(|i| format!(r#""k{i}":{v}"#)).collect();
+            format!("{{{}}}", body.join(","))
+        };
+        let line = format!(r#"{{"b":{},"a":{}}}"#, side(1), side(2));
+        let started = std::time::Instant::now();
+        let got = run(
+            "shape = \"before_after\"\nbefore = \"b\"\nafter = \"a\"",
+            &line,
+        );
+        assert_eq!(got.len(), 200_000);
+        assert_eq!(got[7], ch("k7", json!(1), json!(2)));
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn before_after_duplicate_keys_last_wins() {
+        let got = run(
+            "shape = \"before_after\"\nbefore = \"b\"\nafter = \"a\"",
+            r#"{"b":{"x":1,"x":2,"y":0},"a":{"x":2}}"#,
+        );
+        assert_eq!(got, vec![ch("y", json!(0), Value::Null)]);
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub struct ProfileConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<PatternConfig>,
     /// Expand syslog's `message repeated N times: [ MESSAGE ]` into N events of MESSAGE (at most
-    /// 10000), with distinct ids and the attribute `repeated = N`.
+    /// 10000, and at most 16 MiB of line text in all: a 64 KiB line gives at most 256), with
+    /// distinct ids and the attribute `repeated = N`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub expand_repeated: bool,
     /// Where the event time is and how it is written.

@@ -422,7 +422,7 @@ impl Normalizer {
             None => derive_event_id(app, ctx.fingerprint, ctx.offset, 0),
         };
         ev.origin_id = origin;
-        let copies = repeated.map_or(1, |n| n.min(u64::from(repeat::MAX_REPEAT)) as u32);
+        let copies = repeated.map_or(1, |n| repeat::copies(n, line.len()));
         let first = out.len();
         out.push(ev);
         for index in 1..copies {

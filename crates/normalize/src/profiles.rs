@@ -215,6 +215,7 @@ mod tests {
                 flags: Flags {
                     invalid_utf8: false,
                     truncated: true,
+                    ..Flags::default()
                 },
             };
             let mut out = Vec::new();

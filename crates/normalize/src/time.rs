@@ -94,31 +94,32 @@ impl Zone {
 
     /// A local time in this zone as UTC microseconds. Ambiguous local times take the earlier
     /// instant, nonexistent ones the offset before the gap; both are noted.
-    fn to_utc(self, naive: NaiveDateTime) -> ParsedTime {
+    fn to_utc(self, naive: NaiveDateTime) -> Option<ParsedTime> {
         let tz = match self {
-            Zone::Fixed(secs) => return ParsedTime::plain(naive_to_micros(naive, secs)),
+            Zone::Fixed(secs) => return naive_to_micros(naive, secs).map(ParsedTime::plain),
             Zone::Named(tz) => tz,
         };
         match tz.from_local_datetime(&naive) {
-            LocalResult::Single(t) => ParsedTime::plain(t.timestamp_micros()),
-            LocalResult::Ambiguous(earlier, _) => ParsedTime {
+            LocalResult::Single(t) => Some(ParsedTime::plain(t.timestamp_micros())),
+            LocalResult::Ambiguous(earlier, _) => Some(ParsedTime {
                 micros: earlier.timestamp_micros(),
                 note: Some(LocalTimeNote::Ambiguous),
-            },
+            }),
             LocalResult::None => {
                 // The offset of the latest plain local time before the gap (gaps are hours long).
                 let before = (1..=48)
-                    .find_map(
-                        |h| match tz.from_local_datetime(&(naive - TimeDelta::hours(h))) {
+                    .find_map(|h| {
+                        let earlier = naive.checked_sub_signed(TimeDelta::hours(h))?;
+                        match tz.from_local_datetime(&earlier) {
                             LocalResult::Single(t) => Some(t.offset().fix().local_minus_utc()),
                             _ => None,
-                        },
-                    )
+                        }
+                    })
                     .unwrap_or(0);
-                ParsedTime {
-                    micros: naive_to_micros(naive, before),
+                Some(ParsedTime {
+                    micros: naive_to_micros(naive, before)?,
                     note: Some(LocalTimeNote::Nonexistent),
-                }
+                })
             }
         }
     }
@@ -237,10 +238,10 @@ impl TimeParser {
     fn resolve(&self, parsed: &Parsed) -> Option<ParsedTime> {
         if let Some(offset) = parsed.offset() {
             let naive = parsed.to_naive_datetime_with_offset(offset).ok()?;
-            return Some(ParsedTime::plain(naive_to_micros(naive, offset)));
+            return naive_to_micros(naive, offset).map(ParsedTime::plain);
         }
         let naive = parsed.to_naive_datetime_with_offset(0).ok()?;
-        Some(self.zone.to_utc(naive))
+        self.zone.to_utc(naive)
     }
 
     fn strftime(
@@ -286,8 +287,11 @@ static NAIVE_ISO: LazyLock<[Vec<Item<'static>>; 2]> = LazyLock::new(|| {
     [items("%Y-%m-%dT%H:%M:%S%.f"), items("%Y-%m-%d %H:%M:%S%.f")]
 });
 
-fn naive_to_micros(naive: NaiveDateTime, offset_secs: i32) -> i64 {
-    naive.and_utc().timestamp_micros() - i64::from(offset_secs) * 1_000_000
+/// A local time at `offset_secs` east of UTC as UTC micros; `None` where the offset moves it past
+/// the range of times (about ±262000 years), as the epoch formats refuse.
+fn naive_to_micros(naive: NaiveDateTime, offset_secs: i32) -> Option<i64> {
+    let micros = naive.and_utc().timestamp_micros() - i64::from(offset_secs) * 1_000_000;
+    DateTime::from_timestamp_micros(micros).map(|_| micros)
 }
 
 fn compile_strftime(key: &str, f: &str) -> Result<Format, NormalizeConfigError> {
@@ -590,6 +594,18 @@ mod tests {
             e.to_string()
                 .starts_with("profiles.t.time.timezone: invalid timezone")
         );
+    }
+
+    #[test]
+    fn times_at_the_end_of_the_calendar_with_an_offset_are_invalid() {
+        // `+262142-12-31T23:59:59` at -23:59 gave micros past the last representable time.
+        let e = parse("rfc3339", Some("-23:59"), s("+262142-12-31T23:59:59")).unwrap_err();
+        assert!(e.contains("does not match"), "{e}");
+        let f = "%d/%b/%Y:%H:%M:%S %z";
+        assert!(parse(f, None, s("31/Dec/+262142:23:59:59 -2359")).is_err());
+        assert!(parse(f, None, s("01/Jan/-262143:00:00:00 +2359")).is_err());
+        // Within the range, the same far-off dates are fine.
+        assert!(parse(f, None, s("31/Dec/+262142:23:59:59 +0000")).is_ok());
     }
 
     #[test]

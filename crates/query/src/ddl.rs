@@ -44,9 +44,13 @@ pub struct DdlOptions {
     pub first_date: String,
 }
 
+/// The engine's type of a column of the archive's schema. `seq` and `source_offset` are signed
+/// 64-bit, which every engine reads as `bigint` (an unsigned one is `decimal(20,0)` to Trino,
+/// Athena and Spark).
 fn column_type(engine: Engine, t: &DataType) -> &'static str {
     match (engine, t) {
-        (_, DataType::UInt64) => "BIGINT",
+        (Engine::Athena, DataType::Int64) => "bigint",
+        (_, DataType::Int64) => "BIGINT",
         (Engine::Athena, DataType::Timestamp(..)) => "timestamp",
         (_, DataType::Timestamp(..)) => "TIMESTAMP(6) WITH TIME ZONE",
         (Engine::Athena, _) => "string",
@@ -174,5 +178,64 @@ mod tests {
             "{d}"
         );
         assert!("athena".parse::<Engine>().is_ok() && "x".parse::<Engine>().is_err());
+    }
+
+    /// The type Trino's (and Athena engine 3's) Parquet reader gives a column, by its Parquet
+    /// physical and logical type, from Trino's Parquet type mapping.
+    fn trino_reads(c: &parquet::schema::types::ColumnDescriptor) -> String {
+        use parquet::basic::{LogicalType, TimeUnit, Type};
+        match (c.physical_type(), c.logical_type_ref()) {
+            (Type::INT64, None) => "bigint".into(),
+            (Type::INT64, Some(LogicalType::Integer(i))) if i.bit_width == 64 && i.is_signed => {
+                "bigint".into()
+            }
+            (Type::INT64, Some(LogicalType::Integer(i))) if i.bit_width == 64 => {
+                "decimal(20,0)".into()
+            }
+            (Type::INT64, Some(LogicalType::Timestamp(t)))
+                if t.is_adjusted_to_u_t_c && t.unit == TimeUnit::MICROS =>
+            {
+                "timestamp(6) with time zone".into()
+            }
+            (Type::BYTE_ARRAY, Some(LogicalType::String)) => "varchar".into(),
+            (t, l) => format!("unmapped {t:?} {l:?}"),
+        }
+    }
+
+    /// The declared type of each column in a `CREATE TABLE` statement, by name.
+    fn declared(s: &str, quote: char) -> std::collections::BTreeMap<String, String> {
+        s.lines()
+            .filter_map(|l| {
+                let l = l.trim().trim_end_matches(',');
+                let rest = l.strip_prefix(quote)?;
+                let (name, ty) = rest.split_once(quote)?;
+                Some((name.to_string(), ty.trim().to_lowercase()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declared_types_are_what_trino_and_athena_read_from_the_files() {
+        // seq and source_offset were unsigned: Trino, Athena and Spark read decimal(20,0), not
+        // the bigint the DDL declared.
+        let parquet = parquet::arrow::ArrowSchemaConverter::new()
+            .convert(&auditlake_event::arrow_schema())
+            .unwrap();
+        let trino = declared(&ddl(&opts(Engine::Trino)), '"');
+        let athena = declared(&ddl(&opts(Engine::Athena)), '`');
+        for c in parquet.columns() {
+            let reads = trino_reads(c);
+            assert_eq!(trino[c.name()], reads, "trino: {}", c.name());
+            let athena_type = match reads.as_str() {
+                "varchar" => "string",
+                "timestamp(6) with time zone" => "timestamp",
+                other => other,
+            };
+            assert_eq!(athena[c.name()], athena_type, "athena: {}", c.name());
+        }
+        for c in ["seq", "source_offset"] {
+            assert_eq!(trino[c], "bigint");
+            assert_eq!(athena[c], "bigint");
+        }
     }
 }

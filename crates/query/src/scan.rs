@@ -576,11 +576,20 @@ async fn read_row_group(
         builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
     }
     let stream = builder.build().map_err(pq_err)?;
-    stream
+    let batches: Vec<RecordBatch> = stream
         .try_filter(|b| futures::future::ready(b.num_rows() > 0))
         .try_collect()
         .await
-        .map_err(pq_err)
+        .map_err(pq_err)?;
+    // Objects of an older schema version come out with the current types.
+    batches
+        .into_iter()
+        .map(auditlake_event::upgrade)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|source| QueryError::Parquet {
+            key: key.clone(),
+            source: source.into(),
+        })
 }
 
 /// The UTC date of a time in microseconds, `YYYY-MM-DD`.

@@ -66,6 +66,32 @@ pub fn fingerprint_file(file: &mut File, path: &Path) -> Result<Option<Fingerpri
     Ok(fingerprint_bytes(&buf[..filled]))
 }
 
+/// Fingerprints an open file without moving its read position (a positioned read), so that a
+/// reader of the same handle is not disturbed. `Ok(None)` when it has no complete first line.
+pub fn fingerprint_open_file(file: &File, path: &Path) -> Result<Option<Fingerprint>, TailError> {
+    let mut buf = [0u8; FINGERPRINT_MAX_BYTES];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read_at(file, &mut buf[filled..], filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(TailError::io(path, e)),
+        }
+    }
+    Ok(fingerprint_bytes(&buf[..filled]))
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
 /// The fingerprint of a file that starts with `head`, if `head` holds a complete first line or is
 /// [`FINGERPRINT_MAX_BYTES`] long.
 pub fn fingerprint_bytes(head: &[u8]) -> Option<Fingerprint> {

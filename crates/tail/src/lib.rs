@@ -8,13 +8,18 @@ mod discover;
 mod error;
 mod fingerprint;
 mod reader;
+mod recover;
 mod tailer;
 
-pub use discover::{FileGlobs, GlobError};
+pub use discover::{FileGlobs, GlobError, Listing};
 pub use error::TailError;
-pub use fingerprint::{FINGERPRINT_MAX_BYTES, FileId, Fingerprint, fingerprint_file};
+pub use fingerprint::{
+    FINGERPRINT_MAX_BYTES, FileId, Fingerprint, fingerprint_bytes, fingerprint_file,
+    fingerprint_open_file,
+};
 pub use reader::{Line, LineReader};
-pub use tailer::{Resume, TailEvent, Tailer, TailerOptions};
+pub use recover::{Loss, LossReason};
+pub use tailer::{TailEvent, Tailer, TailerOptions, checkpointed};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,4 +34,8 @@ pub struct FilePosition {
     pub path: String,
     /// Byte offset of the first byte not yet delivered.
     pub offset: u64,
+    /// The file's size when its position was taken: bytes `offset..size` were there, unread.
+    /// `None` in checkpoints written before sizes were recorded.
+    #[serde(default)]
+    pub size: Option<u64>,
 }

@@ -13,7 +13,9 @@ pub struct Line<'a> {
     pub bytes: &'a [u8],
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
-    /// Byte offset just past the line's newline: where reading resumes.
+    /// The line had no newline: the file ended there and was let go (or read by `--once`).
+    pub unterminated: bool,
+    /// Byte offset just past the line's newline (or the file's end): where reading resumes.
     pub next_offset: u64,
 }
 
@@ -103,6 +105,48 @@ impl LineReader {
         held + (self.end - self.start) as u64
     }
 
+    /// The held partial last line as a line of its own, flagged `unterminated`: for a file that
+    /// will never be read again (released), or when the end of the file counts as the end of a
+    /// line (`--once`). Call it after [`LineReader::next_line`] returned `None`; `None` when
+    /// nothing is held. Reading resumes after it, so a newline that comes later ends an empty
+    /// remainder and what follows is a new line.
+    pub fn take_unterminated(&mut self) -> Option<Line<'_>> {
+        if let Some(long) = self.long.take() {
+            // Everything buffered of a long line was skipped already: `pos` is past it.
+            self.start = self.end;
+            self.long_out = long.head;
+            return Some(Line {
+                offset: long.offset,
+                bytes: &self.long_out,
+                truncated: true,
+                unterminated: true,
+                next_offset: self.pos,
+            });
+        }
+        if self.start == self.end {
+            return None;
+        }
+        let offset = self.pos;
+        let len = self.end - self.start;
+        let mut bytes = &self.buf[self.start..self.end];
+        self.start = self.end;
+        self.pos += len as u64;
+        if bytes.last() == Some(&b'\r') {
+            bytes = &bytes[..bytes.len() - 1];
+        }
+        let truncated = bytes.len() > self.max_line;
+        if truncated {
+            bytes = &bytes[..self.max_line];
+        }
+        Some(Line {
+            offset,
+            bytes,
+            truncated,
+            unterminated: true,
+            next_offset: self.pos,
+        })
+    }
+
     /// The next complete line, or `None` at the end of the file (a partial line stays held).
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, TailError> {
         self.eof = false;
@@ -120,6 +164,7 @@ impl LineReader {
                         offset: long.offset,
                         bytes: &self.long_out,
                         truncated: true,
+                        unterminated: false,
                         next_offset: self.pos,
                     }));
                 }
@@ -135,6 +180,7 @@ impl LineReader {
                     offset: self.pos - consumed as u64,
                     bytes,
                     truncated,
+                    unterminated: false,
                     next_offset: self.pos,
                 }));
             }
@@ -254,6 +300,47 @@ mod tests {
             lines(&mut r),
             [(0, "y".repeat(10), true), (53, "z".into(), false)]
         );
+    }
+
+    #[test]
+    fn unterminated_tail_is_taken_as_a_line_and_reading_goes_on_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "one\ntwo").unwrap();
+        let mut r = LineReader::open(&path, 0, 100).unwrap();
+        assert_eq!(lines(&mut r), [(0, "one".into(), false)]);
+        let tail = r.take_unterminated().unwrap();
+        assert_eq!(
+            (tail.offset, tail.bytes, tail.next_offset),
+            (4, &b"two"[..], 7)
+        );
+        assert!(tail.unterminated && !tail.truncated);
+        assert!(r.take_unterminated().is_none());
+        assert_eq!(r.offset(), 7);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"rest\nthree\n").unwrap();
+        assert_eq!(
+            lines(&mut r),
+            [(7, "rest".into(), false), (12, "three".into(), false)]
+        );
+    }
+
+    #[test]
+    fn unterminated_long_tail_keeps_its_head_flagged_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "z".repeat(40)).unwrap();
+        let mut r = LineReader::open(&path, 0, 10).unwrap();
+        assert!(lines(&mut r).is_empty());
+        let tail = r.take_unterminated().unwrap();
+        assert_eq!(tail.bytes, "z".repeat(10).as_bytes());
+        assert!(tail.truncated && tail.unterminated);
+        assert_eq!(tail.next_offset, 40);
+        assert_eq!(r.offset(), 40);
+        assert_eq!(r.pending_bytes(), 0);
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! Following files as they grow, rotate, get truncated, deleted and recreated.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::recover::{Candidates, Gone, Search};
 use crate::{
-    FileGlobs, FileId, FilePosition, Fingerprint, Line, LineReader, TailError, fingerprint_file,
+    FileGlobs, FileId, FilePosition, Fingerprint, Line, LineReader, Loss, LossReason, TailError,
+    fingerprint_file, fingerprint_open_file,
 };
 
-/// What happened to the set of followed files in a scan: for metrics and logs.
+/// What happened to the set of followed files in a scan: for metrics and logs, and, for
+/// [`TailEvent::Released`] and [`TailEvent::Lost`], for the checkpoint to forget the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TailEvent {
     /// A file is followed from `offset`.
     Added { path: PathBuf, offset: u64 },
@@ -16,9 +21,27 @@ pub enum TailEvent {
     /// A followed file shrank or its first line changed (copytruncate, truncation): it is read
     /// again from the start.
     Truncated { path: PathBuf },
-    /// A followed file no longer matches (deleted, or rotated out of the globs): it was read to
-    /// its end through the open handle and let go.
-    Released { path: PathBuf },
+    /// A file the checkpoint knows, that the globs no longer name (rotated while the tailer was
+    /// not running), or the copy of a truncated file's old content, was found again by its
+    /// identity under `path`: it is read from `offset` to its end, then released.
+    Found {
+        checkpointed: PathBuf,
+        path: PathBuf,
+        offset: u64,
+    },
+    /// The tailer is done with the file of this fingerprint: it left the globs (deleted or
+    /// rotated away) and was read to its end through its open handle, or its old content was
+    /// truncated away with nothing known unread. Its checkpoint entry can go.
+    Released {
+        path: PathBuf,
+        fingerprint: u64,
+        file_id: FileId,
+    },
+    /// Bytes that were never read and never will be (see [`Loss`]). Its checkpoint entry can go.
+    Lost(Loss),
+    /// A file the globs name has no complete first line yet (so no identity): it is not read
+    /// until it has one.
+    Waiting { path: PathBuf },
     /// A file could not be opened or read; it is tried again on the next scan.
     Error { path: PathBuf, message: String },
 }
@@ -30,6 +53,9 @@ pub struct TailerOptions {
     pub max_line_bytes: usize,
     /// Files present at the first scan that have no checkpoint start at their end.
     pub start_at_end: bool,
+    /// The end of a file ends its last line (`--once`): a last line without a newline is
+    /// delivered flagged `unterminated` instead of being held until its newline comes.
+    pub end_of_file_ends_line: bool,
 }
 
 #[derive(Debug)]
@@ -38,6 +64,8 @@ struct Followed {
     fingerprint: Fingerprint,
     file_id: FileId,
     path: PathBuf,
+    /// The file's size at the last scan.
+    size: u64,
     /// Seen at the last scan under some matching path.
     present: bool,
 }
@@ -47,7 +75,9 @@ struct Followed {
 /// twice and a recreated or truncated one is not skipped.
 ///
 /// A file that disappears from the globs (deleted, or rotated to a name the globs do not match)
-/// is read to its end through its open handle before it is let go.
+/// is read to its end through its open handle before it is let go. A file the checkpoint knows
+/// that left the globs while no tailer ran is looked for by its identity in the directories the
+/// globs cover and read to its end too; where it cannot be found, the loss is reported.
 #[derive(Debug)]
 pub struct Tailer {
     globs: FileGlobs,
@@ -58,20 +88,27 @@ pub struct Tailer {
     /// copytruncate has the old content's fingerprint and resumes where reading stood, even
     /// before a checkpoint recorded it.
     recent: Vec<(u64, u64)>,
+    /// Fingerprints released or lost by this tailer whose checkpoint entry may still be there:
+    /// not looked for again.
+    done: Vec<u64>,
+    /// Old content of files seen truncated, to look for (a copy) at the end of the scan.
+    truncated: Vec<Gone>,
 }
 
 /// How many let-go fingerprints [`Tailer`] remembers.
 const RECENT_MAX: usize = 256;
 
-/// Where reading resumes for a file: the checkpoint's answer for a fingerprint and file id.
-pub trait Resume {
-    fn offset(&self, fingerprint: u64, file_id: FileId) -> Option<u64>;
-}
-
-impl<F: Fn(u64, FileId) -> Option<u64>> Resume for F {
-    fn offset(&self, fingerprint: u64, file_id: FileId) -> Option<u64> {
-        self(fingerprint, file_id)
-    }
+/// The checkpoint's position for a fingerprint, preferring the entry of the same device and
+/// inode.
+pub fn checkpointed(
+    checkpoint: &[FilePosition],
+    fingerprint: u64,
+    file_id: FileId,
+) -> Option<&FilePosition> {
+    checkpoint
+        .iter()
+        .filter(|p| p.fingerprint == fingerprint)
+        .max_by_key(|p| p.file_id == file_id)
 }
 
 impl Tailer {
@@ -82,6 +119,8 @@ impl Tailer {
             files: Vec::new(),
             scanned_once: false,
             recent: Vec::new(),
+            done: Vec::new(),
+            truncated: Vec::new(),
         }
     }
 
@@ -95,21 +134,23 @@ impl Tailer {
         self.globs.base_dirs()
     }
 
-    /// Re-expands the globs and reconciles the followed files with what is on disk.
-    pub fn scan(&mut self, resume: &dyn Resume) -> Vec<TailEvent> {
+    /// Re-expands the globs and reconciles the followed files with what is on disk, then looks
+    /// for every file of `checkpoint` that is neither followed nor named by the globs any more.
+    pub fn scan(&mut self, checkpoint: &[FilePosition]) -> Vec<TailEvent> {
         let mut events = Vec::new();
         for f in &mut self.files {
             f.present = false;
         }
-        for path in self.globs.expand() {
-            let meta = match std::fs::metadata(&path) {
+        let listing = self.globs.walk();
+        for path in &listing.matched {
+            let meta = match std::fs::metadata(path) {
                 Ok(m) => m,
                 Err(_) => continue, // vanished since the listing
             };
             let file_id = FileId::of(&meta);
             if let Some(i) = self.files.iter().position(|f| f.file_id == file_id) {
                 self.files[i].present = true;
-                if self.files[i].path != path {
+                if self.files[i].path != *path {
                     events.push(TailEvent::Renamed {
                         from: std::mem::replace(&mut self.files[i].path, path.clone()),
                         to: path.clone(),
@@ -117,77 +158,118 @@ impl Tailer {
                 }
                 if let Err(e) = self.check_truncation(i, meta.len(), &mut events) {
                     events.push(TailEvent::Error {
-                        path,
+                        path: path.clone(),
                         message: e.to_string(),
                     });
                 }
                 continue;
             }
-            match self.open_new(&path, resume) {
-                Ok(Some((followed, truncated))) => {
-                    if truncated {
-                        events.push(TailEvent::Truncated { path: path.clone() });
-                    }
+            match self.open_new(path, checkpoint, &mut events) {
+                Ok(Some(followed)) => {
                     events.push(TailEvent::Added {
-                        path,
+                        path: path.clone(),
                         offset: followed.reader.offset(),
                     });
                     self.files.push(followed);
                 }
-                Ok(None) => {}
+                Ok(None) => events.push(TailEvent::Waiting { path: path.clone() }),
                 Err(e) => events.push(TailEvent::Error {
-                    path,
+                    path: path.clone(),
                     message: e.to_string(),
                 }),
             }
         }
+        // Files that left the globs are read to their end through their handle: check first that
+        // they were not truncated meanwhile, or the end would be read from the wrong content.
+        let mut i = self.files.len();
+        while i > 0 {
+            i -= 1;
+            if self.files[i].present {
+                continue;
+            }
+            let len = self.files[i].reader.file().metadata().map(|m| m.len());
+            let checked = match len {
+                Ok(len) => self.check_truncation(i, len, &mut events),
+                Err(e) => Err(TailError::io(&self.files[i].path, e)),
+            };
+            if let Err(e) = checked {
+                events.push(TailEvent::Error {
+                    path: self.files[i].path.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        self.recover(checkpoint, &listing, &mut events);
         self.scanned_once = true;
         events
+    }
+
+    /// The offset reading of `fingerprint` reached: the checkpoint's, or further where this
+    /// tailer read further in a file it let go (truncated or released).
+    fn known_offset(&self, checkpoint: Option<u64>, fingerprint: u64) -> Option<u64> {
+        let remembered = self
+            .recent
+            .iter()
+            .rev()
+            .find(|(fp, _)| *fp == fingerprint)
+            .map(|&(_, o)| o);
+        [checkpoint, remembered].into_iter().flatten().max()
     }
 
     /// Opens a file not followed yet. `None` while its first line is incomplete.
     fn open_new(
         &self,
         path: &Path,
-        resume: &dyn Resume,
-    ) -> Result<Option<(Followed, bool)>, TailError> {
+        checkpoint: &[FilePosition],
+        events: &mut Vec<TailEvent>,
+    ) -> Result<Option<Followed>, TailError> {
         let mut file = std::fs::File::open(path).map_err(|e| TailError::io(path, e))?;
         let meta = file.metadata().map_err(|e| TailError::io(path, e))?;
         let file_id = FileId::of(&meta);
         let Some(fingerprint) = fingerprint_file(&mut file, path)? else {
             return Ok(None);
         };
-        let remembered = self
-            .recent
-            .iter()
-            .rev()
-            .find(|(fp, _)| *fp == fingerprint.hash)
-            .map(|&(_, o)| o);
-        let known = match (resume.offset(fingerprint.hash, file_id), remembered) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let (offset, truncated) = match known {
-            Some(o) if o <= meta.len() => (o, false),
-            Some(_) => (0, true),
-            None if !self.scanned_once && self.opts.start_at_end => (meta.len(), false),
-            None => (0, false),
+        let entry = checkpointed(checkpoint, fingerprint.hash, file_id);
+        let offset = match self.known_offset(entry.map(|p| p.offset), fingerprint.hash) {
+            Some(o) if o <= meta.len() => o,
+            Some(_) => {
+                // Shrank below where reading stood: truncated and rewritten with the same first
+                // line. What was unread before the truncation is gone.
+                events.push(TailEvent::Truncated {
+                    path: path.to_path_buf(),
+                });
+                if let Some(p) = entry
+                    && p.offset > meta.len()
+                {
+                    events.push(TailEvent::Lost(Loss {
+                        path: PathBuf::from(&p.path),
+                        fingerprint: p.fingerprint,
+                        file_id: p.file_id,
+                        offset: p.offset,
+                        size: p.size,
+                        reason: LossReason::Truncated,
+                    }));
+                }
+                0
+            }
+            None if !self.scanned_once && self.opts.start_at_end => meta.len(),
+            None => 0,
         };
         let reader = LineReader::from_file(file, path, offset, self.opts.max_line_bytes)?;
-        Ok(Some((
-            Followed {
-                reader,
-                fingerprint,
-                file_id,
-                path: path.to_path_buf(),
-                present: true,
-            },
-            truncated,
-        )))
+        Ok(Some(Followed {
+            reader,
+            fingerprint,
+            file_id,
+            path: path.to_path_buf(),
+            size: meta.len(),
+            present: true,
+        }))
     }
 
     /// A followed file that shrank below the read offset, or whose first line changed, was
-    /// truncated (copytruncate) or rewritten in place: read it again from the start.
+    /// truncated (copytruncate) or rewritten in place: read it again from the start, through
+    /// the handle already open (the path may name it no more). Its old content is looked for (a
+    /// copy) at the end of the scan.
     fn check_truncation(
         &mut self,
         i: usize,
@@ -196,25 +278,36 @@ impl Tailer {
     ) -> Result<(), TailError> {
         let f = &mut self.files[i];
         let shrank = len < f.reader.offset();
-        let rewritten = if shrank {
-            false
-        } else {
-            let mut file = std::fs::File::open(&f.path).map_err(|e| TailError::io(&f.path, e))?;
-            fingerprint_file(&mut file, &f.path)?.is_some_and(|fp| fp != f.fingerprint)
-        };
+        let rewritten = !shrank
+            && fingerprint_open_file(f.reader.file(), &f.path)?
+                .is_some_and(|fp| fp != f.fingerprint);
         if !shrank && !rewritten {
+            f.size = len;
             return Ok(());
         }
         events.push(TailEvent::Truncated {
             path: f.path.clone(),
         });
-        let (old_fp, old_offset) = (f.fingerprint.hash, f.reader.offset());
-        remember(&mut self.recent, old_fp, old_offset);
+        let old = Gone {
+            fingerprint: f.fingerprint.hash,
+            file_id: f.file_id,
+            path: f.path.clone(),
+            offset: f.reader.offset(),
+            size: Some(f.size.max(f.reader.offset())),
+            seen_truncated: true,
+        };
+        remember(&mut self.recent, old.fingerprint, old.offset);
+        self.truncated.push(old);
         let f = &mut self.files[i];
-        let mut file = std::fs::File::open(&f.path).map_err(|e| TailError::io(&f.path, e))?;
-        match fingerprint_file(&mut file, &f.path)? {
+        let file = f
+            .reader
+            .file()
+            .try_clone()
+            .map_err(|e| TailError::io(&f.path, e))?;
+        match fingerprint_open_file(&file, &f.path)? {
             Some(fp) => {
                 f.fingerprint = fp;
+                f.size = len;
                 f.reader = LineReader::from_file(file, &f.path, 0, self.opts.max_line_bytes)?;
             }
             None => {
@@ -225,9 +318,159 @@ impl Tailer {
         Ok(())
     }
 
+    /// Looks for what the tailer lost track of: the old content of files seen truncated in this
+    /// scan, and every checkpointed file that is neither followed nor done with. Each is found
+    /// (and followed from its offset, to be read to its end and released) or reported lost.
+    fn recover(
+        &mut self,
+        checkpoint: &[FilePosition],
+        listing: &crate::Listing,
+        events: &mut Vec<TailEvent>,
+    ) {
+        self.done
+            .retain(|fp| checkpoint.iter().any(|p| p.fingerprint == *fp));
+        let mut wanted = std::mem::take(&mut self.truncated);
+        for p in checkpoint {
+            let fp = p.fingerprint;
+            if self.files.iter().any(|f| f.fingerprint.hash == fp)
+                || self.done.contains(&fp)
+                || wanted.iter().any(|g| g.fingerprint == fp)
+            {
+                continue;
+            }
+            wanted.push(Gone {
+                fingerprint: fp,
+                file_id: p.file_id,
+                path: PathBuf::from(&p.path),
+                offset: self.known_offset(Some(p.offset), fp).unwrap_or(p.offset),
+                size: p.size,
+                seen_truncated: false,
+            });
+        }
+        // Content found followed in the meantime (a copy the globs name) is not looked for.
+        wanted.retain(|g| {
+            !self
+                .files
+                .iter()
+                .any(|f| f.fingerprint.hash == g.fingerprint)
+        });
+        if wanted.is_empty() {
+            return;
+        }
+        let mut dirs: BTreeSet<PathBuf> = listing.dirs.iter().cloned().collect();
+        dirs.extend(self.globs.base_dirs());
+        dirs.extend(
+            wanted
+                .iter()
+                .filter_map(|g| g.path.parent().map(Path::to_path_buf)),
+        );
+        let mut candidates = match Candidates::list(&dirs) {
+            Ok(c) => c,
+            Err(dir) => {
+                events.push(TailEvent::Error {
+                    path: dir,
+                    message: "cannot list the directory to find rotated files".into(),
+                });
+                // Look again at the next scan.
+                self.truncated = wanted.into_iter().filter(|g| g.seen_truncated).collect();
+                return;
+            }
+        };
+        let matched: BTreeSet<&PathBuf> = listing.matched.iter().collect();
+        for g in wanted {
+            let followed: Vec<FileId> = self.files.iter().map(|f| f.file_id).collect();
+            match candidates.search(&g, &followed) {
+                Search::Found { path, file } => {
+                    let present = matched.contains(&path);
+                    match self.follow_found(&g, &path, file, present, events) {
+                        Ok(()) => events.push(TailEvent::Found {
+                            checkpointed: g.path.clone(),
+                            path,
+                            offset: g.offset,
+                        }),
+                        Err(e) => {
+                            events.push(TailEvent::Error {
+                                path,
+                                message: e.to_string(),
+                            });
+                            if g.seen_truncated {
+                                self.truncated.push(g);
+                            }
+                        }
+                    }
+                }
+                Search::Unknown => {
+                    if g.seen_truncated {
+                        self.truncated.push(g);
+                    }
+                }
+                Search::Gone => {
+                    let reason = if g.seen_truncated {
+                        LossReason::Truncated
+                    } else {
+                        LossReason::NotFound
+                    };
+                    let loss = Loss::of(&g, reason);
+                    self.done.push(g.fingerprint);
+                    events.push(if worth_reporting(&loss, g.seen_truncated) {
+                        TailEvent::Lost(loss)
+                    } else {
+                        TailEvent::Released {
+                            path: g.path,
+                            fingerprint: g.fingerprint,
+                            file_id: g.file_id,
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Follows a file found again by its identity, from where its reading stood; a file that is
+    /// shorter than that was truncated in place and is read again from the start.
+    fn follow_found(
+        &mut self,
+        g: &Gone,
+        path: &Path,
+        file: std::fs::File,
+        present: bool,
+        events: &mut Vec<TailEvent>,
+    ) -> Result<(), TailError> {
+        let meta = file.metadata().map_err(|e| TailError::io(path, e))?;
+        let mut offset = g.offset;
+        if offset > meta.len() {
+            events.push(TailEvent::Truncated {
+                path: path.to_path_buf(),
+            });
+            let loss = Loss::of(g, LossReason::Truncated);
+            if worth_reporting(&loss, g.seen_truncated) {
+                events.push(TailEvent::Lost(loss));
+            }
+            offset = 0;
+        }
+        let mut file = file;
+        let fingerprint = fingerprint_file(&mut file, path)?.ok_or_else(|| {
+            TailError::io(
+                path,
+                std::io::Error::other("first line changed while opening"),
+            )
+        })?;
+        let reader = LineReader::from_file(file, path, offset, self.opts.max_line_bytes)?;
+        self.files.push(Followed {
+            reader,
+            fingerprint,
+            file_id: FileId::of(&meta),
+            path: path.to_path_buf(),
+            size: meta.len(),
+            present,
+        });
+        Ok(())
+    }
+
     /// Reads up to `budget` lines from the followed files, oldest file first, passing each to
     /// `on_line` with the file's fingerprint and path. Files gone from the globs are let go once
-    /// read to their end. Returns the number of lines read.
+    /// read to their end, their last line delivered even without its newline (flagged
+    /// `unterminated`). Returns the number of lines read.
     pub fn read(
         &mut self,
         budget: usize,
@@ -250,12 +493,22 @@ impl Tailer {
             if n >= budget {
                 break;
             }
-            if !f.present && f.reader.at_eof() {
+            let released = !f.present && f.reader.at_eof();
+            if released || self.opts.end_of_file_ends_line {
+                if let Some(line) = f.reader.take_unterminated() {
+                    on_line(f.fingerprint.hash, &f.path, &line);
+                    n += 1;
+                }
+            }
+            if released {
                 events.push(TailEvent::Released {
                     path: f.path.clone(),
+                    fingerprint: f.fingerprint.hash,
+                    file_id: f.file_id,
                 });
                 let (fp, offset) = (f.fingerprint.hash, f.reader.offset());
                 remember(&mut self.recent, fp, offset);
+                self.done.push(fp);
                 self.files.remove(i);
             } else {
                 i += 1;
@@ -264,18 +517,34 @@ impl Tailer {
         Ok(n)
     }
 
-    /// The position of every followed file: what a checkpoint records.
+    /// Bytes of partial last lines held back, waiting for their newline.
+    pub fn pending_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.reader.pending_bytes()).sum()
+    }
+
+    /// The position of every followed file, with its size now: what a checkpoint records.
     pub fn positions(&self) -> Vec<FilePosition> {
         self.files
             .iter()
-            .map(|f| FilePosition {
-                fingerprint: f.fingerprint.hash,
-                file_id: f.file_id,
-                path: f.path.display().to_string(),
-                offset: f.reader.offset(),
+            .map(|f| {
+                let size = f.reader.file().metadata().map_or(f.size, |m| m.len());
+                FilePosition {
+                    fingerprint: f.fingerprint.hash,
+                    file_id: f.file_id,
+                    path: f.path.display().to_string(),
+                    offset: f.reader.offset(),
+                    size: Some(size),
+                }
             })
             .collect()
     }
+}
+
+/// Whether content given up on is reported lost. Content that went while no tailer ran is, always:
+/// what the file held beyond its last known size is unknowable. A truncation this tailer saw is a
+/// loss only where it had not read up to the size it last saw.
+fn worth_reporting(loss: &Loss, seen_by_this_tailer: bool) -> bool {
+    !seen_by_this_tailer || loss.lost_bytes().is_none_or(|n| n > 0)
 }
 
 fn remember(recent: &mut Vec<(u64, u64)>, fingerprint: u64, offset: u64) {
@@ -289,36 +558,59 @@ fn remember(recent: &mut Vec<(u64, u64)>, fingerprint: u64, offset: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
     use std::io::Write;
 
     /// Follows `dir/app.log*`, remembering positions like a checkpoint would.
     struct Harness {
         dir: tempfile::TempDir,
         tailer: Tailer,
-        checkpoint: HashMap<u64, u64>,
+        checkpoint: Vec<FilePosition>,
         got: Vec<String>,
+        lost: Vec<Loss>,
+        once: bool,
+    }
+
+    /// What the agent does at a flush: forget what the tailer is done with, record the rest.
+    fn commit(
+        checkpoint: &mut Vec<FilePosition>,
+        events: &[TailEvent],
+        positions: Vec<FilePosition>,
+    ) {
+        for e in events {
+            if let TailEvent::Released { fingerprint, .. }
+            | TailEvent::Lost(Loss { fingerprint, .. }) = e
+            {
+                checkpoint.retain(|p| p.fingerprint != *fingerprint);
+            }
+        }
+        for pos in positions {
+            checkpoint.retain(|p| p.fingerprint != pos.fingerprint);
+            checkpoint.push(pos);
+        }
     }
 
     impl Harness {
         fn new() -> Harness {
             let dir = tempfile::tempdir().unwrap();
-            let tailer = Self::tailer(dir.path());
+            let tailer = Self::tailer(dir.path(), false);
             Harness {
                 dir,
                 tailer,
-                checkpoint: HashMap::new(),
+                checkpoint: Vec::new(),
                 got: Vec::new(),
+                lost: Vec::new(),
+                once: false,
             }
         }
 
-        fn tailer(dir: &Path) -> Tailer {
+        fn tailer(dir: &Path, once: bool) -> Tailer {
             let globs = FileGlobs::new(&[format!("{}/app.log*", dir.display())], &[]).unwrap();
             Tailer::new(
                 globs,
                 TailerOptions {
                     max_line_bytes: 1024,
                     start_at_end: false,
+                    end_of_file_ends_line: once,
                 },
             )
         }
@@ -337,24 +629,29 @@ mod tests {
         }
 
         fn poll(&mut self) -> Vec<TailEvent> {
-            let cp = self.checkpoint.clone();
-            let resume = move |fp: u64, _id: FileId| cp.get(&fp).copied();
-            let mut events = self.tailer.scan(&resume);
+            let mut events = self.tailer.scan(&self.checkpoint);
             let got = &mut self.got;
             self.tailer
                 .read(usize::MAX, &mut events, |_, _, line| {
-                    got.push(String::from_utf8_lossy(line.bytes).into_owned())
+                    let mut text = String::from_utf8_lossy(line.bytes).into_owned();
+                    if line.unterminated {
+                        text.push_str(" (unterminated)");
+                    }
+                    got.push(text)
                 })
                 .unwrap();
-            for p in self.tailer.positions() {
-                self.checkpoint.insert(p.fingerprint, p.offset);
+            commit(&mut self.checkpoint, &events, self.tailer.positions());
+            for e in &events {
+                if let TailEvent::Lost(l) = e {
+                    self.lost.push(l.clone());
+                }
             }
             events
         }
 
         /// A crash and restart: a new tailer with only the checkpoint.
         fn restart(&mut self) {
-            self.tailer = Self::tailer(self.dir.path());
+            self.tailer = Self::tailer(self.dir.path(), self.once);
         }
 
         fn take(&mut self) -> Vec<String> {
@@ -496,5 +793,181 @@ mod tests {
         h.append("app.log", "\nnext\n");
         h.poll();
         assert_eq!(h.take(), ["no newline yet", "next"]);
+    }
+
+    #[test]
+    fn file_renamed_out_of_the_globs_while_down_is_found_by_inode_and_read_to_its_end() {
+        // Symptom: after a restart the rotated name no longer matched, its tail was never read.
+        let mut h = Harness::new();
+        h.append("app.log", "a1\n");
+        h.poll();
+        h.restart();
+        h.append("app.log", "a2\na3\n");
+        std::fs::rename(h.path("app.log"), h.path("old.3300")).unwrap();
+        h.append("app.log", "b1\n");
+        let events = h.poll();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Found { offset: 3, .. })),
+            "{events:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Released { .. })),
+            "{events:?}"
+        );
+        let mut got = h.take();
+        got.sort();
+        assert_eq!(got, ["a1", "a2", "a3", "b1"]);
+        assert!(h.lost.is_empty());
+        // Released: forgotten by the checkpoint, never looked for again.
+        assert_eq!(h.checkpoint.len(), 1);
+        std::fs::remove_file(h.path("old.3300")).unwrap();
+        h.restart();
+        h.poll();
+        assert!(h.take().is_empty());
+        assert!(h.lost.is_empty(), "{:?}", h.lost);
+    }
+
+    #[test]
+    fn copytruncate_while_down_reads_the_copy_from_the_checkpoint() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\na2\n");
+        h.poll();
+        h.restart();
+        h.append("app.log", "a3\n");
+        std::fs::copy(h.path("app.log"), h.path("copy")).unwrap();
+        std::fs::write(h.path("app.log"), "b1\n").unwrap();
+        h.poll();
+        let mut got = h.take();
+        got.sort();
+        assert_eq!(got, ["a1", "a2", "a3", "b1"]);
+        assert!(h.lost.is_empty(), "{:?}", h.lost);
+        assert_eq!(h.checkpoint.len(), 1);
+    }
+
+    #[test]
+    fn file_deleted_while_down_is_reported_lost_with_offset_and_size() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\npartial");
+        h.poll();
+        h.restart();
+        std::fs::remove_file(h.path("app.log")).unwrap();
+        h.append("app.log", "b1\n");
+        h.poll();
+        assert_eq!(h.take(), ["a1", "b1"]);
+        assert_eq!(h.lost.len(), 1, "{:?}", h.lost);
+        let l = &h.lost[0];
+        assert_eq!((l.offset, l.size, l.lost_bytes()), (3, Some(10), Some(7)));
+        assert_eq!(l.reason, LossReason::NotFound);
+        assert_eq!(l.path, h.path("app.log"));
+        // Reported once, and forgotten.
+        h.poll();
+        h.restart();
+        h.poll();
+        assert_eq!(h.lost.len(), 1);
+    }
+
+    #[test]
+    fn copytruncate_while_down_without_the_copy_is_a_loss() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\npart");
+        h.poll();
+        h.restart();
+        std::fs::write(h.path("app.log"), "b1\n").unwrap();
+        h.poll();
+        assert_eq!(h.take(), ["a1", "b1"]);
+        assert_eq!(h.lost.len(), 1, "{:?}", h.lost);
+        assert_eq!(h.lost[0].reason, LossReason::NotFound);
+        assert_eq!(h.lost[0].lost_bytes(), Some(4));
+    }
+
+    #[test]
+    fn truncation_seen_live_with_everything_read_is_not_a_loss() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\na2\n");
+        h.poll();
+        std::fs::write(h.path("app.log"), "b1\n").unwrap();
+        h.poll();
+        assert_eq!(h.take(), ["a1", "a2", "b1"]);
+        assert!(h.lost.is_empty(), "{:?}", h.lost);
+        assert_eq!(h.checkpoint.len(), 1);
+    }
+
+    #[test]
+    fn copytruncate_live_with_the_copy_outside_the_globs_reads_the_copy() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\n");
+        h.poll();
+        h.append("app.log", "a2\n");
+        std::fs::copy(h.path("app.log"), h.path("old.1")).unwrap();
+        std::fs::write(h.path("app.log"), "b1\n").unwrap();
+        h.poll();
+        let mut got = h.take();
+        got.sort();
+        assert_eq!(got, ["a1", "a2", "b1"]);
+        assert!(h.lost.is_empty(), "{:?}", h.lost);
+    }
+
+    #[test]
+    fn released_file_delivers_its_unterminated_tail() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\na2 no newline");
+        h.poll();
+        assert_eq!(h.take(), ["a1"]);
+        std::fs::rename(h.path("app.log"), h.path("old.1")).unwrap();
+        h.poll();
+        assert_eq!(h.take(), ["a2 no newline (unterminated)"]);
+        assert_eq!(h.tailer.file_count(), 0);
+    }
+
+    #[test]
+    fn end_of_file_ends_the_line_once_and_a_later_newline_starts_a_new_one() {
+        let mut h = Harness::new();
+        h.once = true;
+        h.restart();
+        h.append("app.log", "a1\na2 par");
+        h.poll();
+        assert_eq!(h.take(), ["a1", "a2 par (unterminated)"]);
+        h.restart();
+        h.poll();
+        assert!(h.take().is_empty());
+        h.append("app.log", "tial\na3\n");
+        h.restart();
+        h.poll();
+        assert_eq!(h.take(), ["tial", "a3"]);
+    }
+
+    #[test]
+    fn positions_record_the_size_beyond_a_held_partial_line() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\npar");
+        h.poll();
+        let p = &h.checkpoint[0];
+        assert_eq!((p.offset, p.size), (3, Some(6)));
+        assert_eq!(h.tailer.pending_bytes(), 3);
+    }
+
+    #[test]
+    fn truncated_while_down_below_the_offset_is_read_again_and_the_unread_part_reported() {
+        let mut h = Harness::new();
+        h.append("app.log", "a1\na2\npart");
+        h.poll();
+        h.restart();
+        // Same first line, shorter than where reading stood: truncated and rewritten.
+        std::fs::write(h.path("app.log"), "a1\n").unwrap();
+        let events = h.poll();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Truncated { .. })),
+            "{events:?}"
+        );
+        assert_eq!(h.take(), ["a1", "a2", "a1"]);
+        assert_eq!(h.lost.len(), 1, "{:?}", h.lost);
+        assert_eq!(h.lost[0].reason, LossReason::Truncated);
+        assert_eq!((h.lost[0].offset, h.lost[0].lost_bytes()), (6, Some(4)));
     }
 }

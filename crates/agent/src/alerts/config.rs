@@ -1,13 +1,12 @@
 //! `[alerts]`: rules evaluated on event time, the state limits and where alerts are delivered.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use auditlake_event::{AuditEvent, Outcome};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[alerts]`: the rules, their state limits and the webhooks every alert is posted to.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsConfig {
     /// Keys (actors, IPs, tenants) held per rule; the least recently seen are forgotten first.
@@ -32,7 +31,7 @@ fn default_max_times_per_key() -> usize {
 }
 
 /// What a rule looks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// At least `threshold` matching events of one key within `window_secs`.
@@ -47,7 +46,7 @@ pub enum RuleKind {
 }
 
 /// What a rule's state is keyed by.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// `actor_id`, else `actor_name`, else `actor_email`.
@@ -84,7 +83,7 @@ impl GroupBy {
 }
 
 /// The field a `new_value` rule watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueField {
     SrcIp,
@@ -115,7 +114,7 @@ impl ValueField {
 }
 
 /// Which events a rule considers. An empty list matches everything.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterConfig {
     /// Action globs (`authentication.*`, `account.role.change`), in the syntax of
@@ -150,7 +149,7 @@ impl FilterConfig {
 }
 
 /// `[[alerts.rules]]`: one rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// The rule's name: in every alert, and the key of its persisted state.
@@ -207,44 +206,22 @@ impl RuleConfig {
     }
 }
 
-/// A secret read from the environment; printed as `**redacted**`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("**redacted**")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("**redacted**")
-    }
-}
+pub use auditlake_secret::Secret;
 
 /// `[[alerts.webhooks]]`: an HTTP endpoint alerts are POSTed to as JSON.
 ///
 /// The proxy comes from the environment: `HTTPS_PROXY` for `https://` urls, `HTTP_PROXY` for
 /// `http://` ones, `ALL_PROXY` for both, except for the hosts `NO_PROXY` lists.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// An `http://` or `https://` url. https receivers are verified against the system's
     /// trusted roots and `ca_file`.
     pub url: String,
-    /// Extra request headers.
+    /// Extra request headers. Their values are secrets (an API key goes here): they are
+    /// printed as `**redacted**`.
     #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: std::collections::BTreeMap<String, Secret>,
     /// An environment variable holding a token sent as `Authorization: Bearer <token>`.
     #[serde(default)]
     pub token_env: Option<String>,
@@ -405,7 +382,7 @@ impl AlertsConfig {
             }
             for (name, value) in &w.headers {
                 let name_ok = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
-                let value_ok = reqwest::header::HeaderValue::from_str(value).is_ok();
+                let value_ok = reqwest::header::HeaderValue::from_str(value.expose_str()).is_ok();
                 if !name_ok || !value_ok {
                     return Err(format!(
                         "{}: {name:?} is not a valid header",

@@ -102,15 +102,16 @@ impl Webhook {
         for (k, v) in &cfg.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| format!("alerts.webhooks.headers: {k:?} is not a header name"))?;
-            let value = HeaderValue::from_str(v)
+            let mut value = HeaderValue::from_str(v.expose_str())
                 .map_err(|_| format!("alerts.webhooks.headers: the value of {k:?} is not valid"))?;
+            value.set_sensitive(true);
             headers.insert(name, value);
         }
         if let Some(var) = &cfg.token_env {
-            let token = Secret::new(std::env::var(var).map_err(|_| {
+            let token: Secret = Secret::new(std::env::var(var).map_err(|_| {
                 format!("alerts.webhooks.token_env: environment variable {var} is not set")
             })?);
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_str()))
                 .map_err(|_| format!("alerts.webhooks.token_env: {var} holds an invalid token"))?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);

@@ -129,9 +129,9 @@ async fn open(config: &Config) -> anyhow::Result<(Arc<dyn ObjectStore>, ArchiveW
 }
 
 fn signer(config: &Config) -> anyhow::Result<Arc<auditlake_archive::DigestSigner>> {
-    Ok(Arc::new(
-        config.digest.clone().unwrap_or_default().signer()?,
-    ))
+    Ok(Arc::new(auditlake_agent::generated_key::job_signer(
+        config,
+    )?))
 }
 
 pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
@@ -176,7 +176,7 @@ pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
     let run =
         auditlake_archive::compaction::apply_compaction(&writer, &plan, signer, &opts).await?;
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({ "recovered": recovered, "plan": plan, "run": run })
@@ -185,7 +185,7 @@ pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_recovered(&recovered);
         print_compaction_plan(&plan);
-        println!(
+        say!(
             "compacted {} objects ({} bytes) into {} ({} bytes, {} events){}",
             run.replaced,
             run.replaced_bytes,
@@ -207,16 +207,16 @@ fn receipt(run: &RewriteRun) -> String {
 
 fn print_recovered(r: &RewriteRun) {
     for job in &r.recovered_forward {
-        println!("finished interrupted job {job}");
+        say!("finished interrupted job {job}");
     }
     for job in &r.rolled_back {
-        println!("rolled back interrupted job {job}");
+        say!("rolled back interrupted job {job}");
     }
 }
 
 fn print_compaction_plan(plan: &CompactionPlan) {
     for g in &plan.groups {
-        println!(
+        say!(
             "merge  tier={} event_date={} source={}: {} objects, {} bytes",
             g.tier,
             g.event_date,
@@ -226,9 +226,9 @@ fn print_compaction_plan(plan: &CompactionPlan) {
         );
     }
     for s in &plan.skipped {
-        println!("skip   {} ({})", s.key, s.reason);
+        say!("skip   {} ({})", s.key, s.reason);
     }
-    println!(
+    say!(
         "plan: {} objects looked at, {} groups to merge, {} skipped",
         plan.objects,
         plan.groups.len(),
@@ -238,12 +238,12 @@ fn print_compaction_plan(plan: &CompactionPlan) {
 
 fn print_erasure_plan(plan: &ErasurePlan) {
     for a in &plan.affected {
-        println!("rewrite {} ({} of {} rows)", a.key, a.matching_rows, a.rows);
+        say!("rewrite {} ({} of {} rows)", a.key, a.matching_rows, a.rows);
     }
     for r in &plan.refused {
-        println!("refused {} ({})", r.key, r.reason);
+        say!("refused {} ({})", r.key, r.reason);
     }
-    println!(
+    say!(
         "plan ({}): {} objects read, {} to rewrite, {} rows of the subject, {} protected",
         plan.mode,
         plan.objects_scanned,
@@ -299,12 +299,12 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
         } else {
             print_erasure_plan(&plan);
         }
-        eprintln!(
+        say_err!(
             "error: erasure refused, nothing changed: {} objects holding the subject's events are under Object Lock or a legal hold:",
             plan.refused.len()
         );
         for r in &plan.refused {
-            eprintln!("  {} ({})", r.key, r.reason);
+            say_err!("  {} ({})", r.key, r.reason);
         }
         return Ok(ExitCode::from(1));
     }
@@ -326,13 +326,13 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
     )
     .await?;
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "plan": plan, "run": run }))?
         );
     } else {
         print_erasure_plan(&plan);
-        println!(
+        say!(
             "erased ({}): {} objects rewritten into {}, {} rows of the subject{}",
             plan.mode,
             run.replaced,
@@ -400,26 +400,30 @@ pub async fn deleted_users(
 
 fn print_deleted_users(plan: &DeletedUsersPlan, run: Option<&RewriteRun>) {
     for u in &plan.due {
-        println!(
+        say!(
             "erase  events of deleted user {} (deleted {}, due {})",
-            u.subject, u.deleted_at, u.erase_at
+            u.subject,
+            u.deleted_at,
+            u.erase_at
         );
     }
     for u in &plan.waiting {
-        println!(
+        say!(
             "wait   deleted user {} (deleted {}, due {})",
-            u.subject, u.deleted_at, u.erase_at
+            u.subject,
+            u.deleted_at,
+            u.erase_at
         );
     }
     for r in &plan.blocked {
-        println!(
+        say!(
             "keep   {} of deleted users {} ({})",
             r.key,
             r.subjects.join(", "),
             r.reason
         );
     }
-    println!(
+    say!(
         "deleted users (after {} days): {} due, {} waiting, {} objects protected; {} objects to rewrite, {} rows",
         plan.retention_days,
         plan.due.len(),
@@ -429,7 +433,7 @@ fn print_deleted_users(plan: &DeletedUsersPlan, run: Option<&RewriteRun>) {
         plan.erasure.matching_rows
     );
     if let Some(run) = run {
-        println!(
+        say!(
             "erased deleted users' events: {} objects rewritten into {}{}",
             run.replaced,
             run.written,

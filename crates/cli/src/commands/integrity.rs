@@ -27,11 +27,17 @@ pub enum ReportFormat {
 /// `auditlake verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The archive: a local directory or s3://bucket/prefix.
-    #[arg(long)]
-    pub archive: String,
+    /// The archive: a local directory or s3://bucket/prefix; default: the `[archive]` of
+    /// `--config`.
+    #[arg(long, required_unless_present = "config")]
+    pub archive: Option<String>,
+    /// The agent's configuration file: its `[archive]`, and without `--public-key` the keys
+    /// to trust: the `.pub` file beside `[digest] signing_key_file`, and the key the agent
+    /// generated in its state directory (`STATE_DIR/keys/audit.pub`).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
     /// A trusted public key file (PEM or hex); repeat for several signers.
-    #[arg(long = "public-key", required = true)]
+    #[arg(long = "public-key", required_unless_present = "config")]
     pub public_keys: Vec<PathBuf>,
     /// Check objects of event dates from this date or RFC 3339 time on.
     #[arg(long, value_parser = parse_time)]
@@ -74,19 +80,34 @@ pub async fn open_archive(
 pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
     let signer = DigestSigner::generate();
     let (private, public) = signer.write_pair(&args.out)?;
-    println!("private key: {} (keep it secret)", private.display());
-    println!("public key:  {}", public.display());
-    println!("fingerprint: {}", signer.fingerprint());
+    say!("private key: {} (keep it secret)", private.display());
+    say!("public key:  {}", public.display());
+    say!("fingerprint: {}", signer.fingerprint());
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let keys = args
-        .public_keys
-        .iter()
-        .map(|p| PublicKey::from_file(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let store = open_archive(&args.archive).await?;
+    let config = args
+        .config
+        .as_deref()
+        .map(auditlake_agent::Config::load)
+        .transpose()?;
+    let keys = if args.public_keys.is_empty() {
+        trusted_keys(config.as_ref(), args.config.as_deref())?
+    } else {
+        args.public_keys
+            .iter()
+            .map(|p| PublicKey::from_file(p))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let (store, archive) = match (&args.archive, &config) {
+        (Some(url), _) => (open_archive(url).await?, url.clone()),
+        (None, Some(c)) => (
+            auditlake_agent::open_store(&c.archive).await?,
+            c.archive.url.clone(),
+        ),
+        (None, None) => anyhow::bail!("--archive or --config is needed"),
+    };
     let opts = VerifyOptions {
         since: args.since,
         until: args.until,
@@ -96,7 +117,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let report = auditlake_archive::verify_archive(&*store, &keys, &opts)
         .await
-        .with_context(|| format!("verifying {}", args.archive))?;
+        .with_context(|| format!("verifying {archive}"))?;
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Text => print_report(&report),
@@ -108,11 +129,33 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The keys a configuration's archive verifies with; each trusted key is named on stderr.
+fn trusted_keys(
+    config: Option<&auditlake_agent::Config>,
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<PublicKey>> {
+    let (Some(config), Some(path)) = (config, path) else {
+        anyhow::bail!("--public-key or --config is needed");
+    };
+    let keys = auditlake_agent::generated_key::trusted_public_keys(config)?;
+    if keys.is_empty() {
+        anyhow::bail!(
+            "{}: no public key to trust: none beside [digest] signing_key_file and none in {}; pass --public-key",
+            path.display(),
+            auditlake_agent::generated_key::public_key_path(&config.agent.state_dir).display()
+        );
+    }
+    for (file, key) in &keys {
+        eprintln!("trusting {} ({})", key.fingerprint(), file.display());
+    }
+    Ok(keys.into_iter().map(|(_, k)| k).collect())
+}
+
 fn print_report(r: &VerifyReport) {
     for f in &r.findings {
-        println!("{f}");
+        say!("{f}");
     }
-    println!(
+    say!(
         "{}: {} chains, {} digests, {} objects listed, {} verified ({} bytes), {} expired under receipts, {} findings",
         if r.is_clean() { "ok" } else { "FAILED" },
         r.chains,

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use auditlake_agent::config::ArchiveConfig;
 use auditlake_query::reports::{self, ActivityBy, GroupBy, Report, ReportOutput};
-use auditlake_query::{FilterSpec, Format, Order, OutputWriter, Query, QueryRequest, ScanStats};
+use auditlake_query::{
+    CsvFormulas, FilterSpec, Format, Order, OutputWriter, Query, QueryRequest, ScanStats,
+};
 use auditlake_storage::ObjectStore;
 use clap::{Args, ValueEnum};
 
@@ -123,6 +125,26 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// `--csv-formulas`: what CSV does with a string cell that a spreadsheet would evaluate.
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum CsvFormulasArg {
+    /// Put a `'` before cells starting with `=`, `+`, `-`, `@`, tab or carriage return, so that
+    /// a spreadsheet shows them as text (numeric columns are never changed).
+    #[default]
+    Neutralize,
+    /// Write every cell exactly as stored: for programs, not spreadsheets.
+    Verbatim,
+}
+
+impl From<CsvFormulasArg> for CsvFormulas {
+    fn from(f: CsvFormulasArg) -> CsvFormulas {
+        match f {
+            CsvFormulasArg::Neutralize => CsvFormulas::Neutralize,
+            CsvFormulasArg::Verbatim => CsvFormulas::Verbatim,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OrderArg {
     Asc,
@@ -156,6 +178,10 @@ pub struct QueryArgs {
     /// Print the scan's counters (files, row groups pruned, bytes read) as JSON on stderr.
     #[arg(long)]
     pub stats: bool,
+    /// CSV: neutralize (the default) puts a `'` before string cells a spreadsheet would run as
+    /// a formula (starting with =, +, -, @, tab, CR); verbatim writes them as stored.
+    #[arg(long, value_enum, default_value = "neutralize")]
+    pub csv_formulas: CsvFormulasArg,
 }
 
 /// `auditlake export`: a query whose format and file are required.
@@ -178,6 +204,10 @@ pub struct ExportArgs {
     pub output: PathBuf,
     #[arg(long)]
     pub stats: bool,
+    /// CSV: neutralize (the default) puts a `'` before string cells a spreadsheet would run as
+    /// a formula (starting with =, +, -, @, tab, CR); verbatim writes them as stored.
+    #[arg(long, value_enum, default_value = "neutralize")]
+    pub csv_formulas: CsvFormulasArg,
 }
 
 /// `auditlake report NAME`.
@@ -207,6 +237,10 @@ pub struct ReportArgs {
     pub format: Option<FormatArg>,
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// CSV: neutralize (the default) puts a `'` before string cells a spreadsheet would run as
+    /// a formula (starting with =, +, -, @, tab, CR); verbatim writes them as stored.
+    #[arg(long, value_enum, default_value = "neutralize")]
+    pub csv_formulas: CsvFormulasArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -344,11 +378,13 @@ fn progress(stats: Arc<ScanStats>) -> Option<tokio::task::JoinHandle<()>> {
 async fn run_query(
     q: &Query,
     format: Format,
+    csv_formulas: CsvFormulasArg,
     out: Box<dyn Write + Send>,
     show_stats: bool,
 ) -> anyhow::Result<u64> {
     let started = Instant::now();
-    let mut w = OutputWriter::new(format, q.output_schema(), out, terminal_width())?;
+    let mut w = OutputWriter::new(format, q.output_schema(), out, terminal_width())?
+        .with_csv_formulas(csv_formulas.into());
     let ticker = progress(q.stats());
     let result = q.run(&mut |b| w.write(&b)).await;
     if let Some(t) = ticker {
@@ -396,7 +432,14 @@ pub async fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
         limit: args.limit,
     };
     let q = Query::new(store, &req, chrono::Utc::now())?;
-    run_query(&q, format, output(&args.output)?, args.stats).await?;
+    run_query(
+        &q,
+        format,
+        args.csv_formulas,
+        output(&args.output)?,
+        args.stats,
+    )
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -410,8 +453,18 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         limit: args.limit,
     };
     let q = Query::new(store, &req, chrono::Utc::now())?;
-    let n = run_query(&q, format, output(&Some(args.output.clone()))?, args.stats).await?;
-    eprintln!("exported {n} events to {}", args.output.display());
+    let n = run_query(
+        &q,
+        format,
+        args.csv_formulas,
+        output(&Some(args.output.clone()))?,
+        args.stats,
+    )
+    .await?;
+    eprintln!(
+        "exported {n} events to {}",
+        auditlake_query::escape::terminal(&args.output.display().to_string())
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -475,7 +528,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let format = default_format(args.format, &args.output);
     match reports::run(store, &report, filter, now).await? {
         ReportOutput::Query(q) => {
-            run_query(&q, format, output(&args.output)?, false).await?;
+            run_query(&q, format, args.csv_formulas, output(&args.output)?, false).await?;
         }
         ReportOutput::Table(batch) => {
             let mut w = OutputWriter::new(
@@ -483,7 +536,8 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 batch.schema(),
                 output(&args.output)?,
                 terminal_width(),
-            )?;
+            )?
+            .with_csv_formulas(args.csv_formulas.into());
             w.write(&batch)?;
             w.finish()?;
         }

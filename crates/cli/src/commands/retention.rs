@@ -102,7 +102,7 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let signer = Arc::new(config.digest.clone().unwrap_or_default().signer()?);
+    let signer = Arc::new(auditlake_agent::generated_key::job_signer(&config)?);
     let run = auditlake_archive::apply_retention(&*store, &plan, signer, &cfg).await?;
     if args.json {
         let mut v = serde_json::json!({ "plan": plan, "run": run });
@@ -115,7 +115,7 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
     } else {
         super::compliance::deleted_users(&config, now, false, false).await?;
         print_plan(&plan);
-        println!(
+        say!(
             "deleted {} objects ({} bytes){}",
             run.deleted,
             run.deleted_bytes,
@@ -128,9 +128,9 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
     if !run.failed.is_empty() {
         // the receipt names them: the next run deletes them once nothing keeps them
         for f in &run.failed {
-            eprintln!("not deleted: {}: {}", f.key, f.error);
+            say_err!("not deleted: {}: {}", f.key, f.error);
         }
-        eprintln!(
+        say_err!(
             "retention: {} objects could not be deleted; the next run retries them",
             run.failed.len()
         );
@@ -141,9 +141,12 @@ pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
 
 fn print_plan(plan: &RetentionPlan) {
     for o in &plan.delete {
-        println!(
-            "delete {} ({} bytes, expired {})",
-            o.key, o.size, o.expired_at
+        say!(
+            "delete {} ({} bytes, written {}, expired {})",
+            o.key,
+            o.size,
+            o.written_at,
+            o.expired_at
         );
     }
     for o in &plan.held {
@@ -151,14 +154,14 @@ fn print_plan(plan: &RetentionPlan) {
             || "object legal hold".to_string(),
             |name| format!("hold {name}"),
         );
-        println!("held   {} ({} bytes, {by})", o.key, o.size);
+        say!("held   {} ({} bytes, {by})", o.key, o.size);
     }
     for o in &plan.locked {
         let mode = match o.lock_mode {
             Some(auditlake_archive::ObjectLockMode::Governance) => "GOVERNANCE",
             _ => "COMPLIANCE",
         };
-        println!(
+        say!(
             "locked {} ({} bytes, {mode} until {})",
             o.key,
             o.size,
@@ -166,7 +169,7 @@ fn print_plan(plan: &RetentionPlan) {
         );
     }
     for (tier, t) in &plan.tiers {
-        println!(
+        say!(
             "tier {tier}: delete {} objects ({} bytes); held {} objects ({} bytes); locked {} objects ({} bytes)",
             t.delete_objects,
             t.delete_bytes,
@@ -204,11 +207,11 @@ pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<ExitCode> {
         None => String::new(),
     };
     let lifecycle = auditlake_archive::lifecycle_configuration(&config.tiers, &prefix);
-    eprintln!(
+    say_err!(
         "warning: bucket lifecycle expiry bypasses auditlake's holds (_holds/) and writes no \
          retention receipt, so verify reports what it expires as removed; only Object Lock and \
-         object legal holds stop it. Days count from when an object was written, not from its \
-         event date."
+         object legal holds stop it. Days count from when S3 stored an object, as the retention \
+         job and Object Lock count from when auditlake wrote it, never from its event date."
     );
     println!("{}", serde_json::to_string_pretty(&lifecycle)?);
     Ok(ExitCode::SUCCESS)
@@ -243,7 +246,7 @@ pub async fn hold(args: HoldArgs) -> anyhow::Result<ExitCode> {
             };
             let key = put_hold(&*store, &hold).await?;
             let applied = apply_legal_holds(&*store, &hold, true).await?;
-            println!(
+            say!(
                 "hold {} stored at {key}; object legal hold set on {} objects",
                 hold.name,
                 applied.len()
@@ -267,7 +270,7 @@ pub async fn hold(args: HoldArgs) -> anyhow::Result<ExitCode> {
             for other in holds.iter().filter(|h| h.name != name) {
                 apply_legal_holds(&*store, other, true).await?;
             }
-            println!("hold {name} removed");
+            say!("hold {name} removed");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -261,6 +261,7 @@ fn context_flags_and_raw_switch() {
         flags: Flags {
             invalid_utf8: true,
             truncated: false,
+            ..Flags::default()
         },
     };
     let mut out = vec![AuditEvent::default()];
@@ -414,6 +415,24 @@ fn message_repeated_n_times_gives_n_events_with_distinct_ids() {
     let (o, events) = run(&n, line).unwrap();
     assert_eq!(o, LineOutcome::Events(repeat::MAX_REPEAT as usize));
     assert_eq!(events[0].attributes["repeated"], 4_000_000_000u64);
+}
+
+#[test]
+fn repeated_long_line_expands_within_a_byte_budget() {
+    // A 1 MB line "repeated 10000 times" made 10000 copies of it: gigabytes for one line.
+    let n = compile(SYSLOG);
+    let user = "u".repeat(1 << 20);
+    let line = format!(
+        "Nov 21 03:40:19 bastion sshd[23201]: message repeated 10000 times: [ Failed password for {user} from 198.51.100.7 port 4242 ssh2]"
+    );
+    let (o, events) = run(&n, &line).unwrap();
+    let want = repeat::MAX_REPEAT_BYTES / line.len();
+    assert_eq!(o, LineOutcome::Events(want));
+    assert_eq!(events.len(), want);
+    assert_eq!(events[0].attributes["repeated"], 10_000);
+    // A line longer than the whole budget is still one event.
+    assert_eq!(repeat::copies(10_000, repeat::MAX_REPEAT_BYTES * 2), 1);
+    assert_eq!(repeat::copies(3, 100), 3);
 }
 
 #[test]

@@ -5,6 +5,18 @@ use memchr::memmem;
 /// The most events one repeated line expands to.
 pub(crate) const MAX_REPEAT: u32 = 10_000;
 
+/// The most line bytes one repeated line expands to: each copy holds the line (`raw`) and what
+/// was taken from it, so a long line repeats fewer times (a 64 KiB line at most 256 times).
+pub(crate) const MAX_REPEAT_BYTES: usize = 16 * 1024 * 1024;
+
+/// How many events a line of `line_len` bytes repeated `n` times expands to: `n`, capped by
+/// [`MAX_REPEAT`] and [`MAX_REPEAT_BYTES`], and at least one.
+pub(crate) fn copies(n: u64, line_len: usize) -> u32 {
+    let by_bytes = (MAX_REPEAT_BYTES / line_len.max(1)).max(1);
+    let cap = u64::from(MAX_REPEAT).min(by_bytes as u64);
+    n.clamp(1, cap) as u32
+}
+
 static NEEDLE: std::sync::LazyLock<memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memmem::Finder::new(b"message repeated "));
 
