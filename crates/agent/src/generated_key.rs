@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use auditlake_archive::signing::SIGNING_KEY_ENV;
 use auditlake_archive::{DigestSigner, PublicKey};
 
-use crate::config::Config;
 use crate::AgentError;
+use crate::config::Config;
 
 /// The state directory's folder of generated keys.
 pub const KEYS_DIR: &str = "keys";
@@ -200,7 +200,7 @@ fn publish_private(path: &Path, signer: &DigestSigner) -> Result<bool, AgentErro
             opts.mode(0o600);
         }
         let mut f = opts.open(&tmp)?;
-        f.write_all(pem.as_bytes())?;
+        f.write_all(pem.expose_str().as_bytes())?;
         f.sync_data()
     })();
     written.map_err(|e| AgentError::io(&tmp, e))?;

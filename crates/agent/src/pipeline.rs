@@ -341,6 +341,9 @@ impl SourcePipeline {
                     self.forget.push(loss.fingerprint);
                     losses += 1;
                 }
+                TailEvent::Copy { path, of } => {
+                    tracing::info!(source = %name, path = %path.display(), of = %of.display(), "a copy of a followed file (copytruncate), read once the original is truncated");
+                }
                 TailEvent::Error { path, message } => {
                     if let Some(m) = metrics {
                         m.error(&name, "read");

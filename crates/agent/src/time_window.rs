@@ -30,7 +30,7 @@ pub const ORIGINAL_TIME_ATTRIBUTE: &str = "original_time";
 pub const DEAD_LETTER_KIND: &str = "time_out_of_range";
 
 /// `[sources.time_window]`: how far an event's time may be from the time its line was read.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeWindowConfig {
     /// How many seconds an event's time may be ahead of the time its line was read (clock skew
@@ -48,7 +48,7 @@ pub struct TimeWindowConfig {
 }
 
 /// What becomes of an event whose time is outside its source's window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutOfRangePolicy {
     /// Keep the event's own time (and so its `event_date` partition). Nothing is lost: the

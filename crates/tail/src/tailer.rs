@@ -42,6 +42,12 @@ pub enum TailEvent {
     /// A file the globs name has no complete first line yet (so no identity): it is not read
     /// until it has one.
     Waiting { path: PathBuf },
+    /// A file the globs name begins as a followed file does, under another device and inode: a
+    /// copy of it (copytruncate's, made before it truncates the original, or a backup). It is
+    /// not read while the original is followed, so no line is read twice; once the original is
+    /// seen truncated, the copy is read on from where reading of the original stood. Reported
+    /// once per file.
+    Copy { path: PathBuf, of: PathBuf },
     /// A file could not be opened or read; it is tried again on the next scan.
     Error { path: PathBuf, message: String },
 }
@@ -93,6 +99,17 @@ pub struct Tailer {
     done: Vec<u64>,
     /// Old content of files seen truncated, to look for (a copy) at the end of the scan.
     truncated: Vec<Gone>,
+    /// Copies of followed files already reported ([`TailEvent::Copy`]).
+    copies: Vec<FileId>,
+}
+
+/// What opening a file not followed yet found.
+enum Opened {
+    Followed(Followed),
+    /// No complete first line yet.
+    Waiting,
+    /// The same first line as the followed file at this path, another device and inode.
+    CopyOf(PathBuf),
 }
 
 /// How many let-go fingerprints [`Tailer`] remembers.
@@ -121,6 +138,7 @@ impl Tailer {
             recent: Vec::new(),
             done: Vec::new(),
             truncated: Vec::new(),
+            copies: Vec::new(),
         }
     }
 
@@ -142,6 +160,7 @@ impl Tailer {
             f.present = false;
         }
         let listing = self.globs.walk();
+        let mut copies = Vec::new();
         for path in &listing.matched {
             let meta = match std::fs::metadata(path) {
                 Ok(m) => m,
@@ -165,14 +184,23 @@ impl Tailer {
                 continue;
             }
             match self.open_new(path, checkpoint, &mut events) {
-                Ok(Some(followed)) => {
+                Ok(Opened::Followed(followed)) => {
                     events.push(TailEvent::Added {
                         path: path.clone(),
                         offset: followed.reader.offset(),
                     });
                     self.files.push(followed);
                 }
-                Ok(None) => events.push(TailEvent::Waiting { path: path.clone() }),
+                Ok(Opened::Waiting) => events.push(TailEvent::Waiting { path: path.clone() }),
+                Ok(Opened::CopyOf(of)) => {
+                    if !self.copies.contains(&file_id) {
+                        events.push(TailEvent::Copy {
+                            path: path.clone(),
+                            of,
+                        });
+                    }
+                    copies.push(file_id);
+                }
                 Err(e) => events.push(TailEvent::Error {
                     path: path.clone(),
                     message: e.to_string(),
@@ -199,6 +227,7 @@ impl Tailer {
                 });
             }
         }
+        self.copies = copies;
         self.recover(checkpoint, &listing, &mut events);
         self.scanned_once = true;
         events
@@ -222,13 +251,20 @@ impl Tailer {
         path: &Path,
         checkpoint: &[FilePosition],
         events: &mut Vec<TailEvent>,
-    ) -> Result<Option<Followed>, TailError> {
+    ) -> Result<Opened, TailError> {
         let mut file = std::fs::File::open(path).map_err(|e| TailError::io(path, e))?;
         let meta = file.metadata().map_err(|e| TailError::io(path, e))?;
         let file_id = FileId::of(&meta);
         let Some(fingerprint) = fingerprint_file(&mut file, path)? else {
-            return Ok(None);
+            return Ok(Opened::Waiting);
         };
+        if let Some(original) = self
+            .files
+            .iter()
+            .find(|f| f.fingerprint.hash == fingerprint.hash && f.file_id != file_id)
+        {
+            return Ok(Opened::CopyOf(original.path.clone()));
+        }
         let entry = checkpointed(checkpoint, fingerprint.hash, file_id);
         let offset = match self.known_offset(entry.map(|p| p.offset), fingerprint.hash) {
             Some(o) if o <= meta.len() => o,
@@ -256,7 +292,7 @@ impl Tailer {
             None => 0,
         };
         let reader = LineReader::from_file(file, path, offset, self.opts.max_line_bytes)?;
-        Ok(Some(Followed {
+        Ok(Opened::Followed(Followed {
             reader,
             fingerprint,
             file_id,
@@ -734,6 +770,33 @@ mod tests {
         let mut got = h.take();
         got.sort();
         assert_eq!(got, ["a1", "a2", "a3", "b1"]);
+    }
+
+    #[test]
+    fn copytruncate_copy_seen_before_the_truncation_is_read_once() {
+        // Symptom: the copy, seen while the original was still followed, was read from the
+        // checkpoint's offset as a second file, and its lines were delivered twice.
+        let mut h = Harness::new();
+        h.append("app.log", "a1\na2\n");
+        let cp = h.checkpoint.clone();
+        h.poll();
+        h.checkpoint = cp; // read, not checkpointed yet
+        h.append("app.log", "a3\n");
+        std::fs::copy(h.path("app.log"), h.path("app.log.1")).unwrap();
+        let events = h.poll();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Copy { path, .. } if path.ends_with("app.log.1"))),
+            "{events:?}"
+        );
+        assert_eq!(h.take(), ["a1", "a2", "a3"]);
+        // reported once, not at every scan
+        assert!(!h.poll().iter().any(|e| matches!(e, TailEvent::Copy { .. })));
+        std::fs::write(h.path("app.log"), "b1\n").unwrap();
+        h.poll();
+        h.poll();
+        assert_eq!(h.take(), ["b1"]);
     }
 
     #[test]

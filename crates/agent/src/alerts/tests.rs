@@ -540,7 +540,9 @@ mod tls {
 }
 
 fn https_config(port: u16, ca_file: Option<&std::path::Path>) -> AlertsConfig {
-    let ca = ca_file.map_or(String::new(), |p| format!("ca_file = {:?}\n", p.display().to_string()));
+    let ca = ca_file.map_or(String::new(), |p| {
+        format!("ca_file = {:?}\n", p.display().to_string())
+    });
     cfg(&format!(
         r#"
 [[rules]]
@@ -567,8 +569,16 @@ fn webhook_posts_to_an_https_receiver_trusted_by_ca_file() {
     alerts.finish(std::time::Duration::from_secs(30)).unwrap();
     let requests = receiver.requests.join().unwrap();
     assert_eq!(requests.len(), 1);
-    assert!(requests[0].starts_with("POST /hook HTTP/1.1"), "{}", requests[0]);
-    assert!(requests[0].contains("\"rule\":\"any-failure\""), "{}", requests[0]);
+    assert!(
+        requests[0].starts_with("POST /hook HTTP/1.1"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].contains("\"rule\":\"any-failure\""),
+        "{}",
+        requests[0]
+    );
     // the chunked response was read as a success: nothing dead-lettered
     assert!(!dir.path().join("dead-letter/alerts.jsonl").exists());
 }
@@ -596,5 +606,8 @@ fn a_missing_or_empty_ca_file_is_named() {
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "").unwrap();
     let err = Alerts::start(&https_config(1, Some(&empty)), dir.path()).unwrap_err();
-    assert!(err.to_string().contains("holds no PEM certificate"), "{err}");
+    assert!(
+        err.to_string().contains("holds no PEM certificate"),
+        "{err}"
+    );
 }

@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn secret_is_redacted() {
-        let s = Secret::new("hunter2".into());
+        let s: Secret = Secret::new("hunter2".into());
         assert_eq!(format!("{s:?} {s}"), "**redacted** **redacted**");
     }
 }
