@@ -845,7 +845,8 @@ retention_days = 30
         serde_json::from_str(&text).ok()
     }
 
-    /// Whether the checkpoint holds every log file in the globs at the end of its last line.
+    /// Whether the checkpoint holds every log file in the globs at the end of its last line (or
+    /// at its end, past an abandoned tail the agent read when it released the file).
     fn caught_up(&self) -> Result<bool, String> {
         let Some(cp) = self.checkpoint() else {
             return Ok(false);
@@ -859,7 +860,10 @@ retention_days = 30
                 e["fingerprint"].as_u64() == Some(f.fingerprint)
                     && e["file_id"]["dev"].as_u64() == Some(f.dev)
                     && e["file_id"]["ino"].as_u64() == Some(f.ino)
-                    && e["offset"].as_u64() == Some(f.complete_len)
+                    // a rotated file's abandoned tail, read when the file was released and
+                    // archived flagged `unterminated`, is covered too
+                    && (e["offset"].as_u64() == Some(f.complete_len)
+                        || e["offset"].as_u64() == Some(f.size))
             });
             if !covered {
                 return Ok(false);

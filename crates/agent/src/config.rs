@@ -37,10 +37,10 @@ pub struct Config {
     pub digest: Option<auditlake_archive::DigestConfig>,
     /// How the retention job deletes (`[retention]`).
     #[serde(default)]
-    pub retention: Option<auditlake_archive::RetentionConfig>,
+    pub retention: Option<auditlake_jobs::RetentionConfig>,
     /// How `auditlake erase` treats a subject's events (`[erasure]`).
     #[serde(default)]
-    pub erasure: Option<auditlake_archive::erasure::ErasureConfig>,
+    pub erasure: Option<auditlake_jobs::erasure::ErasureConfig>,
     /// Activity alert rules and their webhooks (`[alerts]`).
     #[serde(default)]
     pub alerts: Option<crate::alerts::AlertsConfig>,
@@ -419,7 +419,7 @@ retention_days = 365
         let c = Config::parse(&text).unwrap();
         assert_eq!(
             c.erasure.unwrap().mode,
-            auditlake_archive::erasure::ErasureMode::Pseudonymize
+            auditlake_jobs::erasure::ErasureMode::Pseudonymize
         );
         let bad = format!("{MINIMAL}\n[erasure]\npseudonym_key = \"x\"\n");
         let err = Config::parse(&bad).unwrap_err();

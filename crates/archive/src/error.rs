@@ -110,28 +110,28 @@ pub enum ArchiveError {
 }
 
 impl ArchiveError {
-    pub(crate) fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
         ArchiveError::Io {
             path: path.into(),
             source,
         }
     }
 
-    pub(crate) fn key(origin: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
+    pub fn key(origin: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
         ArchiveError::Key {
             origin: origin.to_string(),
             message: message.to_string(),
         }
     }
 
-    pub(crate) fn digest(key: impl Into<String>, message: impl std::fmt::Display) -> Self {
+    pub fn digest(key: impl Into<String>, message: impl std::fmt::Display) -> Self {
         ArchiveError::Digest {
             key: key.into(),
             message: message.to_string(),
         }
     }
 
-    pub(crate) fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
         ArchiveError::Config {
             key: key.into(),
             message: message.into(),

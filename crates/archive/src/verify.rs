@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::digest::{DeletedObject, Digest, ObjectEntry, SignatureCheck, is_job_chain};
 use crate::error::Result;
 use crate::layout::{DIGESTS_PREFIX, HOLDS_PREFIX, parse_data_key, parse_digest_key};
-use crate::rewrite::{REWRITES_PREFIX, list_markers};
+use crate::markers::{REWRITES_PREFIX, list_markers};
 use crate::signing::PublicKey;
 use crate::writer::sha256_hex;
 

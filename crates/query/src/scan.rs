@@ -128,8 +128,8 @@ pub async fn plan(
         .try_collect()
         .await?;
     // Compaction and erasure jobs under way: each event is read from either the objects a job
-    // replaces or those it writes, never both (see `auditlake_archive::rewrite`).
-    let rewrites = auditlake_archive::rewrite::RewriteView::load(store).await?;
+    // replaces or those it writes, never both (see `auditlake_archive::markers`).
+    let rewrites = auditlake_archive::markers::RewriteView::load(store).await?;
     let hidden = rewrites.hidden(listed.iter().flatten().map(|m| m.key.as_str()));
     let mut files = Vec::new();
     for meta in listed.into_iter().flatten() {

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use auditlake_agent::Config;
-use auditlake_archive::compaction::{CompactionOptions, CompactionPlan};
-use auditlake_archive::erasure::{DeletedUsersPlan, ErasureMode, ErasurePlan};
-use auditlake_archive::hold::list_holds;
-use auditlake_archive::rewrite::RewriteRun;
 use auditlake_archive::{ArchiveWriter, WriterOptions};
+use auditlake_jobs::compaction::{CompactionOptions, CompactionPlan};
+use auditlake_jobs::erasure::{DeletedUsersPlan, ErasureMode, ErasurePlan};
+use auditlake_jobs::hold::list_holds;
+use auditlake_jobs::rewrite::RewriteRun;
 use auditlake_storage::ObjectStore;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 
 /// `auditlake compact`.
 #[derive(Debug, clap::Args)]
@@ -114,7 +114,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// The writer options of the agent's `[agent]` section, so rewritten objects look like the
 /// agent's.
-fn writer_options(config: &Config) -> WriterOptions {
+pub(crate) fn writer_options(config: &Config) -> WriterOptions {
     WriterOptions {
         row_group_rows: config.agent.row_group_rows,
         zstd_level: config.agent.zstd_level,
@@ -152,14 +152,9 @@ pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     let holds = list_holds(&*store).await?;
     if args.dry_run {
-        let plan = auditlake_archive::compaction::plan_compaction(
-            &*store,
-            &config.tiers,
-            &holds,
-            &opts,
-            now,
-        )
-        .await?;
+        let plan =
+            auditlake_jobs::compaction::plan_compaction(&*store, &config.tiers, &holds, &opts, now)
+                .await?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
         } else {
@@ -169,12 +164,11 @@ pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
     }
     let signer = signer(&config)?;
     // Finish what an interrupted run left before planning, so that it is not planned twice.
-    let recovered = auditlake_archive::rewrite::recover(&*store, signer.clone(), now).await?;
+    let recovered = auditlake_jobs::rewrite::recover(&*store, signer.clone(), now).await?;
     let plan =
-        auditlake_archive::compaction::plan_compaction(&*store, &config.tiers, &holds, &opts, now)
+        auditlake_jobs::compaction::plan_compaction(&*store, &config.tiers, &holds, &opts, now)
             .await?;
-    let run =
-        auditlake_archive::compaction::apply_compaction(&writer, &plan, signer, &opts).await?;
+    let run = auditlake_jobs::compaction::apply_compaction(&writer, &plan, signer, &opts).await?;
     if args.json {
         say!(
             "{}",
@@ -205,7 +199,7 @@ fn receipt(run: &RewriteRun) -> String {
         .unwrap_or_default()
 }
 
-fn print_recovered(r: &RewriteRun) {
+pub(crate) fn print_recovered(r: &RewriteRun) {
     for job in &r.recovered_forward {
         say!("finished interrupted job {job}");
     }
@@ -270,7 +264,7 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!(
             "{}: erasure.pseudonym_key_file: mode pseudonymize needs a key: set {} or [erasure] pseudonym_key_file",
             args.config.display(),
-            auditlake_archive::erasure::PSEUDONYM_KEY_ENV
+            auditlake_jobs::erasure::PSEUDONYM_KEY_ENV
         );
     }
     let (store, writer) = open(&config).await?;
@@ -280,11 +274,11 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
         None
     } else {
         let s = signer(&config)?;
-        let recovered = auditlake_archive::rewrite::recover(&*store, s.clone(), now).await?;
+        let recovered = auditlake_jobs::rewrite::recover(&*store, s.clone(), now).await?;
         print_recovered(&recovered);
         Some(s)
     };
-    let plan = auditlake_archive::erasure::plan_erasure(
+    let plan = auditlake_jobs::erasure::plan_erasure(
         &*store,
         &config.tiers,
         &holds,
@@ -316,7 +310,7 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let run = auditlake_archive::erasure::apply_erasure(
+    let run = auditlake_jobs::erasure::apply_erasure(
         &writer,
         &plan,
         signer,
@@ -344,61 +338,7 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The retention job's part for `[retention] deleted_user_retention_days`: plans (and unless
-/// `dry_run`, carries out) the erasure of the events of users deleted that many days before
-/// `now`, and prints what it did. Does nothing when the setting is absent.
-pub async fn deleted_users(
-    config: &Config,
-    now: DateTime<Utc>,
-    dry_run: bool,
-    json: bool,
-) -> anyhow::Result<Option<serde_json::Value>> {
-    let Some(days) = config
-        .retention
-        .as_ref()
-        .and_then(|r| r.deleted_user_retention_days)
-    else {
-        return Ok(None);
-    };
-    let (store, writer) = open(config).await?;
-    let holds = list_holds(&*store).await?;
-    let run = if dry_run {
-        None
-    } else {
-        let s = signer(config)?;
-        let recovered = auditlake_archive::rewrite::recover(&*store, s.clone(), now).await?;
-        if !json {
-            print_recovered(&recovered);
-        }
-        Some(s)
-    };
-    let mut plan =
-        auditlake_archive::erasure::plan_deleted_users(&*store, &config.tiers, &holds, days, now)
-            .await?;
-    // `now` (which may be given) decides what is due; the job is named by the real time, so
-    // that two runs never name their outputs alike.
-    plan.erasure.now = Utc::now();
-    let done = match run {
-        Some(signer) if !plan.erasure.affected.is_empty() => Some(
-            auditlake_archive::erasure::apply_deleted_users(
-                &writer,
-                &plan,
-                signer,
-                &writer_options(config),
-            )
-            .await?,
-        ),
-        _ => None,
-    };
-    if !json {
-        print_deleted_users(&plan, done.as_ref());
-    }
-    Ok(Some(
-        serde_json::json!({ "deleted_users": plan, "deleted_users_run": done }),
-    ))
-}
-
-fn print_deleted_users(plan: &DeletedUsersPlan, run: Option<&RewriteRun>) {
+pub(crate) fn print_deleted_users(plan: &DeletedUsersPlan, run: Option<&RewriteRun>) {
     for u in &plan.due {
         say!(
             "erase  events of deleted user {} (deleted {}, due {})",

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use auditlake_agent::Config;
-use auditlake_archive::hold::{apply_legal_holds, list_holds, put_hold, remove_hold};
-use auditlake_archive::{Hold, HoldFilter, RetentionPlan};
+use auditlake_jobs::hold::{apply_legal_holds, list_holds, put_hold, remove_hold};
+use auditlake_jobs::{Hold, HoldFilter, RetentionPlan};
 use chrono::{DateTime, Utc};
 
 use super::integrity::{open_archive, parse_time};
@@ -84,37 +84,48 @@ pub enum HoldCommand {
 pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
     let cfg = config.retention.clone().unwrap_or_default();
-    let store = open_archive(&config.archive.url).await?;
-    let now = args.now.unwrap_or_else(Utc::now);
-    let holds = list_holds(&*store).await?;
-    let plan = auditlake_archive::plan_retention(&*store, &config.tiers, &holds, &cfg, now).await?;
-    if args.dry_run {
-        if args.json {
-            let mut v = serde_json::to_value(&plan)?;
-            // Deleted users' events, where `deleted_user_retention_days` is set.
-            if let Some(users) = super::compliance::deleted_users(&config, now, true, true).await? {
-                v["deleted_users"] = users["deleted_users"].clone();
-            }
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        } else {
-            print_plan(&plan);
-            super::compliance::deleted_users(&config, now, true, false).await?;
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let signer = Arc::new(auditlake_agent::generated_key::job_signer(&config)?);
-    let run = auditlake_archive::apply_retention(&*store, &plan, signer, &cfg).await?;
+    let store = auditlake_agent::open_store(&config.archive).await?;
+    let writer = auditlake_archive::ArchiveWriter::new(store, config.tiers.clone())?;
+    let signer = if args.dry_run {
+        None
+    } else {
+        Some(Arc::new(auditlake_agent::generated_key::job_signer(
+            &config,
+        )?))
+    };
+    let opts = auditlake_jobs::RetentionJobOptions {
+        dry_run: args.dry_run,
+        now: args.now.unwrap_or_else(Utc::now),
+        writer: super::compliance::writer_options(&config),
+    };
+    let job =
+        auditlake_jobs::run_retention_job(&writer, &config.tiers, &cfg, signer, &opts).await?;
     if args.json {
-        let mut v = serde_json::json!({ "plan": plan, "run": run });
-        // Deleted users' events, where `deleted_user_retention_days` is set.
-        if let Some(users) = super::compliance::deleted_users(&config, now, false, true).await? {
-            v["deleted_users"] = users["deleted_users"].clone();
-            v["deleted_users_run"] = users["deleted_users_run"].clone();
+        // A dry run prints the plan itself; a run, the plan and what was done.
+        let mut v = match &job.run {
+            None => serde_json::to_value(&job.plan)?,
+            Some(run) => serde_json::json!({ "plan": job.plan, "run": run }),
+        };
+        if let Some(users) = &job.deleted_users {
+            v["deleted_users"] = serde_json::to_value(users)?;
+            if job.run.is_some() {
+                v["deleted_users_run"] = serde_json::to_value(&job.deleted_users_run)?;
+            }
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        super::compliance::deleted_users(&config, now, false, false).await?;
-        print_plan(&plan);
+        if let Some(r) = &job.recovered {
+            super::compliance::print_recovered(r);
+        }
+        print_plan(&job.plan);
+        if let Some(users) = &job.deleted_users {
+            super::compliance::print_deleted_users(users, job.deleted_users_run.as_ref());
+        }
+    }
+    let Some(run) = job.run else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !args.json {
         say!(
             "deleted {} objects ({} bytes){}",
             run.deleted,
@@ -206,7 +217,7 @@ pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<ExitCode> {
         }
         None => String::new(),
     };
-    let lifecycle = auditlake_archive::lifecycle_configuration(&config.tiers, &prefix);
+    let lifecycle = auditlake_jobs::lifecycle_configuration(&config.tiers, &prefix);
     say_err!(
         "warning: bucket lifecycle expiry bypasses auditlake's holds (_holds/) and writes no \
          retention receipt, so verify reports what it expires as removed; only Object Lock and \

@@ -9,8 +9,8 @@ use auditlake_storage::{ObjectStore, PutOptions, StorageError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ArchiveError, Result};
-use crate::layout::{HOLDS_PREFIX, ObjectKey, hold_key, parse_hold_key, validate_name};
+use auditlake_archive::layout::{HOLDS_PREFIX, ObjectKey, hold_key, parse_hold_key, validate_name};
+use auditlake_archive::{ArchiveError, Result};
 
 /// Which events a hold covers; every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ impl Hold {
             return true;
         }
         let k = key.to_key();
-        let batches = match crate::reader::read_object(store, &k).await {
+        let batches = match auditlake_archive::reader::read_object(store, &k).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(key = %k, hold = %self.name, error = %e, "cannot read object, keeping it");
@@ -165,14 +165,13 @@ pub async fn apply_legal_holds(
     hold: &Hold,
     on: bool,
 ) -> Result<Vec<String>> {
-    let prefix = hold
-        .filter
-        .tier
-        .as_deref()
-        .map_or_else(|| "tier=".to_string(), crate::layout::tier_prefix);
+    let prefix = hold.filter.tier.as_deref().map_or_else(
+        || "tier=".to_string(),
+        auditlake_archive::layout::tier_prefix,
+    );
     let mut changed = Vec::new();
     for m in store.list(&prefix).await? {
-        let Ok(key) = crate::layout::parse_data_key(&m.key) else {
+        let Ok(key) = auditlake_archive::layout::parse_data_key(&m.key) else {
             continue;
         };
         if !hold.covers(store, &key).await {

@@ -18,7 +18,7 @@
 //!   pseudonym could be recomputed from a guess of the subject by anyone.
 //!
 //! Every affected object is rewritten by the protocol of [`crate::rewrite`] (a new object
-//! without the rows, then a signed receipt in [`ERASURE_CHAIN`](crate::digest::ERASURE_CHAIN),
+//! without the rows, then a signed receipt in [`ERASURE_CHAIN`](auditlake_archive::digest::ERASURE_CHAIN),
 //! then the old object deleted). If any affected object is under Object Lock or covered by a
 //! legal hold, the whole erasure is refused before anything is written, and the plan lists
 //! those objects. The receipt names the subject only by the SHA-256 of its identifier.
@@ -38,17 +38,17 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::compaction::protection;
-use crate::digest::{DeletedObject, ReceiptKind};
-use crate::error::{ArchiveError, Result};
 use crate::hold::Hold;
-use crate::layout::{ObjectKey, parse_data_key};
 use crate::rewrite::{
     self, Marker, PreparedJob, RewriteRun, encode_batches, erased_spans, job_id, object_entry,
     output_seq, seqs_at,
 };
-use crate::signing::DigestSigner;
-use crate::tier::TierConfig;
-use crate::writer::{ArchiveWriter, WriterOptions, sha256_hex};
+use auditlake_archive::digest::{DeletedObject, ReceiptKind};
+use auditlake_archive::layout::{ObjectKey, parse_data_key};
+use auditlake_archive::signing::DigestSigner;
+use auditlake_archive::tier::TierConfig;
+use auditlake_archive::writer::{ArchiveWriter, WriterOptions, sha256_hex};
+use auditlake_archive::{ArchiveError, Result};
 
 /// The environment variable holding the pseudonym key; it takes precedence over
 /// `[erasure] pseudonym_key_file`.
@@ -259,7 +259,8 @@ pub async fn plan_erasure(
             continue;
         }
         plan.objects_scanned += 1;
-        let batches = crate::reader::read_columns(store, &m.key, &SUBJECT_COLUMNS).await?;
+        let batches =
+            auditlake_archive::reader::read_columns(store, &m.key, &SUBJECT_COLUMNS).await?;
         let mut found = BTreeSet::new();
         let (mut rows, mut hits) = (0u64, 0u64);
         for b in &batches {
@@ -355,7 +356,7 @@ async fn prepare(
         Err(e) => return Err(e.into()),
     };
     let size = bytes.len() as u64;
-    let batches = crate::reader::decode_parquet_named(bytes, &obj.key)?;
+    let batches = auditlake_archive::reader::decode_parquet_named(bytes, &obj.key)?;
     let mut kept = Vec::new();
     let mut erased = Vec::new();
     let mut hits = 0;
@@ -516,7 +517,7 @@ pub async fn find_deleted_users(
             continue;
         }
         let columns = ["action", "actor_id", "resource_type", "resource_id", "time"];
-        for b in crate::reader::read_columns(store, &m.key, &columns).await? {
+        for b in auditlake_archive::reader::read_columns(store, &m.key, &columns).await? {
             let col = |name: &str| {
                 b.column_by_name(name)
                     .and_then(|c| c.as_string_opt::<i32>())
@@ -624,7 +625,7 @@ pub async fn apply_deleted_users(
 mod tests {
     use super::*;
     use crate::compaction::tests::{archive, archive_with_version_1};
-    use crate::verify::{VerifyOptions, verify_archive};
+    use auditlake_archive::verify::{VerifyOptions, verify_archive};
 
     fn key() -> PseudonymKey {
         PseudonymKey::new(b"0123456789abcdef-test", "test").unwrap()
@@ -633,7 +634,11 @@ mod tests {
     async fn rows_of(store: &dyn ObjectStore) -> Vec<RecordBatch> {
         let mut out = Vec::new();
         for m in store.list("tier=").await.unwrap() {
-            out.extend(crate::reader::read_object(store, &m.key).await.unwrap());
+            out.extend(
+                auditlake_archive::reader::read_object(store, &m.key)
+                    .await
+                    .unwrap(),
+            );
         }
         out
     }
@@ -824,7 +829,7 @@ mod tests {
             reason: "r".into(),
             created_at: Utc::now(),
             created_by: None,
-            filter: crate::HoldFilter {
+            filter: crate::hold::HoldFilter {
                 actor: Some("bob".into()),
                 ..Default::default()
             },

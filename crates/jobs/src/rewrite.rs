@@ -29,7 +29,7 @@
 //!
 //! External engines (DuckDB over the files) do not read markers: between steps 3 and the input
 //! deletions they see both inputs and outputs. A run takes seconds per job; `auditlake verify`
-//! reports a pending marker as [`Finding::RewriteIncomplete`](crate::verify::Finding) until a
+//! reports a pending marker as [`Finding::RewriteIncomplete`](auditlake_archive::verify::Finding) until a
 //! run finishes it.
 //!
 //! # Crash drills
@@ -46,21 +46,19 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::concat_batches;
 use arrow::datatypes::Int64Type;
 use auditlake_event::arrow_schema;
-use auditlake_storage::{ObjectStore, PutOptions, StorageError};
-use bytes::Bytes;
+use auditlake_storage::{ObjectStore, PutOptions};
 use chrono::{DateTime, Days, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::digest::{
-    DeletedObject, Digest, DigestWriter, ErasedSpan, ObjectEntry, ReceiptKind, RewriteReceipt,
+use auditlake_archive::digest::{Digest, DigestWriter, ErasedSpan, ObjectEntry, ReceiptKind};
+use auditlake_archive::layout::{ObjectKey, digest_prefix, parse_digest_key};
+use auditlake_archive::signing::DigestSigner;
+use auditlake_archive::writer::{ArchiveWriter, EncodedObject, WriterOptions, encode_batch};
+use auditlake_archive::{ArchiveError, Result};
+
+pub use auditlake_archive::markers::{
+    Marker, REWRITES_PREFIX, RewriteView, chain_of, list_markers, marker_key,
 };
-use crate::error::{ArchiveError, Result};
-use crate::layout::{ObjectKey, digest_prefix, parse_digest_key};
-use crate::signing::DigestSigner;
-use crate::writer::{ArchiveWriter, EncodedObject, WriterOptions, encode_batch};
-
-/// The key prefix of rewrite markers.
-pub const REWRITES_PREFIX: &str = "_rewrites/";
 
 /// Object numbers of rewritten objects start here; the agent numbers its objects from the
 /// milliseconds of its first start (about 1.8e12 in 2026) and never reaches it.
@@ -71,148 +69,6 @@ pub const MAX_JOBS_PER_RUN: usize = 100_000;
 
 /// The environment variable of crash drills (see the module documentation).
 pub const CRASH_AFTER_ENV: &str = "AUDITLAKE_REWRITE_CRASH_AFTER";
-
-/// A job as its marker stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Marker {
-    /// The job's id: `{kind}-{run start}-{job number}`.
-    pub job: String,
-    pub kind: ReceiptKind,
-    pub policy: String,
-    /// The run's start.
-    pub time: DateTime<Utc>,
-    /// The objects replaced.
-    pub inputs: Vec<DeletedObject>,
-    /// The objects written in their place.
-    pub outputs: Vec<ObjectEntry>,
-    /// Events of the inputs the outputs no longer hold.
-    #[serde(default)]
-    pub erased: Vec<ErasedSpan>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "version")]
-enum Persisted {
-    #[serde(rename = "1")]
-    V1(Marker),
-}
-
-impl Marker {
-    /// The marker's key.
-    pub fn key(&self) -> String {
-        marker_key(&self.job)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn to_bytes_for_test(&self) -> Bytes {
-        self.to_bytes()
-    }
-
-    fn to_bytes(&self) -> Bytes {
-        let mut v = serde_json::to_vec_pretty(&Persisted::V1(self.clone())).unwrap_or_default();
-        v.push(b'\n');
-        Bytes::from(v)
-    }
-
-    /// Parses a stored marker; `key` names it in errors.
-    pub fn parse(key: &str, bytes: &[u8]) -> Result<Marker> {
-        match serde_json::from_slice::<Persisted>(bytes) {
-            Ok(Persisted::V1(m)) => Ok(m),
-            Err(e) => Err(ArchiveError::digest(key, format!("rewrite marker: {e}"))),
-        }
-    }
-
-    fn receipt(&self) -> RewriteReceipt {
-        RewriteReceipt {
-            kind: self.kind,
-            job: self.job.clone(),
-            policy: self.policy.clone(),
-            time: self.time,
-            replaced: self.inputs.clone(),
-            written: self.outputs.clone(),
-            erased: self.erased.clone(),
-        }
-    }
-
-    /// The chain the job's receipt goes into.
-    pub fn chain(&self) -> &'static str {
-        chain_of(self.kind)
-    }
-}
-
-/// The job chain of a kind of rewrite.
-pub fn chain_of(kind: ReceiptKind) -> &'static str {
-    match kind {
-        ReceiptKind::Compaction => crate::digest::COMPACTION_CHAIN,
-        ReceiptKind::Erasure | ReceiptKind::Retention => crate::digest::ERASURE_CHAIN,
-    }
-}
-
-/// The key of a job's marker.
-pub fn marker_key(job: &str) -> String {
-    format!("{REWRITES_PREFIX}{job}.json")
-}
-
-/// Every stored marker; one that cannot be read is an error naming it.
-pub async fn list_markers(store: &dyn ObjectStore) -> Result<Vec<Marker>> {
-    let mut out = Vec::new();
-    for m in store.list(REWRITES_PREFIX).await? {
-        if !m.key.ends_with(".json") {
-            continue;
-        }
-        let bytes = match store.get(&m.key).await {
-            Ok(b) => b,
-            // Deleted by a run finishing between the list and the get.
-            Err(StorageError::NotFound { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        out.push(Marker::parse(&m.key, &bytes)?);
-    }
-    Ok(out)
-}
-
-/// What readers must skip while rewrites are under way.
-#[derive(Debug, Clone, Default)]
-pub struct RewriteView {
-    markers: Vec<Marker>,
-}
-
-impl RewriteView {
-    /// Loads the markers (one list request when there are none).
-    pub async fn load(store: &dyn ObjectStore) -> Result<RewriteView> {
-        Ok(RewriteView {
-            markers: list_markers(store).await?,
-        })
-    }
-
-    /// Whether no rewrite is under way.
-    pub fn is_empty(&self) -> bool {
-        self.markers.is_empty()
-    }
-
-    /// The keys among `listed` a reader must skip: the inputs of markers whose outputs are all
-    /// listed, and the outputs of the others. Inputs and outputs of a job share a partition, so
-    /// a listing of that partition decides.
-    pub fn hidden<'a>(&self, listed: impl IntoIterator<Item = &'a str>) -> HashSet<String> {
-        let listed: HashSet<&str> = listed.into_iter().collect();
-        let mut hidden = HashSet::new();
-        for m in &self.markers {
-            let complete = m.outputs.iter().all(|o| listed.contains(o.key.as_str()));
-            let keys: Vec<&str> = if complete {
-                m.inputs.iter().map(|i| i.key.as_str()).collect()
-            } else {
-                m.outputs.iter().map(|o| o.key.as_str()).collect()
-            };
-            hidden.extend(
-                keys.into_iter()
-                    .filter(|k| listed.contains(k))
-                    .map(str::to_string),
-            );
-        }
-        hidden
-    }
-}
 
 /// Store changes made by rewrites in this process, for crash drills.
 static STEPS_DONE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -518,7 +374,7 @@ pub(crate) fn seqs_at(batch: &RecordBatch, rows: &[usize]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::COMPACTION_CHAIN;
+    use auditlake_archive::digest::{COMPACTION_CHAIN, DeletedObject};
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -557,9 +413,7 @@ mod tests {
 
     #[test]
     fn view_hides_inputs_once_every_output_is_there_and_outputs_before() {
-        let view = RewriteView {
-            markers: vec![marker(&["a", "b"], &["c", "d"]), marker(&["e"], &[])],
-        };
+        let view = RewriteView::of(vec![marker(&["a", "b"], &["c", "d"]), marker(&["e"], &[])]);
         let hidden = |listed: &[&str]| {
             let mut v: Vec<String> = view.hidden(listed.iter().copied()).into_iter().collect();
             v.sort();

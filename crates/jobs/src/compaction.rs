@@ -10,7 +10,7 @@
 //! a legal hold are skipped and reported, since their inputs could not be deleted.
 //!
 //! Each group is one job of the rewrite protocol of [`crate::rewrite`]: output written first,
-//! then one signed receipt in the [`COMPACTION_CHAIN`](crate::digest::COMPACTION_CHAIN) naming
+//! then one signed receipt in the [`COMPACTION_CHAIN`](auditlake_archive::digest::COMPACTION_CHAIN) naming
 //! inputs and outputs, then the inputs deleted. A run killed at any point is finished or rolled
 //! back by the next one; `auditlake query` sees every event once throughout.
 //!
@@ -23,16 +23,16 @@ use auditlake_storage::ObjectStore;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::digest::{DeletedObject, ReceiptKind};
-use crate::error::Result;
 use crate::hold::Hold;
-use crate::layout::{ObjectKey, parse_data_key, tier_prefix};
 use crate::rewrite::{
     self, Marker, PreparedJob, RewriteRun, encode_batches, job_id, object_entry, output_seq,
 };
-use crate::signing::DigestSigner;
-use crate::tier::TierConfig;
-use crate::writer::{ArchiveWriter, WriterOptions};
+use auditlake_archive::Result;
+use auditlake_archive::digest::{DeletedObject, ReceiptKind};
+use auditlake_archive::layout::{ObjectKey, parse_data_key, tier_prefix};
+use auditlake_archive::signing::DigestSigner;
+use auditlake_archive::tier::TierConfig;
+use auditlake_archive::writer::{ArchiveWriter, WriterOptions};
 
 /// The default target size of a compacted object.
 pub const DEFAULT_TARGET_BYTES: u64 = 128 * 1024 * 1024;
@@ -227,7 +227,10 @@ async fn prepare(
             }
             Err(e) => return Err(e.into()),
         };
-        batches.extend(crate::reader::decode_parquet_named(bytes.clone(), &i.key)?);
+        batches.extend(auditlake_archive::reader::decode_parquet_named(
+            bytes.clone(),
+            &i.key,
+        )?);
         inputs.push(DeletedObject {
             key: i.key.clone(),
             size: bytes.len() as u64,
@@ -268,7 +271,7 @@ pub async fn apply_compaction(
     opts: &CompactionOptions,
 ) -> Result<RewriteRun> {
     if plan.groups.len() > rewrite::MAX_JOBS_PER_RUN {
-        return Err(crate::error::ArchiveError::config(
+        return Err(auditlake_archive::ArchiveError::config(
             "compact",
             format!(
                 "{} groups is more than one run takes ({}): narrow it with --tier or --date",
@@ -297,10 +300,10 @@ pub async fn apply_compaction(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::digest::COMPACTION_CHAIN;
-    use crate::verify::{VerifyOptions, verify_archive};
-    use crate::writer::{EncodedObject, encode_parquet};
     use arrow::array::RecordBatch;
+    use auditlake_archive::digest::COMPACTION_CHAIN;
+    use auditlake_archive::verify::{VerifyOptions, verify_archive};
+    use auditlake_archive::writer::{EncodedObject, encode_parquet};
     use auditlake_event::{AuditEvent, SourceInfo};
     use auditlake_storage::LocalStore;
 
@@ -367,7 +370,7 @@ pub(crate) mod tests {
             )]))
             .build();
         let mut w = ArrowWriter::try_new(Vec::new(), old.clone(), Some(props)).unwrap();
-        for b in crate::reader::decode_parquet(obj.bytes.clone()).unwrap() {
+        for b in auditlake_archive::reader::decode_parquet(obj.bytes.clone()).unwrap() {
             let cols = b
                 .columns()
                 .iter()
@@ -379,7 +382,7 @@ pub(crate) mod tests {
         }
         let bytes = bytes::Bytes::from(w.into_inner().unwrap());
         EncodedObject {
-            sha256: crate::writer::sha256_hex(&bytes),
+            sha256: auditlake_archive::writer::sha256_hex(&bytes),
             bytes,
             ..obj.clone()
         }
@@ -395,9 +398,10 @@ pub(crate) mod tests {
         let writer = ArchiveWriter::new(store.clone(), tiers()).unwrap();
         let signer = Arc::new(DigestSigner::generate());
         let now = DateTime::from_timestamp_micros(DAY).unwrap();
-        let mut w = crate::DigestWriter::open(&*store, "idp", signer.clone(), None, now)
-            .await
-            .unwrap();
+        let mut w =
+            auditlake_archive::DigestWriter::open(&*store, "idp", signer.clone(), None, now)
+                .await
+                .unwrap();
         for o in 0..objects {
             let events: Vec<AuditEvent> = (o * 3..o * 3 + 3)
                 .map(|i| event(i, ["alice", "bob"][(i % 2) as usize]))
@@ -425,7 +429,10 @@ pub(crate) mod tests {
         use arrow::array::AsArray;
         let mut ids = Vec::new();
         for m in store.list("tier=").await.unwrap() {
-            for b in crate::reader::read_object(store, &m.key).await.unwrap() {
+            for b in auditlake_archive::reader::read_object(store, &m.key)
+                .await
+                .unwrap()
+            {
                 let c = b["event_id"].as_string::<i32>();
                 ids.extend((0..b.num_rows()).map(|i| c.value(i).to_string()));
             }
@@ -457,7 +464,7 @@ pub(crate) mod tests {
         assert!(store.list("_rewrites/").await.unwrap().is_empty());
         assert_eq!(event_ids(store).await, before);
         // Sorted by actor then time, as the agent writes.
-        let b = crate::reader::read_object(store, &listed[0].key)
+        let b = auditlake_archive::reader::read_object(store, &listed[0].key)
             .await
             .unwrap();
         use arrow::array::AsArray;
@@ -475,7 +482,7 @@ pub(crate) mod tests {
         assert_eq!(r.objects_replaced, 5);
         assert!(
             store
-                .list(&crate::layout::digest_prefix(COMPACTION_CHAIN))
+                .list(&auditlake_archive::layout::digest_prefix(COMPACTION_CHAIN))
                 .await
                 .unwrap()
                 .len()
@@ -513,7 +520,7 @@ pub(crate) mod tests {
         assert_eq!((run.replaced, run.written, run.rows_out), (4, 1, 12));
         assert_eq!(event_ids(store).await, before);
         let listed = store.list("tier=").await.unwrap();
-        let b = crate::reader::read_object(store, &listed[0].key)
+        let b = auditlake_archive::reader::read_object(store, &listed[0].key)
             .await
             .unwrap();
         let mut seqs: Vec<i64> = b
@@ -535,7 +542,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn an_interrupted_run_is_rolled_back_or_finished_and_verify_says_so() {
-        use crate::verify::Finding;
+        use auditlake_archive::verify::Finding;
         let dir = tempfile::tempdir().unwrap();
         let (writer, signer) = archive(dir.path(), 4).await;
         let store = &**writer.store();
@@ -555,7 +562,7 @@ pub(crate) mod tests {
 
         // The marker only: verify names the job, a recovery rolls it back.
         store
-            .put(&marker.key(), marker.to_bytes_for_test(), &marker_opts)
+            .put(&marker.key(), marker.to_bytes(), &marker_opts)
             .await
             .unwrap();
         let r = verify_archive(store, &keys, &VerifyOptions::default())
@@ -573,7 +580,7 @@ pub(crate) mod tests {
 
         // Marker and output: rolled forward, with a receipt.
         store
-            .put(&marker.key(), marker.to_bytes_for_test(), &marker_opts)
+            .put(&marker.key(), marker.to_bytes(), &marker_opts)
             .await
             .unwrap();
         let (okey, obj) = &job.outputs[0];
@@ -629,7 +636,7 @@ pub(crate) mod tests {
             reason: "r".into(),
             created_at: Utc::now(),
             created_by: None,
-            filter: crate::HoldFilter {
+            filter: crate::hold::HoldFilter {
                 actor: Some("alice".into()),
                 ..Default::default()
             },

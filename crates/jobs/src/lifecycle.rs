@@ -15,8 +15,8 @@
 
 use serde::Serialize;
 
-use crate::layout::tier_prefix;
-use crate::tier::TierConfig;
+use auditlake_archive::layout::tier_prefix;
+use auditlake_archive::tier::TierConfig;
 
 /// Days after which a version that is no longer current is deleted.
 pub const NONCURRENT_VERSION_DAYS: u32 = 1;
@@ -157,7 +157,7 @@ mod tests {
             retention_days = 365
         "#;
         let tiers = toml::from_str::<File>(text).unwrap().tiers;
-        crate::validate_tiers(&tiers).unwrap();
+        auditlake_archive::validate_tiers(&tiers).unwrap();
         tiers
     }
 

@@ -8,7 +8,7 @@
 //! receipt names but that are still there, which verify accepts and the next run deletes; never
 //! a deletion without a receipt.
 //!
-//! Retention counts from when an object was written ([`crate::written`]), not from its event
+//! Retention counts from when an object was written ([`auditlake_archive::written`]), not from its event
 //! date: an event's time is the application's claim, and a clock at year 1 must not have its
 //! evidence deleted by the next run, nor one at year 9999 keep it for millennia. An event cannot
 //! have happened after auditlake read it, so an object is never deleted sooner than its tier's
@@ -22,12 +22,14 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::{DeletedObject, DigestWriter, RETENTION_CHAIN, Receipt, ReceiptKind};
-use crate::error::{ArchiveError, Result};
 use crate::hold::Hold;
-use crate::layout::{parse_data_key, tier_prefix};
-use crate::signing::DigestSigner;
-use crate::tier::{ObjectLockMode, TierConfig};
+use auditlake_archive::digest::{
+    DeletedObject, DigestWriter, RETENTION_CHAIN, Receipt, ReceiptKind,
+};
+use auditlake_archive::layout::{parse_data_key, tier_prefix};
+use auditlake_archive::signing::DigestSigner;
+use auditlake_archive::tier::{ObjectLockMode, TierConfig};
+use auditlake_archive::{ArchiveError, Result};
 
 /// `[retention]`: how the retention job deletes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,14 +273,15 @@ pub async fn plan_retention_at(
     Ok(plan)
 }
 
-/// When the object `m` lists was written ([`crate::written`]): the latest observed time in its
+/// When the object `m` lists was written ([`auditlake_archive::written`]): the latest observed time in its
 /// footer, else the store's last-modified time. `None`, with a warning, when neither is known:
 /// such an object is kept, since nothing shows that its retention has passed.
 async fn write_time(
     store: &dyn ObjectStore,
     m: &auditlake_storage::ObjectMeta,
 ) -> Option<DateTime<Utc>> {
-    let observed = match crate::written::max_observed_time(store, &m.key, m.size).await {
+    let observed = match auditlake_archive::written::max_observed_time(store, &m.key, m.size).await
+    {
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(key = %m.key, error = %e, "cannot read the object's footer, judging it by the store's last-modified time");
@@ -387,7 +390,7 @@ pub async fn apply_retention(
 mod tests {
     use super::*;
     use crate::hold::HoldFilter;
-    use crate::verify::{VerifyOptions, verify_archive};
+    use auditlake_archive::verify::{VerifyOptions, verify_archive};
     use auditlake_storage::{LocalStore, PutOptions};
     use bytes::Bytes;
 
@@ -415,9 +418,12 @@ mod tests {
             action: "authentication.login".into(),
             ..Default::default()
         };
-        crate::writer::encode_parquet(&[event], &crate::writer::WriterOptions::default())
-            .unwrap()
-            .bytes
+        auditlake_archive::writer::encode_parquet(
+            &[event],
+            &auditlake_archive::writer::WriterOptions::default(),
+        )
+        .unwrap()
+        .bytes
     }
 
     /// Stores an object of `tier` with one event at `time`, read at `observed`; its key.
@@ -430,7 +436,7 @@ mod tests {
     ) -> String {
         let micros = t(time).timestamp_micros();
         let date = auditlake_event::micros_to_datetime(micros).date_naive();
-        let key = crate::layout::ObjectKey::new(tier, date, "idp", micros, seq)
+        let key = auditlake_archive::layout::ObjectKey::new(tier, date, "idp", micros, seq)
             .unwrap()
             .to_key();
         store
@@ -804,7 +810,7 @@ mod tests {
             .findings
             .iter()
             .map(|f| match f {
-                crate::verify::Finding::ObjectUnlisted { key, .. } => key.clone(),
+                auditlake_archive::verify::Finding::ObjectUnlisted { key, .. } => key.clone(),
                 other => panic!("unexpected finding {other:?}"),
             })
             .collect();
