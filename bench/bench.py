@@ -161,58 +161,9 @@ start_at = "beginning"
         return cfg, port
 
     def ingest(self, profile, lines, keep_raw=True):
-        path, gstats = self.gen_file(profile, lines)
-
         def measure():
             name = f"ingest-{profile}-{lines}" + ("" if keep_raw else "-noraw")
-            run = os.path.join(self.work, "runs", name)
-            shutil.rmtree(run, ignore_errors=True)
-            os.makedirs(run)
-            cfg, _ = self.config(run, [("app", path, profile)],
-                                 extra_source="" if keep_raw else "keep_raw = false\n")
-            cmd = [self.bin, "agent", "--once", "--json", "--config", cfg]
-            if self.gnu_time:
-                cmd = [self.gnu_time, "-v"] + cmd
-            if self.taskset:
-                cmd = [self.taskset, "-c", "0"] + cmd
-            log(f"  ingest {profile} {lines} lines: {' '.join(cmd)}")
-            t0 = time.perf_counter()
-            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            out, err = p.communicate()
-            wall = time.perf_counter() - t0
-            if p.returncode != 0:
-                raise RuntimeError(f"agent failed: {err[-2000:]}")
-            summary = json.loads(out)
-            t = summary["total"]
-            tv = parse_gnu_time(err)
-            rss_kib = tv.get("max_rss_kib")
-            cpu = None
-            if "user" in tv:
-                cpu = tv["user"] + tv["sys"]
-            archive = os.path.join(run, "archive")
-            arch_bytes, objects = dir_parquet(archive)
-            return {
-                "profile": profile,
-                "keep_raw": keep_raw,
-                "lines": t["lines"],
-                "events": t["events"],
-                "ignored": t["ignored"],
-                "dead_letters": t["dead_letters"],
-                "expected_events": gstats["events"],
-                "bytes_in": t["bytes_in"],
-                "raw_bytes": os.path.getsize(path),
-                "wall_s": wall,
-                "agent_s": summary.get("seconds"),
-                "cpu_s": cpu,
-                "events_per_s": t["events"] / wall,
-                "mib_per_s": os.path.getsize(path) / MIB / wall,
-                "events_per_cpu_s": t["events"] / cpu if cpu else None,
-                "peak_rss_mib": rss_kib / 1024 if rss_kib else None,
-                "archive_bytes": arch_bytes,
-                "objects": objects,
-                "archive": archive,
-                "command": " ".join(cmd),
-            }
+            return self.ingest_once(profile, lines, keep_raw, name)
 
         params = {"profile": profile, "lines": lines, "days": self.a.days, "users": self.a.users,
                   "ips": self.a.ips, "seed": self.a.seed, "start": self.a.start}
@@ -221,6 +172,113 @@ start_at = "beginning"
         r = self.cached("ingest", params, measure, lambda r: os.path.isdir(r["archive"]))
         log(f"    {r['events']} events in {r['wall_s']:.2f} s: {r['events_per_s']:.0f} events/s, "
             f"{r['mib_per_s']:.1f} MiB/s, peak RSS {fmt(r['peak_rss_mib'], '.1f')} MiB")
+        return r
+
+    def ingest_once(self, profile, lines, keep_raw, name):
+        """One `agent --once` over the generated log, in a fresh run directory `name`."""
+        path, gstats = self.gen_file(profile, lines)
+        run = os.path.join(self.work, "runs", name)
+        shutil.rmtree(run, ignore_errors=True)
+        os.makedirs(run)
+        cfg, _ = self.config(run, [("app", path, profile)],
+                             extra_source="" if keep_raw else "keep_raw = false\n")
+        cmd = [self.bin, "agent", "--once", "--json", "--config", cfg]
+        if self.gnu_time:
+            cmd = [self.gnu_time, "-v"] + cmd
+        if self.taskset:
+            cmd = [self.taskset, "-c", "0"] + cmd
+        log(f"  ingest {profile} {lines} lines: {' '.join(cmd)}")
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = p.communicate()
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"agent failed: {err[-2000:]}")
+        summary = json.loads(out)
+        t = summary["total"]
+        tv = parse_gnu_time(err)
+        rss_kib = tv.get("max_rss_kib")
+        cpu = None
+        if "user" in tv:
+            cpu = tv["user"] + tv["sys"]
+        archive = os.path.join(run, "archive")
+        arch_bytes, objects = dir_parquet(archive)
+        return {
+            "profile": profile,
+            "keep_raw": keep_raw,
+            "lines": t["lines"],
+            "events": t["events"],
+            "ignored": t["ignored"],
+            "dead_letters": t["dead_letters"],
+            "expected_events": gstats["events"],
+            "bytes_in": t["bytes_in"],
+            "raw_bytes": os.path.getsize(path),
+            "wall_s": wall,
+            "agent_s": summary.get("seconds"),
+            "cpu_s": cpu,
+            "events_per_s": t["events"] / wall,
+            "mib_per_s": os.path.getsize(path) / MIB / wall,
+            "events_per_cpu_s": t["events"] / cpu if cpu else None,
+            "peak_rss_mib": rss_kib / 1024 if rss_kib else None,
+            "archive_bytes": arch_bytes,
+            "objects": objects,
+            "archive": archive,
+            "command": " ".join(cmd),
+        }
+
+    def duckdb_convert(self, path, out):
+        """DuckDB's own NDJSON-to-Parquet conversion of `path`, one thread, pinned like the
+        agent: the peer a user who only wants JSON in Parquet would run instead."""
+        sql = (f"COPY (SELECT * FROM read_json('{path}', format = 'newline_delimited')) "
+               f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+        script = ("import duckdb, sys\n"
+                  "con = duckdb.connect()\n"
+                  "con.execute('SET threads = 1')\n"
+                  "con.execute(sys.argv[1])\n")
+        cmd = [sys.executable, "-c", script, sql]
+        if self.gnu_time:
+            cmd = [self.gnu_time, "-v"] + cmd
+        if self.taskset:
+            cmd = [self.taskset, "-c", "0"] + cmd
+        if os.path.exists(out):
+            os.remove(out)
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"duckdb failed: {p.stderr[-2000:]}")
+        tv = parse_gnu_time(p.stderr)
+        rss = tv.get("max_rss_kib")
+        return {"wall_s": wall, "bytes": os.path.getsize(out),
+                "peak_rss_mib": rss / 1024 if rss else None, "sql": sql,
+                "command": f"taskset -c 0 python: SET threads = 1; {sql}"}
+
+    def peer(self, profile, lines, rounds=3):
+        """auditlake ingest and DuckDB's conversion of the same file, alternating, best of
+        `rounds` each; DuckDB's Parquet size beside the archive's."""
+        path, _ = self.gen_file(profile, lines)
+
+        def measure():
+            ours, theirs = [], []
+            out = os.path.join(self.work, "runs", f"duckdb-{profile}-{lines}.parquet")
+            for i in range(rounds):
+                log(f"  peer round {i + 1}/{rounds}: auditlake, then DuckDB")
+                ours.append(self.ingest_once(profile, lines, True, f"peer-{profile}-{lines}"))
+                theirs.append(self.duckdb_convert(path, out))
+            best = min(ours, key=lambda r: r["wall_s"])
+            duck = min(theirs, key=lambda r: r["wall_s"])
+            return {"profile": profile, "lines": lines, "raw_bytes": os.path.getsize(path),
+                    "auditlake": best, "duckdb": duck,
+                    "auditlake_runs_s": [r["wall_s"] for r in ours],
+                    "duckdb_runs_s": [r["wall_s"] for r in theirs]}
+
+        params = {"profile": profile, "lines": lines, "rounds": rounds, "days": self.a.days,
+                  "users": self.a.users, "ips": self.a.ips, "seed": self.a.seed,
+                  "start": self.a.start}
+        r = self.cached("peer", params, measure)
+        ev = r["auditlake"]["events"] / r["auditlake"]["wall_s"]
+        dk = r["lines"] / r["duckdb"]["wall_s"]
+        log(f"    auditlake {ev:,.0f} events/s, DuckDB {dk:,.0f} lines/s: {ev / dk:.2f}x")
         return r
 
     def zstd_size(self, path):
@@ -749,6 +807,31 @@ def report(res, a):
               f"{r['events_per_s']:,.0f} | {r['mib_per_s']:.1f} | "
               f"{fmt(r['events_per_cpu_s'], ',.0f')} | {fmt(r['peak_rss_mib'], '.1f')} |")
         w("")
+    peer = res.get("peer")
+    if peer:
+        ours, duck = peer["auditlake"], peer["duckdb"]
+        ev = ours["events"] / ours["wall_s"]
+        dk = peer["lines"] / duck["wall_s"]
+        w("## Against DuckDB: the same file, one core, best of "
+          f"{len(peer['auditlake_runs_s'])} alternating runs")
+        w("")
+        w(f"{peer['lines']:,} `{peer['profile']}` lines ({peer['raw_bytes'] / MIB:,.1f} MiB). auditlake: "
+          f"`{ours['command']}` (every default, `raw` kept); DuckDB: `{duck['command']}`.")
+        w("")
+        w("| figure | auditlake | yardstick | ratio | goal |")
+        w("| --- | ---: | ---: | ---: | --- |")
+        w(f"| ingest, events/s | {ev:,.0f} | 500,000 | {ev / 500_000:.2f}x | >= 1.00x |")
+        w(f"| ingest against DuckDB's conversion, lines/s | {ev:,.0f} | {dk:,.0f} | {ev / dk:.2f}x | >= 1.00x |")
+        w(f"| peak RSS, MiB | {fmt(ours['peak_rss_mib'], '.1f')} | 64 (DuckDB: {fmt(duck['peak_rss_mib'], '.1f')}) | "
+          f"{fmt(ours['peak_rss_mib'] / 64 if ours['peak_rss_mib'] else None, '.2f')}x | <= 1.00x |")
+        w(f"| archive with `raw`, MiB, against `zstd -1` of the log | {ours['archive_bytes'] / MIB:,.1f} | "
+          f"{peer['zstd_bytes'] / MIB:,.1f} | {ours['archive_bytes'] / peer['zstd_bytes']:.2f}x | <= 1.00x |")
+        w(f"| archive without `raw`, MiB, against DuckDB's Parquet | {peer['noraw_archive_bytes'] / MIB:,.1f} | "
+          f"{duck['bytes'] / MIB:,.1f} | {peer['noraw_archive_bytes'] / duck['bytes']:.2f}x | <= 1.00x |")
+        w("")
+        w(f"Runs (s): auditlake {', '.join(f'{x:.2f}' for x in peer['auditlake_runs_s'])}; "
+          f"DuckDB {', '.join(f'{x:.2f}' for x in peer['duckdb_runs_s'])}.")
+        w("")
     size = res.get("size") or []
     if size:
         w("## Size: archive (zstd Parquet) against the raw log and `zstd -1`")
@@ -856,7 +939,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="query runs (median)")
     ap.add_argument("--live-rate", type=int, default=50_000)
     ap.add_argument("--live-secs", type=float, default=600)
-    ap.add_argument("--steps", default="ingest,size,query,compact,live")
+    ap.add_argument("--steps", default="ingest,peer,size,query,compact,live")
     ap.add_argument("--fresh", action="store_true", help="measure again, ignoring kept results")
     ap.add_argument("--command", default="bench/run.sh")
     a = ap.parse_args()
@@ -895,6 +978,13 @@ def main():
         res["size"].append({"profile": r["profile"], "lines": r["lines"], "raw": r["raw_bytes"],
                             "zstd": b.zstd_size(path)["bytes"], "keep_raw": False,
                             "archive": r["archive_bytes"], "objects": r["objects"]})
+    if "peer" in steps:
+        # Issue 17's yardsticks: DuckDB converting the same file, and the archive without `raw`.
+        res["peer"] = b.peer("auditlake-json", sizes[0])
+        noraw = b.ingest("auditlake-json", sizes[0], keep_raw=False)
+        path, _ = b.gen_file("auditlake-json", sizes[0])
+        res["peer"]["noraw_archive_bytes"] = noraw["archive_bytes"]
+        res["peer"]["zstd_bytes"] = b.zstd_size(path)["bytes"]
     if "query" in steps:
         res["query"] = b.queries(ingest[len(sizes) - 1]["archive"])
     if "compact" in steps:
