@@ -2,8 +2,9 @@
 //!
 //! One object holds events of one tier and one event date, sorted by (`actor_id` with nulls
 //! last, `time`, `event_id`), so that row-group and page statistics on `actor_id` prune.
-//! Compression is zstd; low-cardinality strings are dictionary encoded; statistics are kept per
-//! page, with the page index; the columns people look single values up by carry bloom filters.
+//! Compression is zstd; low-cardinality strings are dictionary encoded, times, offsets and
+//! sequence numbers delta encoded; statistics are kept per page, with the page index; the columns
+//! people look single values up by carry bloom filters.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use auditlake_event::{
 use auditlake_storage::{ObjectLock, ObjectStore, PutOptions, Sse};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -50,6 +51,10 @@ const HIGH_CARDINALITY_COLUMNS: &[&str] = &[
     "source_offset",
     "raw",
 ];
+
+/// 64-bit integer columns that grow within an actor's rows (times, offsets, sequence numbers):
+/// delta encoding stores the small differences, not the full values.
+const DELTA_COLUMNS: &[&str] = &["time", "observed_time", "seq", "source_offset"];
 
 /// The columns the rows are sorted by, as written in the footer's `sorting_columns`.
 const SORTING_COLUMNS: &[&str] = &["actor_id", "time"];
@@ -320,6 +325,9 @@ fn writer_properties(opts: &WriterOptions, rows: usize) -> Result<WriterProperti
     for c in HIGH_CARDINALITY_COLUMNS {
         b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
     }
+    for c in DELTA_COLUMNS {
+        b = b.set_column_encoding(ColumnPath::from(*c), Encoding::DELTA_BINARY_PACKED);
+    }
     // Sized for the worst case of one distinct value per row; the writer folds each filter down
     // to the values it actually saw.
     let ndv = rows.min(opts.row_group_rows) as u64;
@@ -432,7 +440,6 @@ mod tests {
     use auditlake_event::{Change, Outcome, SourceInfo};
     use auditlake_storage::{LocalStore, StorageError};
     use chrono::NaiveDate;
-    use parquet::basic::Encoding;
     use parquet::file::properties::ReaderProperties;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::file::serialized_reader::ReadOptionsBuilder;
@@ -679,6 +686,14 @@ mod tests {
         assert!(encodings("action").contains(&Encoding::RLE_DICTIONARY));
         assert!(!encodings("event_id").contains(&Encoding::RLE_DICTIONARY));
         assert!(!encodings("raw").contains(&Encoding::RLE_DICTIONARY));
+        // Times, offsets and sequence numbers as deltas.
+        for name in DELTA_COLUMNS {
+            assert!(
+                encodings(name).contains(&Encoding::DELTA_BINARY_PACKED),
+                "{name}: {:?}",
+                encodings(name)
+            );
+        }
     }
 
     #[test]
