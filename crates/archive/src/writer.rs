@@ -52,6 +52,10 @@ const HIGH_CARDINALITY_COLUMNS: &[&str] = &[
     "raw",
 ];
 
+/// Free-text and JSON columns: no query prunes by their minimum and maximum (text search is a
+/// substring match), so their statistics and page index entries would only cost footer bytes.
+const UNSTATISTICAL_COLUMNS: &[&str] = &["raw", "message", "attributes", "changes", "user_agent"];
+
 /// 64-bit integer columns that grow within an actor's rows (times, offsets, sequence numbers):
 /// delta encoding stores the small differences, not the full values.
 const DELTA_COLUMNS: &[&str] = &["time", "observed_time", "seq", "source_offset"];
@@ -324,6 +328,9 @@ fn writer_properties(opts: &WriterOptions, rows: usize) -> Result<WriterProperti
     }
     for c in HIGH_CARDINALITY_COLUMNS {
         b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+    }
+    for c in UNSTATISTICAL_COLUMNS {
+        b = b.set_column_statistics_enabled(ColumnPath::from(*c), EnabledStatistics::None);
     }
     for c in DELTA_COLUMNS {
         b = b.set_column_encoding(ColumnPath::from(*c), Encoding::DELTA_BINARY_PACKED);
