@@ -3,7 +3,7 @@
 
 mod util;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -203,16 +203,29 @@ fn a_receiver_down_then_up_gets_the_alert_once() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // The receiver comes up once a delivery has failed, not after a guessed wait.
+    let stderr = child.stderr.take().unwrap();
+    let (failed_tx, failed_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains("alert delivery failed") {
+                let _ = failed_tx.send(());
+            }
+            err.push_str(&line);
+            err.push('\n');
+        }
+        err
+    });
+    let failed = failed_rx.recv_timeout(Duration::from_secs(60));
     let receiver = Receiver::start(TcpListener::bind(("127.0.0.1", port)).unwrap());
     let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = reader.join().unwrap();
+    assert!(
+        failed.is_ok(),
+        "no delivery failed before the receiver came up: {err}"
+    );
     assert!(status.success(), "{err}");
     assert!(err.contains("alert delivery failed"), "{err}");
     assert_eq!(receiver.bodies().len(), 1);
