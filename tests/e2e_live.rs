@@ -142,8 +142,13 @@ fn sigkill_during_rotation_loses_and_duplicates_nothing() {
     assert!(kills >= 20, "only {kills} kills");
 
     // Catch up: one last live run stopped by SIGTERM after the files are read.
+    // Until every line is archived (or two minutes pass: then the checks below say what is
+    // missing), not for a guessed time.
     let mut agent = start(&config);
-    std::thread::sleep(Duration::from_secs(3));
+    let caught_up = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < caught_up && archive_counts(dir.path())["rows"].as_u64() < Some(N) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let pid = agent.id().to_string();
     run_ok(std::process::Command::new("kill").args(["-TERM", &pid]));
     let status = agent.wait().unwrap();
