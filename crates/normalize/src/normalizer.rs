@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use auditlake_event::{AuditEvent, Flags, Outcome, SourceInfo};
 use regex::RegexSet;
@@ -72,6 +73,10 @@ pub struct Normalizer {
     missing_values: HashSet<Box<str>>,
     /// Columns whose values are lower-cased (`transform.lowercase`).
     lowercase: Vec<Column>,
+    /// Lines that reached the column mapping, and per entry of `columns` how many of them one of
+    /// its paths resolved on: a mapped path that never resolves is reported, never silent.
+    mapped_lines: AtomicU64,
+    resolved: Box<[AtomicU64]>,
 }
 
 /// The profile's source of one column: field paths, then a fixed value.
@@ -200,7 +205,6 @@ impl Normalizer {
             time,
             time_missing: profile.time.missing,
             time_invalid: profile.time.invalid,
-            columns,
             required: profile.required.clone(),
             event_paths,
             event_missing: profile.action.missing,
@@ -216,6 +220,9 @@ impl Normalizer {
                 .map(|m| m.as_str().into())
                 .collect(),
             lowercase: profile.transform.lowercase.clone(),
+            mapped_lines: AtomicU64::new(0),
+            resolved: columns.iter().map(|_| AtomicU64::new(0)).collect(),
+            columns,
         })
     }
 
@@ -366,10 +373,13 @@ impl Normalizer {
             origin_id: None,
             outcome: None,
         };
-        for c in &self.columns {
-            let v = self
-                .text_of(&c.paths, &obj)
-                .or_else(|| c.fixed.as_deref().map(Cow::Borrowed));
+        self.mapped_lines.fetch_add(1, Ordering::Relaxed);
+        for (c, resolved) in self.columns.iter().zip(&self.resolved) {
+            let found = self.text_of(&c.paths, &obj);
+            if found.is_some() {
+                resolved.fetch_add(1, Ordering::Relaxed);
+            }
+            let v = found.or_else(|| c.fixed.as_deref().map(Cow::Borrowed));
             if let Some(v) = v {
                 draft.set(&mut ev, c.column, self.clean(c.column, v));
             }
@@ -458,6 +468,21 @@ impl Normalizer {
             out.push(copy);
         }
         Ok(LineOutcome::Events(copies as usize))
+    }
+
+    /// The column fields none of whose paths resolved on any line mapped so far, as
+    /// `` fields.actor_email = `user.mail` ``; empty until a line was mapped. A path that never
+    /// resolves is a misspelt or wrong one more often than a field the source never writes.
+    pub fn never_resolved(&self) -> Vec<String> {
+        if self.mapped_lines.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        self.columns
+            .iter()
+            .zip(&self.resolved)
+            .filter(|(c, n)| !c.paths.is_empty() && n.load(Ordering::Relaxed) == 0)
+            .map(|(c, _)| format!("fields.{} = {}", c.column.name(), list(&c.paths)))
+            .collect()
     }
 
     /// The text of the first of `paths` that is present, where a text of `transform.missing`

@@ -707,3 +707,19 @@ fn an_outcome_rule_with_a_bad_condition_names_its_key() {
         "{e}"
     );
 }
+
+#[test]
+fn mapped_paths_that_never_resolve_are_reported() {
+    let n = compile(K8S_LIKE);
+    assert!(n.never_resolved().is_empty(), "nothing mapped yet");
+    one(
+        &n,
+        r#"{"verb":"get","stageTimestamp":"2026-11-20T10:00:00Z","user":{"username":"ann"},"sourceIPs":["10.0.0.1"]}"#,
+    );
+    assert_eq!(n.never_resolved(), ["fields.actor_email = `user.email`"]);
+    one(
+        &n,
+        r#"{"verb":"get","stageTimestamp":"2026-11-20T10:00:00Z","user":{"username":"ann","email":"a@x"}}"#,
+    );
+    assert!(n.never_resolved().is_empty());
+}
