@@ -370,6 +370,7 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
         }
     }
     p.stats.partial_bytes = tailer.pending_bytes();
+    p.note_never_resolved();
     Ok(p.stats)
 }
 

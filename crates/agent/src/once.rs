@@ -113,6 +113,7 @@ pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
         pipeline
             .write_digest(&**archive.store(), digest_interval(config), true)
             .await?;
+        pipeline.note_never_resolved();
         summary.total.add(&pipeline.stats);
         summary
             .sources

@@ -68,6 +68,15 @@ pub struct SourcePipeline {
 }
 
 impl SourcePipeline {
+    /// Records in the stats the mapped paths that have not resolved on any line so far, and
+    /// warns of each.
+    pub(crate) fn note_never_resolved(&mut self) {
+        self.stats.never_resolved = self.normalizer.never_resolved();
+        for path in &self.stats.never_resolved {
+            tracing::warn!(source = %self.name(), %path, "a mapped field path never resolved");
+        }
+    }
+
     /// Opens a source: compiles its profile and loads its checkpoint.
     pub fn open(
         cfg: &SourceConfig,

@@ -43,6 +43,10 @@ pub struct SourceStats {
     /// Lines whose event time was outside the source's time window, by the policy applied
     /// (`keep`, `observed`, `dead_letter`).
     pub time_out_of_range: BTreeMap<String, u64>,
+    /// The profile's column fields whose paths resolved on none of the lines mapped
+    /// (`` fields.actor_email = `user.mail` ``): per source, not added into a total.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub never_resolved: Vec<String>,
 }
 
 impl SourceStats {

@@ -109,6 +109,12 @@ fn print_summary(s: &RunSummary) {
             st.dead_letters,
             st.objects
         );
+        if !st.never_resolved.is_empty() {
+            say!(
+                "{name}: mapped paths that never resolved: {}",
+                st.never_resolved.join(", ")
+            );
+        }
     }
     let t = &s.total;
     say!(

@@ -65,6 +65,67 @@ pub struct ProfileConfig {
     /// objects minus the leaves that columns took), `none` drops them.
     #[serde(default, skip_serializing_if = "is_default")]
     pub attributes: AttributesMode,
+    /// Outcome from conditions on any field, tried in order; the first that holds gives the
+    /// outcome (and its reason, unless the line has one). An action rule's or pattern's own
+    /// `outcome` comes first; `fields.outcome` is read only when no condition holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcome_rules: Vec<OutcomeRule>,
+    /// How field values are cleaned before they become columns.
+    #[serde(default, skip_serializing_if = "TransformConfig::is_empty")]
+    pub transform: TransformConfig,
+}
+
+/// One condition on a field, with the outcome it gives.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRule {
+    /// The condition, e.g. `{ field = "responseStatus.code", range = [200, 299] }`.
+    pub when: Condition,
+    /// The outcome when the condition holds: `success`, `failure` or `unknown`.
+    pub outcome: Outcome,
+    /// The reason when the condition holds, unless the line has a `reason` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A condition on one field: exactly one of `equals`, `any_of`, `range` or `pattern`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Path of the field the condition reads. A field that is absent never holds.
+    pub field: String,
+    /// Holds when the field's text is this (numbers and booleans in JSON spelling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    /// Holds when the field's text is one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<String>,
+    /// Holds when the field is a number (or a string of one) in `[low, high]`, both included:
+    /// `[200, 299]` for HTTP 2xx.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
+    /// Holds when the field's text matches this regular expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+}
+
+/// How field values are cleaned before they become columns.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformConfig {
+    /// Strings that mean "no value" (`"null"`, `"-"`, `""`): a field holding one is absent, so the
+    /// next path of a list, or the static value, is taken. Compared exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// Columns whose values are lower-cased (e.g. `["actor_email"]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lowercase: Vec<Column>,
+}
+
+impl TransformConfig {
+    fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.lowercase.is_empty()
+    }
 }
 
 fn is_false(b: &bool) -> bool {

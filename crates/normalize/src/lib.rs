@@ -18,6 +18,7 @@
 //! source's own name is kept) and is dropped when it passes through as the action.
 
 mod changes;
+mod condition;
 mod config;
 mod error;
 mod id;
@@ -31,8 +32,8 @@ mod value;
 
 pub use config::{
     ActionConfig, ActionRule, AttributesMode, ChangesConfig, Column, ColumnFields, ColumnValues,
-    FieldSource, Format, IgnoreConfig, MissingEvent, PatternConfig, ProfileConfig, TimeConfig,
-    TimeFallback,
+    Condition, FieldSource, Format, IgnoreConfig, MissingEvent, OutcomeRule, PatternConfig,
+    ProfileConfig, TimeConfig, TimeFallback, TransformConfig,
 };
 pub use error::{NormalizeConfigError, RejectKind, Rejection};
 pub use id::derive_event_id;

@@ -3,12 +3,14 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use auditlake_event::{AuditEvent, Flags, Outcome, SourceInfo};
 use regex::RegexSet;
 use serde_json::Value;
 
 use crate::changes::ChangesSpec;
+use crate::condition::{OutcomeWhen, compile_outcome_rules};
 use crate::config::{
     AttributesMode, Column, Format, MissingEvent, PatternConfig, ProfileConfig, TimeFallback,
 };
@@ -66,6 +68,15 @@ pub struct Normalizer {
     pattern_rules: Vec<Option<Rule>>,
     changes: Option<ChangesSpec>,
     keep_attributes: bool,
+    outcome_rules: Vec<OutcomeWhen>,
+    /// Field texts read as absent (`transform.missing`).
+    missing_values: HashSet<Box<str>>,
+    /// Columns whose values are lower-cased (`transform.lowercase`).
+    lowercase: Vec<Column>,
+    /// Lines that reached the column mapping, and per entry of `columns` how many of them one of
+    /// its paths resolved on: a mapped path that never resolves is reported, never silent.
+    mapped_lines: AtomicU64,
+    resolved: Box<[AtomicU64]>,
 }
 
 /// The profile's source of one column: field paths, then a fixed value.
@@ -194,7 +205,6 @@ impl Normalizer {
             time,
             time_missing: profile.time.missing,
             time_invalid: profile.time.invalid,
-            columns,
             required: profile.required.clone(),
             event_paths,
             event_missing: profile.action.missing,
@@ -202,6 +212,17 @@ impl Normalizer {
             pattern_rules,
             changes,
             keep_attributes: profile.attributes == AttributesMode::Remaining,
+            outcome_rules: compile_outcome_rules(&k("outcome_rules"), &profile.outcome_rules)?,
+            missing_values: profile
+                .transform
+                .missing
+                .iter()
+                .map(|m| m.as_str().into())
+                .collect(),
+            lowercase: profile.transform.lowercase.clone(),
+            mapped_lines: AtomicU64::new(0),
+            resolved: columns.iter().map(|_| AtomicU64::new(0)).collect(),
+            columns,
         })
     }
 
@@ -352,18 +373,21 @@ impl Normalizer {
             origin_id: None,
             outcome: None,
         };
-        for c in &self.columns {
-            let v = first_of(&c.paths, &obj)
-                .and_then(|(_, v)| v.to_text())
-                .or_else(|| c.fixed.as_deref().map(Cow::Borrowed));
+        self.mapped_lines.fetch_add(1, Ordering::Relaxed);
+        for (c, resolved) in self.columns.iter().zip(&self.resolved) {
+            let found = self.text_of(&c.paths, &obj);
+            if found.is_some() {
+                resolved.fetch_add(1, Ordering::Relaxed);
+            }
+            let v = found.or_else(|| c.fixed.as_deref().map(Cow::Borrowed));
             if let Some(v) = v {
-                draft.set(&mut ev, c.column, v);
+                draft.set(&mut ev, c.column, self.clean(c.column, v));
             }
         }
         if let Some(rule) = rule {
             for (col, paths) in &rule.fields {
-                if let Some(v) = first_of(paths, &obj).and_then(|(_, v)| v.to_text()) {
-                    draft.set(&mut ev, *col, v);
+                if let Some(v) = self.text_of(paths, &obj) {
+                    draft.set(&mut ev, *col, self.clean(*col, v));
                 }
             }
             for (col, v) in &rule.set {
@@ -385,8 +409,18 @@ impl Normalizer {
                 ));
             }
         }
-        ev.outcome = rule
-            .and_then(|r| r.outcome)
+        let fixed_outcome = rule.and_then(|r| r.outcome);
+        let when = match fixed_outcome {
+            Some(_) => None,
+            None => self.outcome_rules.iter().find(|r| r.when.holds(&obj)),
+        };
+        if let Some(w) = when
+            && ev.reason.is_none()
+        {
+            ev.reason.clone_from(&w.reason);
+        }
+        ev.outcome = fixed_outcome
+            .or(when.map(|w| w.outcome))
             .or_else(|| draft.outcome.as_deref().and_then(Outcome::parse_loose))
             .unwrap_or_default();
 
@@ -434,6 +468,47 @@ impl Normalizer {
             out.push(copy);
         }
         Ok(LineOutcome::Events(copies as usize))
+    }
+
+    /// The column fields none of whose paths resolved on any line mapped so far, as
+    /// `` fields.actor_email = `user.mail` ``; empty until a line was mapped. A path that never
+    /// resolves is a misspelt or wrong one more often than a field the source never writes.
+    pub fn never_resolved(&self) -> Vec<String> {
+        if self.mapped_lines.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        self.columns
+            .iter()
+            .zip(&self.resolved)
+            .filter(|(c, n)| !c.paths.is_empty() && n.load(Ordering::Relaxed) == 0)
+            .map(|(c, _)| format!("fields.{} = {}", c.column.name(), list(&c.paths)))
+            .collect()
+    }
+
+    /// The text of the first of `paths` that is present, where a text of `transform.missing`
+    /// counts as absent (and the next path is tried).
+    fn text_of<'o>(
+        &self,
+        paths: &[FieldPath],
+        obj: &'o crate::value::Obj<'_>,
+    ) -> Option<Cow<'o, str>> {
+        for p in paths {
+            let Some(v) = p.lookup(obj) else { continue };
+            match v.to_text() {
+                Some(t) if self.missing_values.contains(t.as_ref()) => continue,
+                other => return other,
+            }
+        }
+        None
+    }
+
+    /// A column value after `transform.lowercase`.
+    fn clean<'v>(&self, col: Column, v: Cow<'v, str>) -> Cow<'v, str> {
+        if self.lowercase.contains(&col) && v.chars().any(char::is_uppercase) {
+            Cow::Owned(v.to_lowercase())
+        } else {
+            v
+        }
     }
 
     /// ` (fields.actor_id = `user.id`)`, where the column has a field.

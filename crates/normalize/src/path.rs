@@ -6,19 +6,26 @@ use serde_json::{Map, Value};
 use crate::error::NormalizeConfigError;
 use crate::value::{Obj, Val, get};
 
-/// A dotted path into a line's fields. A segment of digits indexes a list. A path that does not
-/// resolve segment by segment is also tried as one literal key at the top level (`"user.id"` as a
-/// key, common in flattened JSON and logfmt).
+/// A dotted path into a line's fields. A segment of digits indexes a list; a segment in double
+/// quotes is one key even if it holds dots (`annotations."authorization.k8s.io/decision"`); a
+/// segment followed by `[KEY=VALUE]` picks, from the list under it, the first object whose `KEY`
+/// is `VALUE` (`target[type=UserGroup].displayName`; `KEY` and `VALUE` may be quoted too). A path
+/// of plain segments that does not resolve segment by segment is also tried as one literal key at
+/// the top level (`"user.id"` as a key, common in flattened JSON and logfmt).
 #[derive(Debug, Clone)]
 pub(crate) struct FieldPath {
     full: Box<str>,
     segs: Box<[Seg]>,
+    /// The path as one top-level key, for paths of plain segments only.
+    literal: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone)]
 struct Seg {
     key: Box<str>,
     index: Option<usize>,
+    /// `[KEY=VALUE]`: pick the list element whose `KEY` is `VALUE`.
+    select: Option<(Box<str>, Box<str>)>,
 }
 
 impl FieldPath {
@@ -33,26 +40,53 @@ impl FieldPath {
             return Err(bad("the path is empty"));
         }
         let mut segs = Vec::new();
-        for seg in path.split('.') {
-            if seg.is_empty() {
+        let mut plain = true;
+        let mut rest = path;
+        loop {
+            let (seg_key, quoted, after) = take_name(rest, &['.', '[']).map_err(bad)?;
+            if seg_key.is_empty() && !quoted {
                 return Err(bad("a segment is empty (leading, trailing or double dot)"));
             }
-            let index = if seg.bytes().all(|b| b.is_ascii_digit()) {
-                seg.parse().ok()
+            plain &= !quoted;
+            let index = if !quoted && seg_key.bytes().all(|b| b.is_ascii_digit()) {
+                seg_key.parse().ok()
             } else {
                 None
             };
-            segs.push(Seg {
-                key: seg.into(),
+            let mut seg = Seg {
+                key: seg_key.into(),
                 index,
-            });
+                select: None,
+            };
+            rest = after;
+            if let Some(cond) = rest.strip_prefix('[') {
+                plain = false;
+                let (field, _, after) = take_name(cond, &['=']).map_err(bad)?;
+                let after = after
+                    .strip_prefix('=')
+                    .ok_or_else(|| bad("a selection `[KEY=VALUE]` needs `=`"))?;
+                let (value, _, after) = take_name(after, &[']']).map_err(bad)?;
+                rest = after
+                    .strip_prefix(']')
+                    .ok_or_else(|| bad("a selection `[KEY=VALUE]` needs its closing `]`"))?;
+                if field.is_empty() {
+                    return Err(bad("a selection `[KEY=VALUE]` needs a KEY"));
+                }
+                seg.select = Some((field.into(), value.into()));
+            }
+            segs.push(seg);
+            match rest.strip_prefix('.') {
+                Some(r) => rest = r,
+                None if rest.is_empty() => break,
+                None => return Err(bad("expected `.` or the end after a segment")),
+            }
         }
         Ok(FieldPath {
             full: path.into(),
+            literal: (plain && segs.len() > 1).then(|| path.into()),
             segs: segs.into(),
         })
     }
-
     /// Compiles a list of paths.
     pub(crate) fn compile_all(
         key: &str,
@@ -69,25 +103,65 @@ impl FieldPath {
     /// The value at this path, `None` where it is absent or null.
     pub(crate) fn lookup<'r, 'a>(&self, root: &'r Obj<'a>) -> Option<&'r Val<'a>> {
         let found = self.walk(root);
-        let found = match found {
-            None if self.segs.len() > 1 => get(root, &self.full),
-            other => other,
+        let found = match (found, &self.literal) {
+            (None, Some(literal)) => get(root, literal),
+            (other, _) => other,
         };
         found.filter(|v| !matches!(v, Val::Null))
     }
 
     fn walk<'r, 'a>(&self, root: &'r Obj<'a>) -> Option<&'r Val<'a>> {
         let (first, rest) = self.segs.split_first()?;
-        let mut cur = get(root, &first.key)?;
+        let mut cur = first.select(get(root, &first.key)?)?;
         for seg in rest {
             cur = match cur {
-                Val::Obj(obj) => get(obj, &seg.key)?,
-                Val::Arr(items) => items.get(seg.index?)?,
+                Val::Obj(obj) => seg.select(get(obj, &seg.key)?)?,
+                Val::Arr(items) => seg.select(items.get(seg.index?)?)?,
                 _ => return None,
             };
         }
         Some(cur)
     }
+}
+
+impl Seg {
+    /// The value this segment's selection picks from `v`, or `v` itself without a selection.
+    fn select<'r, 'a>(&self, v: &'r Val<'a>) -> Option<&'r Val<'a>> {
+        let Some((field, want)) = &self.select else {
+            return Some(v);
+        };
+        let Val::Arr(items) = v else {
+            return None;
+        };
+        items.iter().find(|item| match item {
+            Val::Obj(obj) => get(obj, field)
+                .and_then(Val::to_text)
+                .is_some_and(|t| t == **want),
+            _ => false,
+        })
+    }
+}
+
+/// One name at the start of `s`: a double-quoted string (`\"` and `\\` escapes) or the text up to
+/// one of `ends`. Returns the name, whether it was quoted, and the rest.
+fn take_name<'s>(s: &'s str, ends: &[char]) -> Result<(String, bool, &'s str), &'static str> {
+    let Some(quoted) = s.strip_prefix('"') else {
+        let end = s.find(ends).unwrap_or(s.len());
+        return Ok((s[..end].to_owned(), false, &s[end..]));
+    };
+    let mut name = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Ok((name, true, &quoted[i + 1..])),
+            '\\' => match chars.next() {
+                Some((_, e)) => name.push(e),
+                None => break,
+            },
+            c => name.push(c),
+        }
+    }
+    Err("a quoted segment has no closing `\"`")
 }
 
 /// The first present value among `paths`, with the path that had it.
@@ -109,12 +183,16 @@ pub(crate) struct Consumed {
 impl Consumed {
     /// Marks a path consumed, both as segments and as one literal top-level key.
     pub(crate) fn insert(&mut self, path: &FieldPath) {
-        if path.segs.len() > 1 {
-            self.child_mut(&path.full).whole = true;
+        if let Some(literal) = &path.literal {
+            self.child_mut(literal).whole = true;
         }
         let mut node = self;
         for seg in path.segs.iter() {
             node = node.child_mut(&seg.key);
+            if seg.select.is_some() {
+                // A list is kept or dropped whole: one element taken leaves the list.
+                return;
+            }
         }
         node.whole = true;
     }
@@ -203,8 +281,63 @@ mod tests {
     }
 
     #[test]
+    fn quoted_segments_hold_dots() {
+        let o = obj(
+            r#"{"annotations":{"authorization.k8s.io/decision":"allow","a\"b":1},"x.y":{"z":2}}"#,
+        );
+        assert_eq!(
+            path(r#"annotations."authorization.k8s.io/decision""#).lookup(&o),
+            Some(&Val::Str("allow".into()))
+        );
+        assert_eq!(path(r#"annotations."a\"b""#).lookup(&o), Some(&Val::U64(1)));
+        assert_eq!(path(r#""x.y".z"#).lookup(&o), Some(&Val::U64(2)));
+        // Quoted: no fallback to a literal top-level key of the whole path.
+        let flat = obj(r#"{"annotations.\"k\"":"v"}"#);
+        assert_eq!(path(r#"annotations."k""#).lookup(&flat), None);
+    }
+
+    #[test]
+    fn selection_picks_the_list_element_by_a_sibling_field() {
+        let o = obj(
+            r#"{"target":[{"type":"User","displayName":"Ann"},{"type":"UserGroup","displayName":"Admins"}],
+               "events":[{"parameters":[{"name":"login_type","value":"saml"},{"name":"login_challenge_status","value":"passed"}]}]}"#,
+        );
+        assert_eq!(
+            path("target[type=UserGroup].displayName").lookup(&o),
+            Some(&Val::Str("Admins".into()))
+        );
+        assert_eq!(
+            path(r#"target[type="User"].displayName"#).lookup(&o),
+            Some(&Val::Str("Ann".into()))
+        );
+        assert_eq!(
+            path("events.0.parameters[name=login_challenge_status].value").lookup(&o),
+            Some(&Val::Str("passed".into()))
+        );
+        assert_eq!(
+            path("target[type=AppInstance].displayName").lookup(&o),
+            None
+        );
+        let mut c = Consumed::default();
+        c.insert(&path("target[type=UserGroup].displayName"));
+        let mut out = Map::new();
+        c.remaining(&o, &mut out);
+        assert!(out.contains_key("target"), "a list is kept whole");
+    }
+
+    #[test]
     fn malformed_paths_are_config_errors() {
-        for bad in ["", ".a", "a.", "a..b"] {
+        for bad in [
+            "",
+            ".a",
+            "a.",
+            "a..b",
+            r#"a."b"#,
+            "a[type]",
+            "a[type=x",
+            "a[=x]",
+            r#"a."b"c"#,
+        ] {
             let err = FieldPath::compile("profiles.p.fields.actor_id", bad).unwrap_err();
             assert!(
                 err.to_string()

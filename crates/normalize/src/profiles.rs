@@ -124,6 +124,14 @@ mod tests {
             events: 34,
         },
         Expect {
+            profile: "sshd",
+            text: include_str!("../../../examples/logs/openssh.log"),
+            bad: &[(67, RejectKind::Parse)],
+            ignored: 31,
+            // 35 event lines, one of which is "message repeated 4 times".
+            events: 38,
+        },
+        Expect {
             profile: "logfmt-app",
             text: include_str!("../../../examples/logs/app.logfmt"),
             bad: &[(12, RejectKind::Parse), (18, RejectKind::Unmapped)],

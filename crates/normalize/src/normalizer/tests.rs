@@ -632,3 +632,94 @@ fn throughput() {
         );
     }
 }
+
+const K8S_LIKE: &str = r#"
+format = "json"
+time = { field = "stageTimestamp" }
+fields.actor_id = "user.username"
+fields.src_ip = ["sourceIPs.0", "clientIP"]
+fields.actor_email = "user.email"
+action.event_field = "verb"
+transform.missing = ["null", "-", ""]
+transform.lowercase = ["actor_email"]
+[[action.rules]]
+names = ["get", "create"]
+action = "resource.access"
+[[outcome_rules]]
+when = { field = 'annotations."authorization.k8s.io/decision"', equals = "forbid" }
+outcome = "failure"
+reason = "forbidden by authorization"
+[[outcome_rules]]
+when = { field = "responseStatus.code", range = [200, 299] }
+outcome = "success"
+[[outcome_rules]]
+when = { field = "responseStatus.code", range = [400, 599] }
+outcome = "failure"
+"#;
+
+#[test]
+fn outcome_from_numeric_ranges_and_an_annotation_with_dots_in_its_key() {
+    let n = compile(K8S_LIKE);
+    let line = |code: &str, decision: &str| {
+        format!(
+            r#"{{"verb":"get","stageTimestamp":"2026-11-20T10:00:00Z","user":{{"username":"ann"}},"responseStatus":{{"code":{code}}},"annotations":{{"authorization.k8s.io/decision":"{decision}"}}}}"#
+        )
+    };
+    let ok = one(&n, &line("200", "allow"));
+    assert_eq!((ok.outcome, ok.reason.as_deref()), (Outcome::Success, None));
+    // The code stays in attributes: a condition reads a field, it does not take it.
+    assert_eq!(ok.attributes["responseStatus"], json!({"code": 200}));
+    let not_found = one(&n, &line("404", "allow"));
+    assert_eq!(not_found.outcome, Outcome::Failure);
+    let forbidden = one(&n, &line("403", "forbid"));
+    assert_eq!(
+        (forbidden.outcome, forbidden.reason.as_deref()),
+        (Outcome::Failure, Some("forbidden by authorization"))
+    );
+    let redirect = one(&n, &line("302", "allow"));
+    assert_eq!(redirect.outcome, Outcome::Unknown, "no condition holds");
+}
+
+#[test]
+fn listed_strings_are_missing_and_lowercase_applies_to_its_columns() {
+    let n = compile(K8S_LIKE);
+    let e = one(
+        &n,
+        r#"{"verb":"create","stageTimestamp":"2026-11-20T10:00:00Z","user":{"username":"ann","email":"Ann@Example.COM"},"sourceIPs":["null"],"clientIP":"10.0.0.9"}"#,
+    );
+    assert_eq!(e.src_ip.as_deref(), Some("10.0.0.9"), "\"null\" is absent");
+    assert_eq!(e.actor_email.as_deref(), Some("ann@example.com"));
+    let e = one(
+        &n,
+        r#"{"verb":"create","stageTimestamp":"2026-11-20T10:00:00Z","user":{"username":"ann"},"sourceIPs":["-"]}"#,
+    );
+    assert_eq!(e.src_ip, None);
+}
+
+#[test]
+fn an_outcome_rule_with_a_bad_condition_names_its_key() {
+    let text = K8S_LIKE.replace("range = [400, 599]", "range = [599, 400]");
+    let e = Normalizer::new("k", &profile(&text))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("profiles.k.outcome_rules[2].when.range: [599, 400] is empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn mapped_paths_that_never_resolve_are_reported() {
+    let n = compile(K8S_LIKE);
+    assert!(n.never_resolved().is_empty(), "nothing mapped yet");
+    one(
+        &n,
+        r#"{"verb":"get","stageTimestamp":"2026-11-20T10:00:00Z","user":{"username":"ann"},"sourceIPs":["10.0.0.1"]}"#,
+    );
+    assert_eq!(n.never_resolved(), ["fields.actor_email = `user.email`"]);
+    one(
+        &n,
+        r#"{"verb":"get","stageTimestamp":"2026-11-20T10:00:00Z","user":{"username":"ann","email":"a@x"}}"#,
+    );
+    assert!(n.never_resolved().is_empty());
+}
