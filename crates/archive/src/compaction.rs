@@ -629,8 +629,8 @@ pub(crate) mod tests {
             reason: "r".into(),
             created_at: Utc::now(),
             created_by: None,
-            filter: crate::HoldFilter {
-                actor: Some("alice".into()),
+            filter: auditlake_filter::FilterSpec {
+                actors: vec!["alice".into()],
                 ..Default::default()
             },
         };

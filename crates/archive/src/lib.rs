@@ -28,7 +28,7 @@ pub mod written;
 
 pub use digest::{DigestConfig, DigestWriter, ObjectEntry, Receipt};
 pub use error::{ArchiveError, Result};
-pub use hold::{Hold, HoldFilter};
+pub use hold::Hold;
 pub use layout::{ObjectKey, parse_data_key, partition_prefix};
 pub use lifecycle::{LifecycleConfiguration, lifecycle_configuration};
 pub use reader::{decode_parquet, read_object};
