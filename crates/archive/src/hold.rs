@@ -325,9 +325,14 @@ mod tests {
     async fn hold_until_date_keeps_the_whole_day() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
-        let key = "tier=standard/event_date=2026-11-21/app-1.parquet";
-        put_events(&store, key, &[event("2026-11-21T22:00:00Z", "u-1", "a@x")]).await;
-        let key = crate::layout::parse_data_key(key).unwrap();
+        let day = "2026-11-21".parse().unwrap();
+        let key = ObjectKey::new("standard", day, "app", 1, 1).unwrap();
+        put_events(
+            &store,
+            &key.to_key(),
+            &[event("2026-11-21T22:00:00Z", "u-1", "a@x")],
+        )
+        .await;
         let spec = FilterSpec {
             actors: vec!["a@x".into()],
             until: Some("2026-11-21".into()),
@@ -375,10 +380,7 @@ mod tests {
         assert_eq!(f.since.as_deref(), Some("2026-11-20T00:00:00+00:00"));
         assert_eq!(f.until.as_deref(), Some("2026-11-22T00:00:00+00:00"));
         assert_eq!(f.tiers, ["standard"]);
-        let key = |d: &str| {
-            crate::layout::parse_data_key(&format!("tier=standard/event_date={d}/a.parquet"))
-                .unwrap()
-        };
+        let key = |d: &str| ObjectKey::new("standard", d.parse().unwrap(), "app", 1, 1).unwrap();
         assert!(holds[0].may_cover(&key("2026-11-21")));
         assert!(!holds[0].may_cover(&key("2026-11-22")));
         let inclusive = old.replace("2026-11-21T00:00:00Z", "2026-11-21T08:00:00Z");
