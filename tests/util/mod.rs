@@ -152,8 +152,10 @@ pub fn run_json(cmd: &mut Command) -> serde_json::Value {
 #[derive(Debug, Clone)]
 pub struct ConfigBuilder {
     dir: PathBuf,
+    agent_keys: String,
     archive_url: String,
     s3_endpoint: Option<String>,
+    s3_keys: String,
     sources: Vec<String>,
     tiers: String,
     sections: Vec<String>,
@@ -164,8 +166,10 @@ impl ConfigBuilder {
         let d = dir.display();
         ConfigBuilder {
             dir: dir.to_path_buf(),
+            agent_keys: String::new(),
             archive_url: format!("{d}/archive"),
             s3_endpoint: None,
+            s3_keys: String::new(),
             sources: vec![format!(
                 "[[sources]]\nname = \"app\"\npaths = [\"{d}/logs/app.log\"]\nprofile = \"auditlake-json\"\n"
             )],
@@ -186,6 +190,20 @@ impl ConfigBuilder {
     pub fn s3(mut self, endpoint: &str, bucket: &str, prefix: &str) -> Self {
         self.archive_url = format!("s3://{bucket}/{prefix}");
         self.s3_endpoint = Some(endpoint.to_string());
+        self
+    }
+
+    /// Adds keys (TOML lines) to `[agent]`, e.g. `flush_interval_secs = 1`.
+    pub fn agent_keys(mut self, toml: &str) -> Self {
+        self.agent_keys.push_str(toml);
+        self.agent_keys.push('\n');
+        self
+    }
+
+    /// Adds keys (TOML lines) to `[archive.s3]`, e.g. `max_attempts = 2`.
+    pub fn s3_keys(mut self, toml: &str) -> Self {
+        self.s3_keys.push_str(toml);
+        self.s3_keys.push('\n');
         self
     }
 
@@ -210,13 +228,15 @@ impl ConfigBuilder {
     /// The TOML text.
     pub fn text(&self) -> String {
         let mut t = format!(
-            "[agent]\nstate_dir = \"{}/state\"\n[archive]\nurl = \"{}\"\n",
+            "[agent]\nstate_dir = \"{}/state\"\n{}[archive]\nurl = \"{}\"\n",
             self.dir.display(),
+            self.agent_keys,
             self.archive_url
         );
         if let Some(ep) = &self.s3_endpoint {
             t.push_str(&format!(
-                "[archive.s3]\nendpoint = \"{ep}\"\nregion = \"us-east-1\"\nforce_path_style = true\n"
+                "[archive.s3]\nendpoint = \"{ep}\"\nregion = \"us-east-1\"\nforce_path_style = true\n{}",
+                self.s3_keys
             ));
         }
         for s in self.sections.iter().chain(&self.sources) {

@@ -351,4 +351,86 @@ mod tests {
         let m = evaluate(&f.clauses, &b).unwrap();
         assert_eq!(m, BooleanArray::from(vec![true, true, false, false]));
     }
+
+    #[test]
+    fn a_row_and_its_event_get_the_same_answer() {
+        use auditlake_event::{AuditEvent, Outcome, to_record_batch};
+        let event = |id: &str, time: i64, action: &str, actor: (&str, &str), ip: &str| AuditEvent {
+            event_id: id.into(),
+            time,
+            category: action.split('.').next().unwrap().into(),
+            action: action.into(),
+            outcome: if id.ends_with('f') {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            },
+            actor_id: Some(actor.0.into()),
+            actor_email: Some(actor.1.into()),
+            src_ip: Some(ip.into()),
+            resource_type: Some("user".into()),
+            resource_id: Some("u-2".into()),
+            ..Default::default()
+        };
+        let day = 86_400_000_000_i64;
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z")
+            .unwrap()
+            .timestamp_micros();
+        let events = vec![
+            event(
+                "1",
+                t0 - 1,
+                "authentication.login",
+                ("u-1", "a@x"),
+                "10.0.0.1",
+            ),
+            event(
+                "2f",
+                t0 + 1,
+                "authentication.login",
+                ("u-1", "a@x"),
+                "::ffff:10.0.0.2",
+            ),
+            event(
+                "3",
+                t0 + day - 1,
+                "account.lock",
+                ("admin", "root@x"),
+                "2001:db8::1",
+            ),
+            event("4f", t0 + day, "data.export", ("u-2", "b@x"), "192.168.1.1"),
+        ];
+        let batch = to_record_batch(&events).unwrap();
+        let spec = |f: fn(&mut FilterSpec)| {
+            let mut s = FilterSpec::default();
+            f(&mut s);
+            s
+        };
+        let specs = [
+            spec(|s| s.until = Some("2026-11-21".into())),
+            spec(|s| s.since = Some("2026-11-21".into())),
+            spec(|s| s.actors = vec!["a@x".into(), "u-2".into()]),
+            spec(|s| s.actions = vec!["auth*".into(), "data.export".into()]),
+            spec(|s| s.outcomes = vec!["failure".into()]),
+            spec(|s| s.ips = vec!["10.0.0.0/8".into(), "2001:db8::1".into()]),
+            spec(|s| s.resource = Some("user:u-2".into())),
+            spec(|s| s.text = Some("ROOT".into())),
+            spec(|s| s.categories = vec!["account".into()]),
+        ];
+        let now = Utc::now();
+        for s in specs {
+            let f = s.compile(now).unwrap();
+            let rows = f.evaluate(&batch).unwrap();
+            let one_by_one: Vec<bool> = events.iter().map(|e| f.matches(e)).collect();
+            let by_rows: Vec<bool> = (0..rows.len()).map(|i| rows.value(i)).collect();
+            assert_eq!(by_rows, one_by_one, "{s:?}");
+        }
+        let mut f = Filter::default();
+        f.push_subject("b@x", &["u-2".to_string()]);
+        let rows = f.evaluate(&batch).unwrap();
+        let by_rows: Vec<bool> = (0..rows.len()).map(|i| rows.value(i)).collect();
+        let one_by_one: Vec<bool> = events.iter().map(|e| f.matches(e)).collect();
+        assert_eq!(by_rows, one_by_one);
+        assert_eq!(by_rows, [false, false, true, true]);
+    }
 }
