@@ -523,10 +523,7 @@ fn bad_arguments_name_the_option() {
 
 #[test]
 fn s3_archive_answers_like_the_local_one() {
-    let Ok(endpoint) = std::env::var("AUDITLAKE_TEST_S3_ENDPOINT") else {
-        println!("skipped: AUDITLAKE_TEST_S3_ENDPOINT is not set (scripts/test.sh starts moto)");
-        return;
-    };
+    let endpoint = s3_endpoint();
     let dir = tempfile::tempdir().unwrap();
     archive(dir.path());
     let bucket = format!("q{}", std::process::id());

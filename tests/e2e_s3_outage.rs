@@ -55,38 +55,16 @@ fn s3_outage_spools_then_uploads_everything_exactly_once() {
     let mut server = start_moto(&moto, s3_port);
     let create = "s3.create_bucket(Bucket='audit')\nprint(json.dumps(True))";
     s3_python(dir.path(), s3_port, create);
-    let config = dir.path().join("agent.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[agent]
-state_dir = "{d}/state"
-flush_interval_secs = 1
-poll_interval_ms = 50
-listen = "127.0.0.1:{http_port}"
-[archive]
-url = "s3://audit/prod"
-[archive.s3]
-endpoint = "http://127.0.0.1:{s3_port}"
-region = "us-east-1"
-force_path_style = true
-max_attempts = 2
-initial_backoff_ms = 50
-max_backoff_ms = 200
-request_timeout_secs = 5
-[[sources]]
-name = "app"
-paths = ["{d}/logs/app.log"]
-profile = "auditlake-json"
-[[tiers]]
-name = "all"
-retention_days = 30
-"#,
-            d = dir.path().display()
-        ),
-    )
-    .unwrap();
+    let config = ConfigBuilder::new(dir.path())
+        .agent_keys(&format!(
+            "flush_interval_secs = 1\npoll_interval_ms = 50\nlisten = \"127.0.0.1:{http_port}\""
+        ))
+        .s3(&format!("http://127.0.0.1:{s3_port}"), "audit", "prod")
+        .s3_keys(
+            "max_attempts = 2\ninitial_backoff_ms = 50\nmax_backoff_ms = 200\nrequest_timeout_secs = 5",
+        )
+        .tiers("[[tiers]]\nname = \"all\"\nretention_days = 30\n")
+        .write();
 
     // S3 goes away before the lines are written.
     server.kill().unwrap();

@@ -7,7 +7,6 @@ mod util;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use arrow::array::{Array, AsArray};
 use chrono::{Days, NaiveDate, Utc};
@@ -33,29 +32,21 @@ fn write_log(dir: &Path, action: &str) {
 
 /// A local-archive config with one 30-day tier and `policy`.
 fn local_config(dir: &Path, policy: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[agent]
-state_dir = "{d}/state"
-[archive]
-url = "{d}/archive"
-[[sources]]
+    ConfigBuilder::new(dir)
+        .sources(&format!(
+            r#"[[sources]]
 name = "app"
-paths = ["{d}/logs/app.log"]
+paths = ["{}/logs/app.log"]
 profile = "auditlake-json"
 [sources.time_window]
 max_ahead_secs = 300
 max_behind_days = 30
 policy = "{policy}"
-[[tiers]]
-name = "standard"
-retention_days = 30
 "#,
-        d = dir.display()
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+            dir.display()
+        ))
+        .tiers("[[tiers]]\nname = \"standard\"\nretention_days = 30\n")
+        .write()
 }
 
 fn stdout_json(out: &std::process::Output) -> serde_json::Value {
@@ -278,56 +269,14 @@ fn each_policy_files_flags_and_counts_times_out_of_range_and_none_lets_retention
     }
 }
 
-fn endpoint(test: &str) -> Option<String> {
-    match std::env::var("AUDITLAKE_TEST_S3_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            println!(
-                "skipped {test}: AUDITLAKE_TEST_S3_ENDPOINT is not set (eval \"$(scripts/moto.sh start)\")"
-            );
-            None
-        }
-    }
-}
-
-/// The binary with static credentials and the server as the AWS endpoint.
-fn auditlake_s3(endpoint: &str) -> Command {
-    let mut cmd = auditlake();
-    cmd.env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env_remove("AWS_PROFILE");
-    cmd
-}
-
-/// Runs `body` in the venv's Python with `s3` a boto3 client of the server.
-fn boto3(dir: &Path, endpoint: &str, body: &str) -> serde_json::Value {
-    python_json(
-        dir,
-        &format!(
-            r#"
-import boto3, json
-s3 = boto3.client("s3", endpoint_url="{endpoint}", region_name="us-east-1",
-                  aws_access_key_id="test", aws_secret_access_key="test")
-{body}
-"#
-        ),
-    )
-}
-
 #[test]
 fn event_timed_year_9999_is_locked_until_its_write_date_plus_retention_on_s3() {
     // retain-until was event date + retention: 9999-12-31 locked the object past the end of the
     // calendar, and 0001-01-01 left it unlocked.
-    let Some(ep) = endpoint("event_timed_year_9999_is_locked_until_its_write_date_plus_retention")
-    else {
-        return;
-    };
+    let ep = s3_endpoint();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let nanos = Utc::now().timestamp_subsec_nanos();
-    let bucket = format!("auditlake-time-{nanos}-{}", std::process::id());
+    let bucket = bucket_name("time");
     boto3(
         d,
         &ep,
@@ -336,41 +285,28 @@ fn event_timed_year_9999_is_locked_until_its_write_date_plus_retention_on_s3() {
         ),
     );
     write_log(d, "authentication.login");
-    let config = d.join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let config = ConfigBuilder::new(d)
+        .s3(&ep, &bucket, "prod")
+        .sources(&format!(
+            "[[sources]]\nname = \"app\"\npaths = [\"{}/logs/app.log\"]\nprofile = \"auditlake-json\"\n[sources.time_window]\npolicy = \"keep\"\n",
+            d.display()
+        ))
+        .tiers(
             r#"
-[agent]
-state_dir = "{d}/state"
-[archive]
-url = "s3://{bucket}/prod"
-[archive.s3]
-endpoint = "{ep}"
-region = "us-east-1"
-force_path_style = true
-[[sources]]
-name = "app"
-paths = ["{d}/logs/app.log"]
-profile = "auditlake-json"
-[sources.time_window]
-policy = "keep"
 [[tiers]]
 name = "security"
 retention_days = 2
 object_lock = "COMPLIANCE"
-match = {{ categories = ["authentication"] }}
+match = { categories = ["authentication"] }
 [[tiers]]
 name = "standard"
 retention_days = 365
 "#,
-            d = d.display()
-        ),
-    )
-    .unwrap();
+        )
+        .write();
     let started = Utc::now().date_naive();
     run_ok(
-        auditlake_s3(&ep)
+        auditlake_s3()
             .args(["agent", "--once", "--config"])
             .arg(&config),
     );
@@ -409,7 +345,7 @@ print(json.dumps(out))
     // expired, all still locked on the server's clock, none deleted.
     let plan = |now: NaiveDate| {
         let out = run_ok(
-            auditlake_s3(&ep)
+            auditlake_s3()
                 .args([
                     "retention",
                     "--dry-run",
@@ -430,6 +366,6 @@ print(json.dumps(out))
     assert_eq!(p["locked"].as_array().unwrap().len(), 3, "{p:#}");
 
     // The agent's generated key signed the digests; verify finds it through the config.
-    let out = run_ok(auditlake_s3(&ep).args(["verify", "--config"]).arg(&config));
+    let out = run_ok(auditlake_s3().args(["verify", "--config"]).arg(&config));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
 }

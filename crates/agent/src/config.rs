@@ -23,7 +23,7 @@ pub struct Config {
     #[serde(default)]
     pub agent: AgentConfig,
     /// Where the archive lives.
-    pub archive: ArchiveConfig,
+    pub archive: auditlake_storage::StoreConfig,
     /// The log files to read, one entry per application log.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
@@ -150,16 +150,6 @@ impl Default for AgentConfig {
             on_corrupt_checkpoint: CorruptCheckpointPolicy::default(),
         }
     }
-}
-
-/// `[archive]`: where archive objects are written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArchiveConfig {
-    /// A local directory (`./archive`) or an S3 location (`s3://bucket/prefix`).
-    pub url: String,
-    /// S3 settings, for `s3://` urls. Credentials come from the standard AWS chain, never from here.
-    pub s3: Option<auditlake_storage::S3Config>,
 }
 
 /// Where reading starts in a file seen for the first time.

@@ -16,10 +16,8 @@ mod stats;
 pub mod time_window;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use auditlake_event::SourceInfo;
-use auditlake_storage::{LocalStore, ObjectStore};
 
 pub use config::Config;
 pub use ledger::{LEDGER_FILE, LossRecord};
@@ -59,23 +57,6 @@ impl AgentError {
             path: path.as_ref().to_path_buf(),
             source,
         }
-    }
-}
-
-/// Opens the store an `[archive]` section names: a local directory or an S3 location.
-pub async fn open_store(
-    archive: &config::ArchiveConfig,
-) -> Result<Arc<dyn ObjectStore>, AgentError> {
-    if let Some(rest) = archive.url.strip_prefix("s3://") {
-        let (bucket, prefix) =
-            auditlake_storage::s3::parse_s3_url(&archive.url).map_err(|e| AgentError::Setup {
-                message: format!("archive.url: {e} ({rest})"),
-            })?;
-        let s3 = archive.s3.clone().unwrap_or_default();
-        let store = auditlake_storage::S3Store::new(&bucket, &prefix, &s3).await?;
-        Ok(Arc::new(store))
-    } else {
-        Ok(Arc::new(LocalStore::new(&archive.url)?))
     }
 }
 

@@ -35,7 +35,7 @@ pub async fn run_live(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<RunSummary, AgentError> {
     let started = Instant::now();
-    let store = crate::open_store(&config.archive).await?;
+    let store = auditlake_storage::open(&config.archive).await?;
     let archive = Arc::new(ArchiveWriter::new(store, config.tiers.clone())?);
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health::default());

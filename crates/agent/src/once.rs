@@ -76,7 +76,7 @@ pub(crate) fn digest_interval(config: &Config) -> u64 {
 /// Reads every source to its end, archives what it read and returns the counts.
 pub async fn run_once(config: &Config) -> Result<RunSummary, AgentError> {
     let started = Instant::now();
-    let store = crate::open_store(&config.archive).await?;
+    let store = auditlake_storage::open(&config.archive).await?;
     let archive = ArchiveWriter::new(store, config.tiers.clone())?;
     let ledger = LossLedger::new(&config.agent.state_dir);
     let mut summary = RunSummary {

@@ -7,6 +7,10 @@ pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArchiveError {
+    /// A filter (of a hold, an erasure) is not valid.
+    #[error(transparent)]
+    Filter(#[from] auditlake_filter::FilterError),
+
     /// A configuration value is wrong; `key` names it (`tiers[1].retention_days`).
     #[error("{key}: {message}")]
     Config { key: String, message: String },

@@ -26,8 +26,40 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use auditlake_agent::{Config, RunSummary};
+use auditlake_filter::{Bound, FilterError};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{AgentArgs, Command};
+
+/// Parses a time with [`auditlake_filter::time`], as every command does; the message without the
+/// option's name, which clap adds.
+fn time_arg(s: &str, bound: Bound) -> Result<DateTime<Utc>, String> {
+    auditlake_filter::parse_time("", s, bound, Utc::now()).map_err(|e| match e {
+        FilterError::InvalidArgument { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
+/// `--since`, `--now`: RFC 3339, a date (its first instant, UTC), `7d` ago, `today`, ...
+pub fn since_arg(s: &str) -> Result<DateTime<Utc>, String> {
+    time_arg(s, Bound::Since)
+}
+
+/// `--until`: as [`since_arg`], but a date (or `today`, `yesterday`) is the end of that day: the
+/// instant after the range, exclusive.
+pub fn until_arg(s: &str) -> Result<DateTime<Utc>, String> {
+    time_arg(s, Bound::Until)
+}
+
+/// The first day a range starting at `since` touches.
+pub fn since_date_arg(s: &str) -> Result<NaiveDate, String> {
+    since_arg(s).map(|t| t.date_naive())
+}
+
+/// The last day a range ending at `until` touches: `--until 2026-11-21` is that day.
+pub fn until_date_arg(s: &str) -> Result<NaiveDate, String> {
+    until_arg(s).map(auditlake_filter::time::last_day)
+}
 
 pub async fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {

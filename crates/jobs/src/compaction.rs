@@ -636,8 +636,8 @@ pub(crate) mod tests {
             reason: "r".into(),
             created_at: Utc::now(),
             created_by: None,
-            filter: crate::hold::HoldFilter {
-                actor: Some("alice".into()),
+            filter: auditlake_filter::FilterSpec {
+                actors: vec!["alice".into()],
                 ..Default::default()
             },
         };

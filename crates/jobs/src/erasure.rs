@@ -2,7 +2,9 @@
 //! `[retention] deleted_user_retention_days`).
 //!
 //! The subject's events are the rows whose `actor_id`, `actor_name` or `actor_email` equals the
-//! subject (as `auditlake query --actor` selects them); events in which the subject is only the
+//! subject, selected by the [`auditlake_filter::Filter`] of `auditlake query --actor`, within the
+//! rest of the same filter where one is given (`--since`, `--until`, ...); events in which the
+//! subject is only the
 //! resource acted on (an administrator's `account.user.delete` of them) are kept. Two modes,
 //! from `[erasure] mode` or the command line:
 //!
@@ -30,6 +32,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, Scalar, StringArray};
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
+use auditlake_filter::{Filter, FilterSpec};
 use auditlake_secret::Secret;
 use auditlake_storage::ObjectStore;
 use chrono::{DateTime, Days, Utc};
@@ -198,6 +201,8 @@ pub struct RefusedObject {
 pub struct ErasurePlan {
     pub now: DateTime<Utc>,
     pub mode: ErasureMode,
+    /// The events erased: the subjects as `actors`, times resolved into instants.
+    pub filter: FilterSpec,
     /// Objects read.
     pub objects_scanned: usize,
     pub affected: Vec<AffectedObject>,
@@ -210,7 +215,8 @@ pub struct ErasurePlan {
 /// The columns that name a row's subject.
 const SUBJECT_COLUMNS: [&str; 3] = ["actor_id", "actor_email", "actor_name"];
 
-/// Whether row `i` of `b` is an event of one of `subjects`; `Some(subject)` when it is.
+/// Which of `subjects` row `i` of a selected row names (its pseudonym and the plan's list are
+/// of that subject): the first of `actor_id`, `actor_email`, `actor_name` that is one.
 fn subject_of<'a>(b: &RecordBatch, i: usize, subjects: &'a BTreeSet<String>) -> Option<&'a str> {
     SUBJECT_COLUMNS.iter().find_map(|c| {
         let col = b.column_by_name(c)?.as_string_opt::<i32>()?;
@@ -222,24 +228,28 @@ fn subject_of<'a>(b: &RecordBatch, i: usize, subjects: &'a BTreeSet<String>) -> 
     })
 }
 
-/// The rows of `b` that are events of `subjects`.
-fn matching(b: &RecordBatch, subjects: &BTreeSet<String>) -> BooleanArray {
-    (0..b.num_rows())
-        .map(|i| Some(subject_of(b, i, subjects).is_some()))
-        .collect()
+/// The subjects' filter of a plan: `filter` with its actors the subjects.
+fn compiled(filter: &FilterSpec, now: DateTime<Utc>) -> Result<Filter> {
+    Ok(filter.compile(now)?)
 }
 
-/// Finds the objects holding events of `subjects` (every data object is read), and which of
-/// them are protected.
+/// Finds the objects holding the events `filter` selects of its actors, the subjects (every
+/// data object its tiers and time range allow is read), and which of them are protected. A
+/// filter without actors erases nothing.
 pub async fn plan_erasure(
     store: &dyn ObjectStore,
     tiers: &[TierConfig],
     holds: &[Hold],
-    subjects: &[String],
+    filter: &FilterSpec,
     mode: ErasureMode,
     now: DateTime<Utc>,
 ) -> Result<ErasurePlan> {
-    let wanted: BTreeSet<String> = subjects.iter().filter(|s| !s.is_empty()).cloned().collect();
+    let wanted: BTreeSet<String> = filter
+        .actors
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect();
     let mut plan = ErasurePlan {
         now,
         mode,
@@ -248,6 +258,14 @@ pub async fn plan_erasure(
     if wanted.is_empty() {
         return Ok(plan);
     }
+    plan.filter = FilterSpec {
+        actors: wanted.iter().cloned().collect(),
+        ..filter.resolved(now)?
+    };
+    let selected = compiled(&plan.filter, now)?;
+    let mut columns: BTreeSet<&str> = selected.columns();
+    columns.extend(SUBJECT_COLUMNS);
+    let columns: Vec<&str> = columns.into_iter().collect();
     let view = rewrite::RewriteView::load(store).await?;
     let listed = store.list("tier=").await?;
     let hidden = view.hidden(listed.iter().map(|m| m.key.as_str()));
@@ -255,19 +273,19 @@ pub async fn plan_erasure(
         let Ok(key) = parse_data_key(&m.key) else {
             continue;
         };
-        if hidden.contains(&m.key) {
+        if hidden.contains(&m.key) || !selected.may_match_partition(&key.tier, key.event_date) {
             continue;
         }
         plan.objects_scanned += 1;
-        let batches =
-            auditlake_archive::reader::read_columns(store, &m.key, &SUBJECT_COLUMNS).await?;
+        let batches = auditlake_archive::reader::read_columns(store, &m.key, &columns).await?;
         let mut found = BTreeSet::new();
         let (mut rows, mut hits) = (0u64, 0u64);
         for b in &batches {
             rows += b.num_rows() as u64;
-            for i in 0..b.num_rows() {
+            let mask = selected.evaluate(b)?;
+            for i in (0..b.num_rows()).filter(|&i| mask.value(i)) {
+                hits += 1;
                 if let Some(s) = subject_of(b, i, &wanted) {
-                    hits += 1;
                     found.insert(s.to_string());
                 }
             }
@@ -311,7 +329,11 @@ fn pseudonymize(
     let mut columns = b.columns().to_vec();
     let actor_idx = schema.index_of("actor_id").map_err(arrow_err)?;
     let pseudonyms: StringArray = (0..b.num_rows())
-        .map(|i| subject_of(b, i, subjects).map(|s| key.pseudonym(s)))
+        .map(|i| {
+            mask.value(i)
+                .then(|| subject_of(b, i, subjects).map(|s| key.pseudonym(s)))
+                .flatten()
+        })
         .collect();
     columns[actor_idx] = arrow::compute::kernels::zip::zip(mask, &pseudonyms, &columns[actor_idx])
         .map_err(arrow_err)?;
@@ -338,6 +360,7 @@ fn subject_digests(subjects: &BTreeSet<String>) -> String {
 async fn prepare(
     store: &dyn ObjectStore,
     obj: &AffectedObject,
+    selected: &Filter,
     subjects: &BTreeSet<String>,
     mode: ErasureMode,
     key: Option<&PseudonymKey>,
@@ -361,7 +384,7 @@ async fn prepare(
     let mut erased = Vec::new();
     let mut hits = 0;
     for b in &batches {
-        let mask = matching(b, subjects);
+        let mask = selected.evaluate(b)?;
         hits += mask.true_count();
         match mode {
             ErasureMode::Delete => {
@@ -475,6 +498,13 @@ pub async fn apply_erasure(
     );
     let store = &**writer.store();
     let now = plan.now;
+    let selected = &compiled(
+        &FilterSpec {
+            actors: subjects.iter().cloned().collect(),
+            ..plan.filter.clone()
+        },
+        now,
+    )?;
     let subjects = &subjects;
     let policy = &policy;
     let mut run = rewrite::run_jobs(
@@ -482,10 +512,11 @@ pub async fn apply_erasure(
         ReceiptKind::Erasure,
         signer,
         now,
-        plan.affected
-            .iter()
-            .enumerate()
-            .map(|(n, a)| prepare(store, a, subjects, plan.mode, key, policy, n, now, opts)),
+        plan.affected.iter().enumerate().map(|(n, a)| {
+            prepare(
+                store, a, selected, subjects, plan.mode, key, policy, n, now, opts,
+            )
+        }),
     )
     .await?;
     run.rows_in = plan.affected.iter().map(|a| a.rows).sum();
@@ -589,14 +620,33 @@ pub async fn plan_deleted_users(
     let users = find_deleted_users(store, retention_days).await?;
     let (mut due, waiting): (Vec<_>, Vec<_>) = users.into_iter().partition(|u| u.erase_at <= now);
     let mut subjects: Vec<String> = due.iter().map(|u| u.subject.clone()).collect();
-    let mut erasure =
-        plan_erasure(store, tiers, holds, &subjects, ErasureMode::Delete, now).await?;
+    let of = |subjects: &[String]| FilterSpec {
+        actors: subjects.to_vec(),
+        ..FilterSpec::default()
+    };
+    let mut erasure = plan_erasure(
+        store,
+        tiers,
+        holds,
+        &of(&subjects),
+        ErasureMode::Delete,
+        now,
+    )
+    .await?;
     let blocked = erasure.refused.clone();
     if !blocked.is_empty() {
         let held: BTreeSet<&String> = blocked.iter().flat_map(|r| &r.subjects).collect();
         due.retain(|u| !held.contains(&u.subject));
         subjects.retain(|s| !held.contains(s));
-        erasure = plan_erasure(store, tiers, holds, &subjects, ErasureMode::Delete, now).await?;
+        erasure = plan_erasure(
+            store,
+            tiers,
+            holds,
+            &of(&subjects),
+            ErasureMode::Delete,
+            now,
+        )
+        .await?;
     }
     Ok(DeletedUsersPlan {
         retention_days,
@@ -624,6 +674,13 @@ pub async fn apply_deleted_users(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn subject(who: &str) -> FilterSpec {
+        FilterSpec {
+            actors: vec![who.to_string()],
+            ..FilterSpec::default()
+        }
+    }
     use crate::compaction::tests::{archive, archive_with_version_1};
     use auditlake_archive::verify::{VerifyOptions, verify_archive};
 
@@ -681,7 +738,7 @@ mod tests {
             store,
             writer.tiers(),
             &[],
-            &["bob@example.com".into()],
+            &subject("bob@example.com"),
             ErasureMode::Delete,
             now,
         )
@@ -725,7 +782,7 @@ mod tests {
             store,
             writer.tiers(),
             &[],
-            &["bob".into()],
+            &subject("bob"),
             ErasureMode::Delete,
             Utc::now(),
         )
@@ -764,7 +821,7 @@ mod tests {
             store,
             writer.tiers(),
             &[],
-            &["alice".into()],
+            &subject("alice"),
             ErasureMode::Pseudonymize,
             Utc::now(),
         )
@@ -829,8 +886,8 @@ mod tests {
             reason: "r".into(),
             created_at: Utc::now(),
             created_by: None,
-            filter: crate::hold::HoldFilter {
-                actor: Some("bob".into()),
+            filter: auditlake_filter::FilterSpec {
+                actors: vec!["bob".into()],
                 ..Default::default()
             },
         };
@@ -839,7 +896,7 @@ mod tests {
             store,
             writer.tiers(),
             &[hold],
-            &["bob".into()],
+            &subject("bob"),
             ErasureMode::Delete,
             Utc::now(),
         )

@@ -11,7 +11,7 @@ pub mod retention;
 pub mod retention_job;
 pub mod rewrite;
 
-pub use hold::{Hold, HoldFilter};
+pub use hold::Hold;
 pub use lifecycle::{LifecycleConfiguration, lifecycle_configuration};
 pub use retention::{
     RetentionConfig, RetentionPlan, RetentionRun, apply_retention, plan_retention,

@@ -389,7 +389,6 @@ pub async fn apply_retention(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hold::HoldFilter;
     use auditlake_archive::verify::{VerifyOptions, verify_archive};
     use auditlake_storage::{LocalStore, PutOptions};
     use bytes::Bytes;
@@ -469,10 +468,10 @@ mod tests {
             reason: "litigation".into(),
             created_at: t("2026-01-01T00:00:00Z"),
             created_by: None,
-            filter: HoldFilter {
-                since: Some(t("2020-05-01T00:00:00Z")),
-                until: Some(t("2020-07-01T00:00:00Z")),
-                ..HoldFilter::default()
+            filter: auditlake_filter::FilterSpec {
+                since: Some("2020-05-01T00:00:00Z".into()),
+                until: Some("2020-07-01T00:00:00.000001Z".into()),
+                ..Default::default()
             },
         };
         let cfg = RetentionConfig::default();

@@ -4,7 +4,10 @@ use std::fmt;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum QueryError {
-    /// A filter, time or option given by the user is not valid.
+    /// A filter or time given by the user is not valid, or a batch lacks a filter's column.
+    #[error(transparent)]
+    Filter(#[from] auditlake_filter::FilterError),
+    /// An option given by the user is not valid.
     #[error("{option}: {message}")]
     InvalidArgument {
         option: &'static str,

@@ -8,16 +8,14 @@
 pub mod ddl;
 mod error;
 pub mod escape;
-pub mod filter;
 pub mod output;
 pub mod reports;
 pub mod scan;
 mod source;
 pub mod stats;
-pub mod timespec;
 
+pub use auditlake_filter::{Filter, FilterSpec};
 pub use error::{QueryError, Result};
-pub use filter::{Filter, FilterSpec};
 pub use output::{CsvFormulas, Format, OutputWriter};
 pub use scan::{Order, Query, QueryRequest};
 pub use stats::{ScanStats, StatsSnapshot};

@@ -19,9 +19,11 @@ use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{QueryError, Result};
-use crate::filter::{Atom, Filter, FilterSpec, Verdict, evaluate};
 use crate::source::StoreFile;
 use crate::stats::ScanStats;
+use auditlake_filter::{
+    Atom, Filter, FilterSpec, Verdict, bloom_checkable, bloom_probes, evaluate,
+};
 
 /// Rows per batch handed out.
 pub const BATCH_ROWS: usize = 8192;
@@ -87,13 +89,17 @@ pub fn validate_columns(columns: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The dates of `[since, until)`, UTC microseconds, where both are given.
-fn date_range(filter: &Filter) -> (Option<NaiveDate>, Option<NaiveDate>) {
-    let date = |us: i64| DateTime::<Utc>::from_timestamp_micros(us).map(|t| t.date_naive());
-    (
-        filter.since.and_then(date),
-        filter.until.and_then(|u| date(u.saturating_sub(1))),
-    )
+/// Compiles a filter whose tiers are tier names.
+pub fn compile(spec: &FilterSpec, now: DateTime<Utc>) -> Result<Filter> {
+    for t in &spec.tiers {
+        if !layout::is_valid_name(t) {
+            return Err(QueryError::arg(
+                "--tier",
+                format!("{t:?} is not a tier name"),
+            ));
+        }
+    }
+    Ok(spec.compile(now)?)
 }
 
 /// Lists the objects the filter's tiers and time range allow, oldest day first. Listing is per
@@ -104,7 +110,7 @@ pub async fn plan(
     filter: &Filter,
     stats: &ScanStats,
 ) -> Result<Vec<PlannedFile>> {
-    let (first, last) = date_range(filter);
+    let (first, last) = filter.date_range();
     let mut prefixes = Vec::new();
     match (filter.tiers.is_empty(), first, last) {
         (false, Some(a), Some(b)) if (b - a).num_days() < MAX_LISTED_DAYS => {
@@ -144,10 +150,7 @@ pub async fn plan(
                 continue;
             }
         };
-        let tier_ok = filter.tiers.is_empty() || filter.tiers.contains(&key.tier);
-        let date_ok =
-            first.is_none_or(|a| key.event_date >= a) && last.is_none_or(|b| key.event_date <= b);
-        if tier_ok && date_ok {
+        if filter.may_match_partition(&key.tier, key.event_date) {
             files.push(PlannedFile {
                 key,
                 size: meta.size,
@@ -179,7 +182,7 @@ impl Query {
         req: &QueryRequest,
         now: DateTime<Utc>,
     ) -> Result<Query> {
-        let filter = req.filter.compile(now)?;
+        let filter = compile(&req.filter, now)?;
         Query::with_filter(store, filter, req)
     }
 
@@ -410,33 +413,6 @@ fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> 
     };
     let idx = sort_to_indices(time, Some(opts), None).map_err(QueryError::arrow("sorting rows"))?;
     take_record_batch(&all, &idx).map_err(QueryError::arrow("sorting rows"))
-}
-
-/// The equalities on columns with bloom filters that can rule an atom out: an equality itself,
-/// or any equality of a conjunction (one that fails fails the conjunction).
-fn bloom_probes(atom: &Atom) -> Vec<(&'static str, &[String])> {
-    match atom {
-        Atom::Eq { column, values }
-            if auditlake_event::schema::BLOOM_FILTER_COLUMNS.contains(column) =>
-        {
-            vec![(*column, values.as_slice())]
-        }
-        Atom::All(atoms) => atoms
-            .iter()
-            .filter(|a| matches!(a, Atom::Eq { .. }))
-            .flat_map(bloom_probes)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Whether a clause can only be ruled out by bloom filters: every atom the statistics left
-/// open has an equality on a column with bloom filters.
-fn bloom_checkable(clause: &[Atom], verdicts: &[Verdict]) -> bool {
-    clause
-        .iter()
-        .zip(verdicts)
-        .all(|(a, v)| *v == Verdict::No || !bloom_probes(a).is_empty())
 }
 
 /// Reads one object's matching rows: prunes row groups, then decodes the filter's columns,

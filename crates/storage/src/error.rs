@@ -28,6 +28,9 @@ pub enum StorageError {
     },
     #[error("{op} is not supported by {backend}")]
     Unsupported { op: &'static str, backend: String },
+    /// A wrong value in the store's configuration, with the key that holds it.
+    #[error("{key}: {message}")]
+    Config { key: &'static str, message: String },
 }
 
 impl StorageError {

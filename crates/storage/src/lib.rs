@@ -6,10 +6,12 @@
 pub mod conformance;
 mod error;
 pub mod local;
+mod open;
 pub mod s3;
 
 pub use error::{BulkDeleteError, StorageError};
 pub use local::LocalStore;
+pub use open::{StoreConfig, open};
 pub use s3::{S3Config, S3Store};
 
 use std::fmt::Debug;

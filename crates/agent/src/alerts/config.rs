@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use auditlake_event::{AuditEvent, Outcome};
+use auditlake_filter::{Filter, FilterError, FilterSpec};
 use serde::{Deserialize, Serialize};
 
 /// `[alerts]`: the rules, their state limits and the webhooks every alert is posted to.
@@ -127,24 +128,35 @@ pub struct FilterConfig {
     /// The outcome the event must have.
     #[serde(default)]
     pub outcome: Option<Outcome>,
-    /// `actions` compiled, on first use.
+    /// The filter compiled, on first use.
     #[serde(skip)]
-    compiled: std::sync::OnceLock<globset::GlobSet>,
+    compiled: std::sync::OnceLock<Option<Filter>>,
 }
 
 impl FilterConfig {
-    pub fn matches(&self, e: &AuditEvent) -> bool {
-        (self.actions.is_empty() || self.action_set().is_match(&e.action))
-            && (self.categories.is_empty() || self.categories.contains(&e.category))
-            && self.outcome.is_none_or(|o| o == e.outcome)
+    /// The filter of `query --action ... --category ... --outcome ...`.
+    pub fn spec(&self) -> FilterSpec {
+        FilterSpec {
+            actions: self.actions.clone(),
+            categories: self.categories.clone(),
+            outcomes: self
+                .outcome
+                .iter()
+                .map(|o| o.as_str().to_string())
+                .collect(),
+            ..FilterSpec::default()
+        }
     }
 
-    fn action_set(&self) -> &globset::GlobSet {
-        self.compiled.get_or_init(|| {
-            // `validate` rejected invalid globs; an unvalidated one matches nothing
-            auditlake_event::glob::action_glob_set(&self.actions)
-                .unwrap_or_else(|_| globset::GlobSet::empty())
-        })
+    /// Whether the event is one the rule considers: the event matching of
+    /// [`auditlake_filter::Filter`], as `auditlake query` selects rows.
+    pub fn matches(&self, e: &AuditEvent) -> bool {
+        self.compiled
+            // `validate` rejected a filter that does not compile; an unvalidated one matches
+            // nothing
+            .get_or_init(|| self.spec().compile(chrono::Utc::now()).ok())
+            .as_ref()
+            .is_some_and(|f| f.matches(e))
     }
 }
 
@@ -276,17 +288,12 @@ impl AlertsConfig {
             if !names.insert(r.name.as_str()) {
                 return Err(format!("{}: {:?} is used twice", key("name"), r.name));
             }
-            for g in &r.filter.actions {
-                if g.is_empty() {
-                    return Err(format!("{}: an empty pattern", key("filter.actions")));
-                }
-                if let Err(e) = auditlake_event::glob::action_glob(g) {
-                    return Err(format!(
-                        "{}: invalid glob {g:?}: {}",
-                        key("filter.actions"),
-                        e.kind()
-                    ));
-                }
+            if let Err(e) = r.filter.spec().compile(chrono::Utc::now()) {
+                let message = match e {
+                    FilterError::InvalidArgument { message, .. } => message,
+                    other => other.to_string(),
+                };
+                return Err(format!("{}: {message}", key("filter.actions")));
             }
             let only = |set: bool, field: &str, kind: &str| {
                 if set {

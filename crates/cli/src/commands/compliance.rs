@@ -24,14 +24,14 @@ pub struct CompactArgs {
     /// Only this tier.
     #[arg(long)]
     pub tier: Option<String>,
-    /// Only this event date (YYYY-MM-DD).
-    #[arg(long, value_parser = parse_date, conflicts_with_all = ["since", "until"])]
+    /// Only this event date (a date, today, yesterday).
+    #[arg(long, value_parser = super::since_date_arg, conflicts_with_all = ["since", "until"])]
     pub date: Option<NaiveDate>,
-    /// Only event dates from this one on (YYYY-MM-DD).
-    #[arg(long, value_parser = parse_date)]
+    /// Only event dates from this one on (a date, RFC 3339, 7d ago, today).
+    #[arg(long, value_parser = super::since_date_arg)]
     pub since: Option<NaiveDate>,
-    /// Only event dates up to this one (YYYY-MM-DD).
-    #[arg(long, value_parser = parse_date)]
+    /// Only event dates up to this one (a date includes that whole day).
+    #[arg(long, value_parser = super::until_date_arg)]
     pub until: Option<NaiveDate>,
     /// About this much per compacted object: bytes, or with a unit (KiB, MiB, GiB, KB, MB, GB).
     #[arg(long, value_parser = parse_size, default_value = "128MiB")]
@@ -58,9 +58,10 @@ pub struct EraseArgs {
     /// settings and `[digest]` signing key.
     #[arg(long, short)]
     pub config: PathBuf,
-    /// The subject: an actor id, name or email (as `query --actor`); repeat for several.
-    #[arg(long = "actor", required = true)]
-    pub actors: Vec<String>,
+    /// The events to erase: `--actor` (required; an id, name or email, repeat for several
+    /// subjects) and any other filter of `auditlake query`, with the same meaning.
+    #[command(flatten)]
+    pub filter: super::query::FilterArgs,
     /// Why: the request's reference; recorded in the signed receipt.
     #[arg(long)]
     pub reason: String,
@@ -74,11 +75,6 @@ pub struct EraseArgs {
     /// Print the plan and the run as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// A date as `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a YYYY-MM-DD date"))
 }
 
 /// A size: a number of bytes, optionally followed by a unit (KiB, MiB, GiB, KB, MB, GB, B).
@@ -123,7 +119,7 @@ pub(crate) fn writer_options(config: &Config) -> WriterOptions {
 }
 
 async fn open(config: &Config) -> anyhow::Result<(Arc<dyn ObjectStore>, ArchiveWriter)> {
-    let store = auditlake_agent::open_store(&config.archive).await?;
+    let store = auditlake_storage::open(&config.archive).await?;
     let writer = ArchiveWriter::new(store.clone(), config.tiers.clone())?;
     Ok((store, writer))
 }
@@ -258,6 +254,10 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
     if args.reason.trim().is_empty() {
         anyhow::bail!("--reason: must not be empty");
     }
+    if args.filter.actors.is_empty() {
+        anyhow::bail!("--actor: the subject is required (an actor id, name or email)");
+    }
+    let filter: auditlake_filter::FilterSpec = args.filter.clone().into();
     // Checked before anything is read, so that a missing key fails fast.
     let key = ecfg.pseudonym_key()?;
     if mode == ErasureMode::Pseudonymize && key.is_none() {
@@ -278,15 +278,9 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
         print_recovered(&recovered);
         Some(s)
     };
-    let plan = auditlake_jobs::erasure::plan_erasure(
-        &*store,
-        &config.tiers,
-        &holds,
-        &args.actors,
-        mode,
-        now,
-    )
-    .await?;
+    let plan =
+        auditlake_jobs::erasure::plan_erasure(&*store, &config.tiers, &holds, &filter, mode, now)
+            .await?;
     if !plan.refused.is_empty() {
         if args.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use auditlake_archive::{DigestSigner, PublicKey, VerifyOptions, VerifyReport};
-use chrono::{DateTime, NaiveDate, Utc};
+use auditlake_storage::StoreConfig;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 /// `auditlake keygen`.
 #[derive(Debug, clap::Args)]
@@ -39,42 +40,21 @@ pub struct VerifyArgs {
     /// A trusted public key file (PEM or hex); repeat for several signers.
     #[arg(long = "public-key", required_unless_present = "config")]
     pub public_keys: Vec<PathBuf>,
-    /// Check objects of event dates from this date or RFC 3339 time on.
-    #[arg(long, value_parser = parse_time)]
-    pub since: Option<DateTime<Utc>>,
-    /// Check objects of event dates up to this date or RFC 3339 time.
-    #[arg(long, value_parser = parse_time)]
-    pub until: Option<DateTime<Utc>>,
+    /// Check objects of event dates from this one on (a date, RFC 3339, 7d ago, today).
+    #[arg(long, value_parser = super::since_date_arg)]
+    pub since: Option<NaiveDate>,
+    /// Check objects of event dates up to this one (a date includes that whole day).
+    #[arg(long, value_parser = super::until_date_arg)]
+    pub until: Option<NaiveDate>,
     /// Report a source chain whose last digest is older than this many seconds (twice the
     /// digest interval is a good value).
     #[arg(long)]
     pub max_silence_secs: Option<u64>,
     /// The time to judge `--max-silence-secs` at (date or RFC 3339); default now.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = super::since_arg)]
     pub now: Option<DateTime<Utc>>,
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
-}
-
-/// A time as a user writes it: `2026-11-21` (its 00:00 UTC) or RFC 3339.
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
-        .map_err(|_| format!("{s:?} is neither YYYY-MM-DD nor an RFC 3339 time"))
-}
-
-/// Opens the store of an `--archive` url.
-pub async fn open_archive(
-    url: &str,
-) -> anyhow::Result<std::sync::Arc<dyn auditlake_storage::ObjectStore>> {
-    let cfg = auditlake_agent::config::ArchiveConfig {
-        url: url.to_string(),
-        s3: None,
-    };
-    Ok(auditlake_agent::open_store(&cfg).await?)
 }
 
 pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
@@ -101,16 +81,19 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let (store, archive) = match (&args.archive, &config) {
-        (Some(url), _) => (open_archive(url).await?, url.clone()),
+        (Some(url), _) => (
+            auditlake_storage::open(&StoreConfig::from_url(url)).await?,
+            url.clone(),
+        ),
         (None, Some(c)) => (
-            auditlake_agent::open_store(&c.archive).await?,
+            auditlake_storage::open(&c.archive).await?,
             c.archive.url.clone(),
         ),
         (None, None) => anyhow::bail!("--archive or --config is needed"),
     };
     let opts = VerifyOptions {
-        since: args.since,
-        until: args.until,
+        since: args.since.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+        until: args.until.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
         max_silence_secs: args.max_silence_secs,
         now: args.now.unwrap_or_else(Utc::now),
         ..VerifyOptions::default()

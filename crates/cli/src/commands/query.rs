@@ -8,12 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use auditlake_agent::config::ArchiveConfig;
 use auditlake_query::reports::{self, ActivityBy, GroupBy, Report, ReportOutput};
 use auditlake_query::{
     CsvFormulas, FilterSpec, Format, Order, OutputWriter, Query, QueryRequest, ScanStats,
 };
-use auditlake_storage::ObjectStore;
+use auditlake_storage::{ObjectStore, StoreConfig};
 use clap::{Args, ValueEnum};
 
 /// Where the archive is.
@@ -39,15 +38,16 @@ pub struct ArchiveArgs {
 /// The filters every query, export and report takes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
-    /// Events at or after: RFC 3339, a date, 7d / 24h / 30m ago, today, yesterday.
+    /// Events at or after: RFC 3339, a date (from its start, UTC), 7d / 24h / 30m ago, today,
+    /// yesterday.
     #[arg(long)]
     pub since: Option<String>,
-    /// Events before (a date includes that whole day).
+    /// Events before this time; a date (or today, yesterday) includes that whole day (UTC).
     #[arg(long)]
     pub until: Option<String>,
-    /// Actor id, name or email (exact).
-    #[arg(long)]
-    pub actor: Option<String>,
+    /// Actor id, name or email (exact), repeatable.
+    #[arg(long = "actor")]
+    pub actors: Vec<String>,
     /// Actor id only (exact): the fastest way to one user's events.
     #[arg(long)]
     pub actor_id: Option<String>,
@@ -88,7 +88,8 @@ impl From<FilterArgs> for FilterSpec {
         FilterSpec {
             since: a.since,
             until: a.until,
-            actor: a.actor,
+            actors: a.actors,
+            resource_id: None,
             actor_id: a.actor_id,
             actions: a.actions,
             categories: a.categories,
@@ -299,12 +300,9 @@ const TABLE_COLUMNS: &[&str] = &[
     "event_id",
 ];
 
-fn archive_config(a: &ArchiveArgs) -> anyhow::Result<ArchiveConfig> {
+fn archive_config(a: &ArchiveArgs) -> anyhow::Result<StoreConfig> {
     let mut archive = match (&a.archive, &a.config) {
-        (Some(url), _) => ArchiveConfig {
-            url: url.clone(),
-            s3: None,
-        },
+        (Some(url), _) => StoreConfig::from_url(url.clone()),
         (None, Some(path)) => auditlake_agent::Config::load(path)?.archive,
         (None, None) => anyhow::bail!("--archive or --config is required"),
     };
@@ -321,12 +319,13 @@ fn archive_config(a: &ArchiveArgs) -> anyhow::Result<ArchiveConfig> {
     Ok(archive)
 }
 
-async fn open(a: &ArchiveArgs) -> anyhow::Result<(Arc<dyn ObjectStore>, String)> {
+/// Opens the archive of `--archive` (or of `--config`'s `[archive]`) with the `--s3-*` flags.
+pub(crate) async fn open(a: &ArchiveArgs) -> anyhow::Result<(Arc<dyn ObjectStore>, String)> {
     let cfg = archive_config(a)?;
     if !cfg.url.starts_with("s3://") && !std::path::Path::new(&cfg.url).is_dir() {
         anyhow::bail!("archive {} is not a directory", cfg.url);
     }
-    let store = auditlake_agent::open_store(&cfg)
+    let store = auditlake_storage::open(&cfg)
         .await
         .with_context(|| format!("opening archive {}", cfg.url))?;
     Ok((store, cfg.url))
@@ -471,11 +470,9 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
 pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     let mut filter: FilterSpec = args.filter.into();
-    let actor = || {
-        filter
-            .actor
-            .clone()
-            .context("this report needs --actor ID|NAME|EMAIL")
+    let actor = || match filter.actors.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => anyhow::bail!("this report needs one --actor ID|NAME|EMAIL"),
     };
     let report = match args.name {
         ReportName::Subject => {
@@ -487,7 +484,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportName::Timeline => Report::Timeline { actor: actor()? },
         ReportName::LastLogin => Report::LastLogin,
         ReportName::FailedLogins => Report::FailedLogins {
-            window_micros: auditlake_query::timespec::parse_duration(&args.window)
+            window_micros: auditlake_filter::parse_duration(&args.window)
                 .and_then(|d| d.num_microseconds())
                 .with_context(|| {
                     format!(

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use auditlake_agent::Config;
-use auditlake_jobs::hold::{apply_legal_holds, list_holds, put_hold, remove_hold};
-use auditlake_jobs::{Hold, HoldFilter, RetentionPlan};
+use auditlake_jobs::hold::{apply_legal_holds, covered_objects, list_holds, put_hold, remove_hold};
+use auditlake_jobs::{Hold, RetentionPlan};
 use chrono::{DateTime, Utc};
 
-use super::integrity::{open_archive, parse_time};
+use super::query::{ArchiveArgs, FilterArgs, open};
 
 /// `auditlake retention`.
 #[derive(Debug, clap::Args)]
@@ -20,8 +20,8 @@ pub struct RetentionArgs {
     /// Print what would be deleted, per tier, and delete nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// The time to judge retention at (date or RFC 3339); default now.
-    #[arg(long, value_parser = parse_time)]
+    /// The time to judge retention at (RFC 3339, a date: its start); default now.
+    #[arg(long, value_parser = super::since_arg)]
     pub now: Option<DateTime<Utc>>,
     /// Print the plan and the run as JSON.
     #[arg(long)]
@@ -35,13 +35,14 @@ pub struct HoldArgs {
     pub command: HoldCommand,
 }
 
+// Parsed once per run: the size of `Add` costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, clap::Subcommand)]
 pub enum HoldCommand {
     /// Place a legal hold: retention keeps every object that could hold a matching event.
     Add {
-        /// The archive: a local directory or s3://bucket/prefix.
-        #[arg(long)]
-        archive: String,
+        #[command(flatten)]
+        archive: ArchiveArgs,
         /// The hold's name (a-z, 0-9, '_', '-').
         #[arg(long)]
         name: String,
@@ -51,31 +52,23 @@ pub enum HoldCommand {
         /// Who places it.
         #[arg(long)]
         by: Option<String>,
-        /// Only events of this actor.
+        /// The events held: every filter of `auditlake query`, with the same meaning
+        /// (`--actor` an id, name or email; `--until DATE` that whole day).
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print the stored hold and the objects it covers as JSON.
         #[arg(long)]
-        actor: Option<String>,
-        /// Only events on this resource.
-        #[arg(long)]
-        resource: Option<String>,
-        /// Only events from this date or RFC 3339 time.
-        #[arg(long, value_parser = parse_time)]
-        since: Option<DateTime<Utc>>,
-        /// Only events up to this date or RFC 3339 time.
-        #[arg(long, value_parser = parse_time)]
-        until: Option<DateTime<Utc>>,
-        /// Only events of this tier.
-        #[arg(long)]
-        tier: Option<String>,
+        json: bool,
     },
     /// List the holds.
     List {
-        #[arg(long)]
-        archive: String,
+        #[command(flatten)]
+        archive: ArchiveArgs,
     },
     /// Remove a hold.
     Remove {
-        #[arg(long)]
-        archive: String,
+        #[command(flatten)]
+        archive: ArchiveArgs,
         #[arg(long)]
         name: String,
     },
@@ -84,7 +77,7 @@ pub enum HoldCommand {
 pub async fn retention(args: RetentionArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config)?;
     let cfg = config.retention.clone().unwrap_or_default();
-    let store = auditlake_agent::open_store(&config.archive).await?;
+    let store = auditlake_storage::open(&config.archive).await?;
     let writer = auditlake_archive::ArchiveWriter::new(store, config.tiers.clone())?;
     let signer = if args.dry_run {
         None
@@ -235,42 +228,44 @@ pub async fn hold(args: HoldArgs) -> anyhow::Result<ExitCode> {
             name,
             reason,
             by,
-            actor,
-            resource,
-            since,
-            until,
-            tier,
+            filter,
+            json,
         } => {
-            let store = open_archive(&archive).await?;
-            let hold = Hold {
-                name,
-                reason,
-                created_at: Utc::now(),
-                created_by: by,
-                filter: HoldFilter {
-                    actor,
-                    resource,
-                    since,
-                    until,
-                    tier,
-                },
-            };
+            let (store, _) = open(&archive).await?;
+            let hold = Hold::new(name, reason, by, &filter.into(), Utc::now())?;
             let key = put_hold(&*store, &hold).await?;
             let applied = apply_legal_holds(&*store, &hold, true).await?;
-            say!(
-                "hold {} stored at {key}; object legal hold set on {} objects",
-                hold.name,
-                applied.len()
-            );
+            if json {
+                let covered = covered_objects(&*store, &hold).await?;
+                let rows: u64 = covered.iter().map(|(_, n)| n).sum();
+                let objects: Vec<_> = covered
+                    .iter()
+                    .map(|(k, n)| serde_json::json!({ "key": k, "matching_rows": n }))
+                    .collect();
+                let out = serde_json::json!({
+                    "key": key,
+                    "hold": hold,
+                    "objects": objects,
+                    "matching_rows": rows,
+                    "legal_holds_set": applied.len(),
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                say!(
+                    "hold {} stored at {key}; object legal hold set on {} objects",
+                    hold.name,
+                    applied.len()
+                );
+            }
         }
         HoldCommand::List { archive } => {
-            let store = open_archive(&archive).await?;
+            let (store, _) = open(&archive).await?;
             for h in list_holds(&*store).await? {
                 println!("{}", serde_json::to_string(&h)?);
             }
         }
         HoldCommand::Remove { archive, name } => {
-            let store = open_archive(&archive).await?;
+            let (store, _) = open(&archive).await?;
             let holds = list_holds(&*store).await?;
             let Some(hold) = holds.iter().find(|h| h.name == name) else {
                 anyhow::bail!("no hold named {name:?}");

@@ -29,9 +29,9 @@ pub use logins::{
 pub use table::{Cell, Kind, ReportTable};
 
 use crate::error::{QueryError, Result};
-use crate::filter::FilterSpec;
 use crate::output::{Format, OutputWriter};
 use crate::scan::{Order, Query, QueryRequest};
+use auditlake_filter::FilterSpec;
 use table::s;
 
 /// What `failed-logins` groups by.
@@ -173,7 +173,7 @@ pub async fn run(
     };
     match report {
         Report::Timeline { actor } => {
-            filter.actor = Some(actor.clone());
+            filter.actors = vec![actor.clone()];
             query(filter, TIMELINE_COLUMNS, Order::Desc)
         }
         Report::Credential { id } => {
@@ -327,13 +327,13 @@ async fn failed_logins(
                     // One client is one key, whichever form its address was written in.
                     let k = match by {
                         GroupBy::Ip => {
-                            crate::filter::canonical_address(k).unwrap_or_else(|| k.to_string())
+                            auditlake_filter::canonical_address(k).unwrap_or_else(|| k.to_string())
                         }
                         GroupBy::Actor => k.to_string(),
                     };
                     let o = opt(other, i).map(|o| match by {
                         GroupBy::Actor => {
-                            crate::filter::canonical_address(o).unwrap_or_else(|| o.to_string())
+                            auditlake_filter::canonical_address(o).unwrap_or_else(|| o.to_string())
                         }
                         GroupBy::Ip => o.to_string(),
                     });
@@ -606,7 +606,7 @@ pub async fn subject_export(
     // The person's actor ids (where they are named by name or e-mail), so that account events
     // on their user record are found too.
     let mut by_actor = filter.clone();
-    by_actor.actor = Some(actor.to_string());
+    by_actor.actors = vec![actor.to_string()];
     let mut ids = BTreeSet::new();
     scan(&store, by_actor, &["actor_id"], now, |b| {
         let a = str_col(b, "actor_id")?;
@@ -614,8 +614,8 @@ pub async fn subject_export(
         Ok(())
     })
     .await?;
-    filter.actor = None;
-    let mut compiled = filter.compile(now)?;
+    filter.actors.clear();
+    let mut compiled = crate::scan::compile(&filter, now)?;
     compiled.push_subject(actor, &ids.into_iter().collect::<Vec<_>>());
     let q = Query::with_filter(
         store,

@@ -1,9 +1,13 @@
 //! Times and durations as users write them: `2026-11-21T08:00:00Z`, `2026-11-21`, `7d`, `24h`,
 //! `30m`, `today`, `yesterday`, `now`.
+//!
+//! A date (and `today`, `yesterday`) means the whole day in UTC wherever a range is bounded:
+//! `--since D` is D 00:00Z, `--until D` is the end of D (the range is `[since, until)` with
+//! `until` the next midnight). Every command parses its times here.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
-use crate::error::{QueryError, Result};
+use crate::error::{FilterError, Result};
 
 /// Which end of a range a time bounds: a bare date means its first instant for `Since` and the
 /// first instant of the next day for `Until` (so `--until 2026-11-21` takes that whole day).
@@ -64,13 +68,18 @@ pub fn parse_time(
     if let Some(d) = parse_duration(s) {
         return Ok(now - d);
     }
-    Err(QueryError::arg(
+    Err(FilterError::arg(
         option,
         format!(
             "{s:?} is not a time: use RFC 3339 (2026-11-21T08:00:00Z), a date (2026-11-21), \
              a duration ago (7d, 24h, 30m), now, today or yesterday"
         ),
     ))
+}
+
+/// The last day a range ending (exclusively) at `until` touches.
+pub fn last_day(until: DateTime<Utc>) -> NaiveDate {
+    (until - Duration::microseconds(1)).date_naive()
 }
 
 #[cfg(test)]
@@ -112,6 +121,19 @@ mod tests {
             let e = parse_time("--since", bad, Bound::Since, now()).unwrap_err();
             assert!(e.to_string().starts_with("--since: "), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_date_until_ends_with_its_day() {
+        let until = parse_time("--until", "2026-11-21", Bound::Until, now()).unwrap();
+        assert_eq!(
+            last_day(until),
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+        );
+        assert_eq!(
+            last_day(t("2026-11-21T08:00:00Z")),
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+        );
     }
 
     #[test]
