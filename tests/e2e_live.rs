@@ -47,6 +47,22 @@ fn line(i: u64) -> String {
     ) + "\n"
 }
 
+/// [`line`] with a message of 48 hex digits that no encoding compresses (a hash of `i`), so that
+/// a number of lines fills a number of bytes of spool whatever the archive's encodings do.
+fn bulky_line(i: u64) -> String {
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let noise = format!("{:016x}{:016x}{:016x}", mix(i), mix(i ^ (1 << 62)), mix(!i));
+    line(i).replacen(
+        r#""outcome""#,
+        &format!(r#""message":"{noise}","outcome""#),
+        1,
+    )
+}
+
 fn start(config: &Path) -> Child {
     auditlake()
         .args(["agent", "--config"])
@@ -230,7 +246,7 @@ fn full_spool_pauses_reading_and_everything_arrives_once_the_store_is_back() {
     std::fs::write(&blocker, b"").unwrap();
     let mut f = std::io::BufWriter::new(std::fs::File::create(logs.join("app.log")).unwrap());
     for i in 0..N {
-        f.write_all(line(i).as_bytes()).unwrap();
+        f.write_all(bulky_line(i).as_bytes()).unwrap();
     }
     f.flush().unwrap();
     drop(f);
