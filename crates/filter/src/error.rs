@@ -31,7 +31,7 @@ impl FilterError {
         }
     }
 
-    pub(crate) fn arrow(context: &'static str) -> impl FnOnce(arrow::error::ArrowError) -> Self {
+    pub(crate) fn arrow(context: &'static str) -> impl Fn(arrow::error::ArrowError) -> Self + Copy {
         move |source| FilterError::Arrow { context, source }
     }
 }

@@ -27,6 +27,15 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
         })
 }
 
+/// A string column of the batch; missing or of another type, it is unknown to the filter.
+fn string_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray> {
+    column(batch, name)?
+        .as_string_opt::<i32>()
+        .ok_or_else(|| FilterError::UnknownColumn {
+            name: name.to_string(),
+        })
+}
+
 fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
     let err = FilterError::arrow("filtering rows");
     match atom {
@@ -41,15 +50,10 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
             };
             let mut out = BooleanArray::from(vec![true; batch.num_rows()]);
             if let Some(lo) = since {
-                out = and(&out, &cmp::gt_eq(col, &scalar(*lo)).map_err(err)?)
-                    .map_err(FilterError::arrow("filtering rows"))?;
+                out = and(&out, &cmp::gt_eq(col, &scalar(*lo)).map_err(err)?).map_err(err)?;
             }
             if let Some(hi) = until {
-                out = and(
-                    &out,
-                    &cmp::lt(col, &scalar(*hi)).map_err(FilterError::arrow("filtering rows"))?,
-                )
-                .map_err(FilterError::arrow("filtering rows"))?;
+                out = and(&out, &cmp::lt(col, &scalar(*hi)).map_err(err)?).map_err(err)?;
             }
             Ok(out)
         }
@@ -57,11 +61,11 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
             let col = column(batch, c)?;
             let mut out: Option<BooleanArray> = None;
             for v in values {
-                let m = cmp::eq(col, &Scalar::new(StringArray::from(vec![v.as_str()])))
-                    .map_err(FilterError::arrow("filtering rows"))?;
+                let m =
+                    cmp::eq(col, &Scalar::new(StringArray::from(vec![v.as_str()]))).map_err(err)?;
                 out = Some(match out {
                     None => m,
-                    Some(o) => or(&o, &m).map_err(FilterError::arrow("filtering rows"))?,
+                    Some(o) => or(&o, &m).map_err(err)?,
                 });
             }
             Ok(out.unwrap_or_else(|| BooleanArray::from(vec![false; batch.num_rows()])))
@@ -83,24 +87,14 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
         Atom::Glob {
             column: c, glob, ..
         } => {
-            let col = column(batch, c)?;
-            let strings = col
-                .as_string_opt::<i32>()
-                .ok_or_else(|| FilterError::UnknownColumn {
-                    name: c.to_string(),
-                })?;
+            let strings = string_column(batch, c)?;
             Ok(strings
                 .iter()
                 .map(|v| v.map(|v| glob.is_match(v)))
                 .collect())
         }
         Atom::Cidr { column: c, nets } => {
-            let col = column(batch, c)?;
-            let strings = col
-                .as_string_opt::<i32>()
-                .ok_or_else(|| FilterError::UnknownColumn {
-                    name: c.to_string(),
-                })?;
+            let strings = string_column(batch, c)?;
             let mut b = BooleanBuilder::with_capacity(strings.len());
             for v in strings.iter() {
                 let hit = v.is_some_and(|s| in_nets(s, nets));
@@ -117,7 +111,7 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
                 } else {
                     m
                 };
-                out = and(&out, &m).map_err(FilterError::arrow("filtering rows"))?;
+                out = and(&out, &m).map_err(err)?;
             }
             Ok(out)
         }
@@ -127,7 +121,7 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
 /// Evaluates clauses over a batch that holds (at least) [`Filter::columns`]; nulls do not
 /// match.
 pub fn evaluate(clauses: &[Vec<Atom>], batch: &RecordBatch) -> Result<BooleanArray> {
-    let err = || FilterError::arrow("filtering rows");
+    let err = FilterError::arrow("filtering rows");
     let mut out: Option<BooleanArray> = None;
     for clause in clauses {
         let mut any: Option<BooleanArray> = None;
@@ -140,13 +134,13 @@ pub fn evaluate(clauses: &[Vec<Atom>], batch: &RecordBatch) -> Result<BooleanArr
             };
             any = Some(match any {
                 None => m,
-                Some(a) => or(&a, &m).map_err(err())?,
+                Some(a) => or(&a, &m).map_err(err)?,
             });
         }
         let any = any.unwrap_or_else(|| BooleanArray::from(vec![false; batch.num_rows()]));
         out = Some(match out {
             None => any,
-            Some(o) => and(&o, &any).map_err(err())?,
+            Some(o) => and(&o, &any).map_err(err)?,
         });
     }
     Ok(out.unwrap_or_else(|| BooleanArray::from(vec![true; batch.num_rows()])))
