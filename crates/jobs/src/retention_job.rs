@@ -80,8 +80,7 @@ pub async fn run_retention_job(
     let Some(days) = cfg.deleted_user_retention_days else {
         return Ok(job);
     };
-    // Holds again: the deletions above may have released none, but a hold placed meanwhile
-    // must be seen before anything is rewritten.
+    // Holds again: one placed while the deletions ran must be seen before anything is rewritten.
     let holds = list_holds(&*store).await?;
     let mut users = plan_deleted_users(&*store, tiers, &holds, days, opts.now).await?;
     // `now` (which may be given) decides what is due; the job is named by the real time, so
