@@ -223,6 +223,9 @@ pub fn normalize_line(n: &Normalizer, line: &[u8], observed: i64) -> Vec<AuditEv
             }
         }
         Ok(LineOutcome::Ignored) => assert!(out.is_empty(), "an ignored line pushed events"),
+        Ok(LineOutcome::Records(t)) => {
+            assert_eq!(t.events, out.len(), "the tally counts the events pushed");
+        }
         Err(rejection) => {
             assert!(out.is_empty(), "a rejected line pushed events");
             assert!(

@@ -189,6 +189,10 @@ pub struct SourceConfig {
     /// `time_out_of_range`, and what then becomes of it (`[sources.time_window]`).
     #[serde(default)]
     pub time_window: crate::time_window::TimeWindowConfig,
+    /// The tier of this source's actions that are not in the catalog and that no tier's `match`
+    /// takes; overrides the profile's `default_tier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_tier: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -320,6 +324,16 @@ impl Config {
         for (name, profile) in &self.profiles {
             auditlake_normalize::Normalizer::new(name, profile).map_err(|e| e.to_string())?;
         }
+        let router =
+            auditlake_archive::TierRouter::new(self.tiers.clone()).map_err(|e| e.to_string())?;
+        for (i, s) in self.sources.iter().enumerate() {
+            let Some(profile) = self.profile(&s.profile) else {
+                continue;
+            };
+            let normalizer = auditlake_normalize::Normalizer::new(&s.profile, &profile)
+                .map_err(|e| e.to_string())?;
+            source_default_tier(i, s, &normalizer, &router)?;
+        }
         Ok(())
     }
 
@@ -353,6 +367,73 @@ impl Config {
     }
 }
 
+/// The tier index of `sources[i]`'s actions that neither a tier's `match` nor the catalog
+/// places: the source's `default_tier`, else its profile's. Where the configuration has several
+/// tiers, a profile whose actions may be outside the catalog (passed through, or its rules' own)
+/// must name one, so that no such action falls to the catch-all unnoticed; the error names the
+/// action and the key. With one tier, everything lands in it and a profile's default is moot.
+pub fn source_default_tier(
+    i: usize,
+    s: &SourceConfig,
+    normalizer: &auditlake_normalize::Normalizer,
+    router: &auditlake_archive::TierRouter,
+) -> Result<Option<usize>, String> {
+    let tiers = router.tiers();
+    let names = || {
+        tiers
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let catch_all = &tiers[tiers.len() - 1].name;
+    if let Some(t) = &s.default_tier {
+        return match router.index_of(t) {
+            Some(idx) => Ok(Some(idx)),
+            None => Err(format!(
+                "sources[{i}].default_tier: no tier named {t:?} (the tiers are: {})",
+                names()
+            )),
+        };
+    }
+    if tiers.len() == 1 {
+        return Ok(None);
+    }
+    if let Some(t) = normalizer.default_tier() {
+        return match router.index_of(t) {
+            Some(idx) => Ok(Some(idx)),
+            None => Err(format!(
+                "profiles.{}.default_tier: no tier named {t:?} (the tiers are: {}); set \
+                 `default_tier` on sources[{i}] ({}) to one of them",
+                s.profile,
+                names(),
+                s.name
+            )),
+        };
+    }
+    for (key, action) in normalizer.uncatalogued_actions() {
+        let category = auditlake_event::category_of(action);
+        if router.matched(category, action).is_none() {
+            return Err(format!(
+                "{key}: action `{action}` (source {}) is not in the catalog and no tier's `match` \
+                 takes it, so it would land in the catch-all tier {catch_all:?} unnoticed: set \
+                 `default_tier` on the profile or on sources[{i}], or list it in a tier's \
+                 `match.actions`",
+                s.name
+            ));
+        }
+    }
+    if normalizer.passes_through() {
+        return Err(format!(
+            "profiles.{}.action.passthrough: source {} takes event names as actions, which may be \
+             outside the catalog and would then land in the catch-all tier {catch_all:?} \
+             unnoticed: set `default_tier` on the profile or on sources[{i}]",
+            s.profile, s.name
+        ));
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +465,103 @@ retention_days = 365
         let text = MINIMAL.replace("[archive]", "[agent]\nflush_intervl_secs = 5\n[archive]");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("flush_intervl_secs"), "{err}");
+    }
+
+    /// Two tiers and a profile of the application's own actions, for the default-tier rule.
+    const TWO_TIERS: &str = r#"
+[archive]
+url = "./archive"
+
+[[sources]]
+name = "okta"
+paths = ["/var/log/okta/*.jsonl"]
+profile = "vendor"
+
+[profiles.vendor]
+format = "json"
+time = { field = "published" }
+action = { event_field = "eventType", passthrough = true }
+
+[[tiers]]
+name = "security"
+retention_days = 2555
+match = { categories = ["authentication"] }
+
+[[tiers]]
+name = "standard"
+retention_days = 365
+"#;
+
+    #[test]
+    fn passthrough_without_a_default_tier_is_refused_where_there_are_several_tiers() {
+        // Okta's `user.authentication.verify` would pass through as category `user` into the
+        // catch-all's one year: loading fails instead, naming the key.
+        let err = Config::parse(TWO_TIERS).unwrap_err();
+        assert!(
+            err.starts_with("profiles.vendor.action.passthrough: source okta"),
+            "{err}"
+        );
+        assert!(err.contains("default_tier"), "{err}");
+        // A default tier on the profile or on the source settles it.
+        let on_profile = TWO_TIERS.replace(
+            "format = \"json\"\n",
+            "format = \"json\"\ndefault_tier = \"security\"\n",
+        );
+        Config::parse(&on_profile).unwrap();
+        let on_source = TWO_TIERS.replace(
+            "profile = \"vendor\"",
+            "profile = \"vendor\"\ndefault_tier = \"security\"",
+        );
+        Config::parse(&on_source).unwrap();
+        // With one tier there is nowhere else to go.
+        let one_tier = TWO_TIERS.replace(
+            "[[tiers]]\nname = \"security\"\nretention_days = 2555\nmatch = { categories = [\"authentication\"] }\n",
+            "",
+        );
+        Config::parse(&one_tier).unwrap();
+    }
+
+    #[test]
+    fn a_default_tier_that_names_no_tier_is_refused() {
+        let bad = TWO_TIERS.replace(
+            "profile = \"vendor\"",
+            "profile = \"vendor\"\ndefault_tier = \"securty\"",
+        );
+        let err = Config::parse(&bad).unwrap_err();
+        assert_eq!(
+            err,
+            "sources[0].default_tier: no tier named \"securty\" (the tiers are: security, standard)"
+        );
+        let bad = TWO_TIERS.replace(
+            "format = \"json\"\n",
+            "format = \"json\"\ndefault_tier = \"gold\"\n",
+        );
+        let err = Config::parse(&bad).unwrap_err();
+        assert!(
+            err.starts_with("profiles.vendor.default_tier: no tier named \"gold\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_uncatalogued_rule_action_needs_a_tier() {
+        let custom = TWO_TIERS.replace(
+            "action = { event_field = \"eventType\", passthrough = true }",
+            "action = { event_field = \"eventType\", rules = [{ name = \"a\", action = \"authentication.login\" }, { name = \"b\", action = \"billing.invoice.void\" }] }",
+        );
+        let err = Config::parse(&custom).unwrap_err();
+        assert!(
+            err.starts_with(
+                "profiles.vendor.action.rules[1].action: action `billing.invoice.void` (source okta) is not in the catalog"
+            ),
+            "{err}"
+        );
+        // A tier's match that takes it is as good as a default.
+        let matched = custom.replace(
+            "match = { categories = [\"authentication\"] }",
+            "match = { categories = [\"authentication\"], actions = [\"billing.*\"] }",
+        );
+        Config::parse(&matched).unwrap();
     }
 
     #[test]

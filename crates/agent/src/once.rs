@@ -39,13 +39,15 @@ pub(crate) fn open_pipelines(config: &Config) -> Result<Vec<SourcePipeline>, Age
     config
         .sources
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let profile = config
                 .profile(&s.profile)
                 .ok_or_else(|| AgentError::Setup {
                     message: format!("sources.{}: no profile {:?}", s.name, s.profile),
                 })?;
             SourcePipeline::open(
+                i,
                 s,
                 &profile,
                 &config.agent,

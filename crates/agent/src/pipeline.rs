@@ -6,7 +6,7 @@
 //! checkpoint that names them together with every file offset the batch covers: one atomic step.
 //! Uploads follow; an uploaded spool entry is removed and the checkpoint forgets it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -39,6 +39,10 @@ pub struct SourcePipeline {
     pub(crate) paths: SourcePaths,
     pub(crate) state: SourceStateV1,
     router: Arc<TierRouter>,
+    /// The tier of actions that neither a tier's `match` nor the catalog places.
+    default_tier: Option<usize>,
+    /// Hashes of the application event ids in the batch, to count the ids a source reuses.
+    batch_ids: HashSet<u64>,
     tier_names: Arc<Vec<String>>,
     writer_opts: WriterOptions,
     /// The batch: its events as columns, one group per (tier index, event date).
@@ -71,6 +75,12 @@ impl SourcePipeline {
     /// Records in the stats the mapped paths that have not resolved on any line so far, and
     /// warns of each.
     pub(crate) fn note_never_resolved(&mut self) {
+        self.stats.unconverted = self
+            .normalizer
+            .unconverted()
+            .into_iter()
+            .map(|(c, n)| (c.to_owned(), n))
+            .collect();
         self.stats.never_resolved = self.normalizer.never_resolved();
         for path in &self.stats.never_resolved {
             tracing::warn!(source = %self.name(), %path, "a mapped field path never resolved");
@@ -79,6 +89,7 @@ impl SourcePipeline {
 
     /// Opens a source: compiles its profile and loads its checkpoint.
     pub fn open(
+        index: usize,
         cfg: &SourceConfig,
         profile: &auditlake_normalize::ProfileConfig,
         agent: &AgentConfig,
@@ -89,6 +100,8 @@ impl SourcePipeline {
         let normalizer = Normalizer::new(&cfg.profile, profile).map_err(|e| AgentError::Setup {
             message: format!("sources.{}: {e}", cfg.name),
         })?;
+        let default_tier = crate::config::source_default_tier(index, cfg, &normalizer, &router)
+            .map_err(|message| AgentError::Setup { message })?;
         let paths = SourcePaths::new(&agent.state_dir, &cfg.name);
         let mut start_at_end = false;
         let state = match SourceStateV1::load(&paths.checkpoint, &cfg.name) {
@@ -133,6 +146,8 @@ impl SourcePipeline {
             paths,
             state,
             router,
+            default_tier,
+            batch_ids: HashSet::new(),
             tier_names,
             writer_opts: WriterOptions {
                 row_group_rows: agent.row_group_rows,
@@ -206,9 +221,31 @@ impl SourcePipeline {
             },
         };
         self.scratch.clear();
-        match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
+        let outcome = match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
+            Ok(LineOutcome::Records(tally)) => {
+                self.stats.ignored += tally.ignored as u64;
+                for r in &tally.rejected {
+                    self.stats.dead_letter(r.rejection.kind.as_str());
+                    self.dead.write(&DeadLetter {
+                        time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
+                        source: &self.cfg.name,
+                        file,
+                        offset: line.offset,
+                        kind: r.rejection.kind.as_str(),
+                        reason: &format!("record {} of the line: {}", r.index, r.rejection.reason),
+                        line: &r.text,
+                    })?;
+                }
+                if tally.events == 0 {
+                    return Ok(());
+                }
+                Ok(LineOutcome::Events(tally.events))
+            }
+            other => other,
+        };
+        match outcome {
             Ok(LineOutcome::Ignored) => self.stats.ignored += 1,
-            Ok(LineOutcome::Events(_)) => {
+            Ok(LineOutcome::Events(_) | LineOutcome::Records(_)) => {
                 let policy = self.cfg.time_window.policy;
                 match self.cfg.time_window.apply(&mut self.scratch, observed_time) {
                     WindowVerdict::InRange => {}
@@ -367,7 +404,24 @@ impl SourcePipeline {
 
     /// Appends an event to its (tier, event date) group of the batch.
     fn add_to_batch(&mut self, event: &AuditEvent) -> Result<(), AgentError> {
-        let tier = self.router.route(&event.category, &event.action);
+        let tier =
+            self.router
+                .route_with_default(&event.category, &event.action, self.default_tier);
+        if let Some(id) = &event.origin_id
+            && !self.batch_ids.insert(id_hash(id))
+        {
+            self.stats.duplicate_event_ids += 1;
+            if self.stats.duplicate_event_ids <= 10 {
+                tracing::warn!(
+                    source = %self.cfg.name, event_id = %id, action = %event.action,
+                    "an application event id seen before in this batch: the profile's `event_id` field may not be unique"
+                );
+            }
+        }
+        if auditlake_event::lookup(&event.action).is_none() {
+            self.stats
+                .uncatalogued_action(&event.action, &self.tier_names[tier]);
+        }
         let group = self.batch.entry((tier, event.event_date())).or_default();
         self.batch_bytes +=
             group
@@ -397,6 +451,7 @@ impl SourcePipeline {
     /// batch, so positions of lines that made no event (dead letters, noise) advance too.
     pub fn flush(&mut self) -> Result<(), AgentError> {
         let groups = std::mem::take(&mut self.batch);
+        self.batch_ids.clear();
         self.batch_events = 0;
         self.batch_bytes = 0;
         self.batch_started = None;
@@ -633,4 +688,10 @@ fn remove_file_logged(path: &Path) {
     if let Err(e) = std::fs::remove_file(path) {
         tracing::warn!(path = %path.display(), error = %e, "cannot remove spool file");
     }
+}
+
+/// A hash of an event id, for telling reused ids apart within a batch.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }

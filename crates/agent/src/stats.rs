@@ -47,6 +47,28 @@ pub struct SourceStats {
     /// (`` fields.actor_email = `user.mail` ``): per source, not added into a total.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub never_resolved: Vec<String>,
+    /// Events whose action is not in the catalog.
+    pub uncatalogued_events: u64,
+    /// Those events by action, with the tier they were routed to (the first
+    /// [`MAX_NAMED_ACTIONS`] actions seen; the rest are only counted in `uncatalogued_events`):
+    /// per source, not added into a total.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub uncatalogued_actions: BTreeMap<String, RoutedAction>,
+    /// Values the profile's columns could not take (an outcome in no known spelling, a source
+    /// IP that is no address), by column; each is kept in the event's `attributes.unconverted`.
+    pub unconverted: BTreeMap<String, u64>,
+    /// Events whose application event id an earlier event of the same batch already had.
+    pub duplicate_event_ids: u64,
+}
+
+/// How many distinct uncatalogued actions a source's counters name.
+pub const MAX_NAMED_ACTIONS: usize = 256;
+
+/// Events of one action outside the catalog, and where they went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RoutedAction {
+    pub events: u64,
+    pub tier: String,
 }
 
 impl SourceStats {
@@ -56,6 +78,22 @@ impl SourceStats {
             .dead_letters_by_kind
             .entry(kind.to_string())
             .or_default() += 1;
+    }
+
+    /// Counts an event whose action is not in the catalog, routed to `tier`.
+    pub(crate) fn uncatalogued_action(&mut self, action: &str, tier: &str) {
+        self.uncatalogued_events += 1;
+        if let Some(r) = self.uncatalogued_actions.get_mut(action) {
+            r.events += 1;
+        } else if self.uncatalogued_actions.len() < MAX_NAMED_ACTIONS {
+            self.uncatalogued_actions.insert(
+                action.to_owned(),
+                RoutedAction {
+                    events: 1,
+                    tier: tier.to_owned(),
+                },
+            );
+        }
     }
 
     pub(crate) fn time_out_of_range(&mut self, policy: &str) {
@@ -98,5 +136,10 @@ impl SourceStats {
         for (k, v) in &o.time_out_of_range {
             *self.time_out_of_range.entry(k.clone()).or_default() += v;
         }
+        self.uncatalogued_events += o.uncatalogued_events;
+        for (k, v) in &o.unconverted {
+            *self.unconverted.entry(k.clone()).or_default() += v;
+        }
+        self.duplicate_event_ids += o.duplicate_event_ids;
     }
 }

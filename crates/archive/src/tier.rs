@@ -18,7 +18,8 @@
 //!
 //! Every event lands in exactly one tier: the first whose `match` accepts it; else the tier named
 //! after the action's default tier in the catalog (`security`, `standard`, `operational`), where
-//! the configuration has one; else the catch-all.
+//! the configuration has one; else the `default_tier` of its source or profile (which the agent
+//! requires for actions outside the catalog where there are several tiers); else the catch-all.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -307,7 +308,7 @@ pub struct TierRouter {
     /// One per tier; `None` for the catch-all.
     matchers: Vec<Option<Matcher>>,
     /// Decisions by action, then category.
-    cache: RwLock<HashMap<String, HashMap<String, usize>>>,
+    cache: RwLock<HashMap<String, HashMap<String, Option<usize>>>>,
     cached: std::sync::atomic::AtomicUsize,
 }
 
@@ -353,8 +354,30 @@ impl TierRouter {
         self.tiers.iter().position(|t| t.name == name)
     }
 
-    /// The index of the tier an event of `category` and `action` lands in.
+    /// The index of the tier an event of `category` and `action` lands in: the first tier whose
+    /// `match` takes it, else the catalog's default tier for the action (where the configuration
+    /// has a tier of that name), else the catch-all.
     pub fn route(&self, category: &str, action: &str) -> usize {
+        self.route_with_default(category, action, None)
+    }
+
+    /// As [`TierRouter::route`], with `default` (a tier index: the source's or profile's
+    /// `default_tier`) taking what neither a `match` nor the catalog places, before the
+    /// catch-all.
+    pub fn route_with_default(
+        &self,
+        category: &str,
+        action: &str,
+        default: Option<usize>,
+    ) -> usize {
+        self.placed(category, action)
+            .or(default)
+            .unwrap_or(self.tiers.len() - 1)
+    }
+
+    /// The tier a `match` or the catalog places an event in; `None` where only a default or the
+    /// catch-all would take it.
+    pub fn placed(&self, category: &str, action: &str) -> Option<usize> {
         use std::sync::atomic::Ordering::Relaxed;
         // A poisoned lock only means another thread panicked while inserting; the map is intact.
         let hit = match self.cache.read() {
@@ -379,20 +402,23 @@ impl TierRouter {
         i
     }
 
+    /// The tier a `match` takes an event of `category` and `action` into, if any.
+    pub fn matched(&self, category: &str, action: &str) -> Option<usize> {
+        self.matchers.iter().position(|m| {
+            m.as_ref().is_some_and(|m| {
+                m.categories.iter().any(|c| c == category) || m.actions.is_match(action)
+            })
+        })
+    }
+
     /// The tier of an event.
     pub fn route_event(&self, event: &AuditEvent) -> usize {
         self.route(&event.category, &event.action)
     }
 
-    fn decide(&self, category: &str, action: &str) -> usize {
-        let explicit = self.matchers.iter().position(|m| {
-            m.as_ref().is_some_and(|m| {
-                m.categories.iter().any(|c| c == category) || m.actions.is_match(action)
-            })
-        });
-        explicit
+    fn decide(&self, category: &str, action: &str) -> Option<usize> {
+        self.matched(category, action)
             .or_else(|| auditlake_event::lookup(action).and_then(|d| self.index_of(d.default_tier)))
-            .unwrap_or(self.tiers.len() - 1)
     }
 }
 
@@ -482,6 +508,26 @@ mod tests {
         assert_eq!(name("authentication", "authentication.login"), "security");
         assert_eq!(name("custom", "custom.login"), "standard");
         assert_eq!(name("credential", "custom.login"), "security");
+    }
+
+    #[test]
+    fn a_source_default_tier_takes_what_neither_a_match_nor_the_catalog_places() {
+        let r = TierRouter::new(parse(CONFIG)).unwrap();
+        let security = r.index_of("security");
+        let name = |c: &str, a: &str| r.tier(r.route_with_default(c, a, security)).name.clone();
+        // Okta's `user.authentication.verify` passed through: not in the catalog, category
+        // `user` matched by no tier. With the source's default it is kept as security, not the
+        // catch-all's one year.
+        assert_eq!(name("user", "user.authentication.verify"), "security");
+        assert_eq!(r.placed("user", "user.authentication.verify"), None);
+        // Matches and the catalog still come first.
+        assert_eq!(name("message", "message.email.send"), "operational");
+        assert_eq!(name("resource", "resource.update"), "standard");
+        // Without a default: the catch-all, as before.
+        assert_eq!(
+            r.tier(r.route("user", "user.authentication.verify")).name,
+            "standard"
+        );
     }
 
     #[test]

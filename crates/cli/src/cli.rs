@@ -30,8 +30,11 @@ pub enum Command {
     },
     /// List the actions of the catalog with their category and default tier.
     Actions,
-    /// List the built-in profiles.
+    /// List the built-in profiles (as `profile list`).
     Profiles,
+    /// List and show the built-in profiles, and test a profile on lines or a file before
+    /// deploying it (`profile test --profile NAME --file F --summary`).
+    Profile(crate::commands::profile::ProfileArgs),
     /// Find events in the archive: filters, time order, table / CSV / JSON / Parquet output.
     Query(crate::commands::query::QueryArgs),
     /// Write the events a filter selects to a file (CSV, JSON lines, JSON, Parquet).

@@ -19,6 +19,7 @@ macro_rules! say_err {
 pub mod compliance;
 pub mod generate;
 pub mod integrity;
+pub mod profile;
 pub mod query;
 pub mod retention;
 
@@ -76,6 +77,7 @@ pub async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Compact(args) => compliance::compact(args).await,
         Command::Erase(args) => compliance::erase(args).await,
         Command::Gen(args) => generate::gen_logs(args),
+        Command::Profile(args) => profile::profile(args),
         Command::CheckConfig { config } => {
             let c = Config::load(&config)?;
             say!(
@@ -145,6 +147,38 @@ fn print_summary(s: &RunSummary) {
             say!(
                 "{name}: mapped paths that never resolved: {}",
                 st.never_resolved.join(", ")
+            );
+        }
+        if st.uncatalogued_events > 0 {
+            let named: u64 = st.uncatalogued_actions.values().map(|r| r.events).sum();
+            let mut list: Vec<String> = st
+                .uncatalogued_actions
+                .iter()
+                .map(|(a, r)| format!("{a} -> {} ({})", r.tier, r.events))
+                .collect();
+            if named < st.uncatalogued_events {
+                list.push(format!("{} more", st.uncatalogued_events - named));
+            }
+            say!(
+                "{name}: {} events of actions not in the catalog: {}",
+                st.uncatalogued_events,
+                list.join(", ")
+            );
+        }
+        if !st.unconverted.is_empty() {
+            say!(
+                "{name}: values that could not be converted (kept in attributes.unconverted): {}",
+                st.unconverted
+                    .iter()
+                    .map(|(c, n)| format!("{c}: {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if st.duplicate_event_ids > 0 {
+            say!(
+                "{name}: {} events reused an event id seen earlier in their batch (is `fields.event_id` unique?)",
+                st.duplicate_event_ids
             );
         }
     }

@@ -333,6 +333,7 @@ fn every_line_normalizes_under_its_profile_without_a_dead_letter() {
             match normalizer.normalize(line, &ctx, &mut sink) {
                 Ok(LineOutcome::Events(n)) => events += n as u64,
                 Ok(LineOutcome::Ignored) => ignored += 1,
+                Ok(other) => panic!("{name}: line at byte {offset}: {other:?}"),
                 Err(r) => panic!("{name}: line at byte {offset} dead-lettered ({r}): {line}"),
             }
             offset += line.len() as u64 + 1;

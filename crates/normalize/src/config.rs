@@ -30,6 +30,13 @@ pub struct ProfileConfig {
     /// the action of the lines it matches. A line that no pattern matches is rejected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<PatternConfig>,
+    /// For `format = "json"`: the path of a list whose elements are the line's events
+    /// (CloudTrail's `Records`: `{"Records":[{...},{...}]}`). Each element is mapped as a line of
+    /// its own, paths relative to it; its `raw` is the element's exact text, its derived id tells
+    /// it from the line's others, and an element that cannot be mapped is dead-lettered alone. A
+    /// line without the list is one event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<String>,
     /// Expand syslog's `message repeated N times: [ MESSAGE ]` into N events of MESSAGE (at most
     /// 10000, and at most 16 MiB of line text in all: a 64 KiB line gives at most 256), with
     /// distinct ids and the attribute `repeated = N`.
@@ -73,6 +80,15 @@ pub struct ProfileConfig {
     /// How field values are cleaned before they become columns.
     #[serde(default, skip_serializing_if = "TransformConfig::is_empty")]
     pub transform: TransformConfig,
+    /// The tier of this profile's actions that are not in the catalog (passed through, or of
+    /// the profile's own making such as `billing.invoice.void`), unless a tier's `match` takes
+    /// them: catalog actions follow the catalog's default tier, and nothing else may fall to the
+    /// catch-all tier unnoticed. Where the configuration has more than one tier, a profile that
+    /// passes names through or maps to actions outside the catalog must name it (or its source
+    /// `default_tier`), or loading fails naming the action. A source's own `default_tier`
+    /// overrides this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_tier: Option<String>,
 }
 
 /// One condition on a field, with the outcome it gives.
@@ -120,11 +136,38 @@ pub struct TransformConfig {
     /// Columns whose values are lower-cased (e.g. `["actor_email"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lowercase: Vec<Column>,
+    /// Columns that take one part of their value, e.g. the client of an `X-Forwarded-For` list:
+    /// `{ column = "src_ip", separator = ",", index = 0 }`. Applied before `lowercase`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split: Vec<SplitConfig>,
+    /// Paths of fields that hold a JSON document as a string (Azure's `properties.log`): decoded
+    /// before mapping, so that paths reach inside (`properties.log.user`) and `attributes` keep
+    /// the document, not the string. A field that does not decode stays a string and is counted
+    /// (`decode_json` among the unconverted values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decode_json: Vec<String>,
+}
+
+/// One column that takes one part of its value.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitConfig {
+    /// The column.
+    pub column: Column,
+    /// What separates the parts, e.g. `","`.
+    pub separator: String,
+    /// Which part, trimmed: 0 the first (the default), 1 the second, ..., -1 the last. A value
+    /// with fewer parts is kept whole. The other parts stay in `raw`.
+    #[serde(default)]
+    pub index: i64,
 }
 
 impl TransformConfig {
     fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.lowercase.is_empty()
+        self.missing.is_empty()
+            && self.lowercase.is_empty()
+            && self.split.is_empty()
+            && self.decode_json.is_empty()
     }
 }
 
@@ -178,11 +221,16 @@ pub struct TimeConfig {
     pub field: FieldSource,
     /// `rfc3339` (also accepts a space for `T` and, with `timezone`, no offset), `epoch_s`,
     /// `epoch_ms`, `epoch_us`, `epoch_ns`, `epoch_auto` (unit guessed from the magnitude), or a
-    /// strftime pattern such as `%b %e %H:%M:%S`. A pattern without a year (syslog) takes the
-    /// year of the time the line was read, minus one if that would put the event more than a day
-    /// in the future.
+    /// strftime pattern such as `%b %e %H:%M:%S`. A pattern without a year (syslog) takes `year`,
+    /// else the year of the time the line was read, minus one if that would put the event more
+    /// than a day in the future.
     #[serde(default = "default_time_format")]
     pub format: String,
+    /// For a `format` without a year (syslog's `%b %e %H:%M:%S`): the year its times are in, for a
+    /// backfill of an earlier year's files. Without it, the year the line was read, minus one if
+    /// that would put the event more than a day in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
     /// The timezone of times that carry no offset: `UTC` (the default), a fixed offset such as
     /// `+02:00`, or an IANA zone name such as `Europe/Berlin` (with its daylight saving time).
     /// A local time that happens twice (clocks go back) is read as the earlier instant; one that

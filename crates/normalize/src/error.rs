@@ -88,6 +88,8 @@ pub struct Rejection {
     pub kind: RejectKind,
     /// A message for humans that names the field, the event name or the value at fault.
     pub reason: String,
+    /// For an `unmapped` line, the source's event name that no rule maps.
+    pub event_name: Option<String>,
 }
 
 impl Rejection {
@@ -95,6 +97,16 @@ impl Rejection {
         Rejection {
             kind,
             reason: reason.into(),
+            event_name: None,
+        }
+    }
+
+    /// An `unmapped` rejection of the event name `name`.
+    pub(crate) fn unmapped(name: &str, reason: impl Into<String>) -> Rejection {
+        Rejection {
+            kind: RejectKind::Unmapped,
+            reason: reason.into(),
+            event_name: Some(name.to_owned()),
         }
     }
 }

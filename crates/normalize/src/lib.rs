@@ -33,9 +33,11 @@ mod value;
 pub use config::{
     ActionConfig, ActionRule, AttributesMode, ChangesConfig, Column, ColumnFields, ColumnValues,
     Condition, FieldSource, Format, IgnoreConfig, MissingEvent, OutcomeRule, PatternConfig,
-    ProfileConfig, TimeConfig, TimeFallback, TransformConfig,
+    ProfileConfig, SplitConfig, TimeConfig, TimeFallback, TransformConfig,
 };
 pub use error::{NormalizeConfigError, RejectKind, Rejection};
 pub use id::derive_event_id;
-pub use normalizer::{LineContext, LineOutcome, Normalizer};
-pub use profiles::{builtin_profile, builtin_profile_names};
+pub use normalizer::{
+    LineContext, LineOutcome, Normalizer, RecordTally, RejectedRecord, UNCONVERTIBLE,
+};
+pub use profiles::{builtin_profile, builtin_profile_names, builtin_profile_text};

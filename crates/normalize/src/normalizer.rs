@@ -40,12 +40,45 @@ pub struct LineContext<'a> {
 }
 
 /// What became of a line that was not rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineOutcome {
     /// This many events were pushed (one, or N for a repeated syslog message).
     Events(usize),
     /// The line is noise by the profile's `ignore` rules (or blank); nothing was pushed.
     Ignored,
+    /// The line's events are the elements of a list (`records`): what became of each.
+    Records(RecordTally),
+}
+
+/// What became of the elements of a line's `records` list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordTally {
+    /// Events pushed.
+    pub events: usize,
+    /// Elements that are noise.
+    pub ignored: usize,
+    /// Elements that could not be mapped, for the dead-letter file.
+    pub rejected: Vec<RejectedRecord>,
+}
+
+/// One element of a line's `records` that could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRecord {
+    /// Its position in the list, from 0.
+    pub index: usize,
+    /// Its text, exactly as in the line.
+    pub text: String,
+    /// Why.
+    pub rejection: Rejection,
+}
+
+/// The text an event's `raw` holds and what tells its derived id apart from its line's others.
+struct Whole<'l> {
+    raw: &'l str,
+    /// The element's index among the line's records (0 for a line of its own).
+    index: u32,
+    /// For a syslog "message repeated N times" line, N.
+    repeated: Option<u64>,
 }
 
 /// A compiled profile. Built once per source; `Send + Sync`, so one may serve many threads.
@@ -77,7 +110,29 @@ pub struct Normalizer {
     /// its paths resolved on: a mapped path that never resolves is reported, never silent.
     mapped_lines: AtomicU64,
     resolved: Box<[AtomicU64]>,
+    /// The actions outside the catalog that rules and patterns map to, with the key of each.
+    uncatalogued: Vec<(String, String)>,
+    /// `records`: the list whose elements are a line's events.
+    records: Option<FieldPath>,
+    /// `transform.decode_json`: fields holding a JSON document as a string.
+    decode_json: Vec<FieldPath>,
+    /// `transform.split`: columns that take one part of their value.
+    split: Vec<(Column, String, i64)>,
+    /// Values that [`UNCONVERTIBLE`]'s columns could not take, by column.
+    unconverted: [AtomicU64; UNCONVERTIBLE.len()],
+    passthrough: bool,
+    default_tier: Option<String>,
 }
+
+/// The columns whose values are converted, and may fail to be: the outcome (from any usual
+/// spelling) and the source IP (an address, with a port or brackets taken off). A value that does
+/// not convert is kept in `attributes.unconverted` under the column's name and counted.
+/// `decode_json` counts the fields of `transform.decode_json` that held no JSON document (they
+/// stay strings, where they were).
+pub const UNCONVERTIBLE: [&str; 3] = ["outcome", "src_ip", "decode_json"];
+
+/// The index of `decode_json` in [`UNCONVERTIBLE`].
+const DECODE_JSON: usize = 2;
 
 /// The profile's source of one column: field paths, then a fixed value.
 #[derive(Debug)]
@@ -106,7 +161,8 @@ impl Normalizer {
             &k("time"),
             &profile.time.format,
             profile.time.timezone.as_deref(),
-        )?;
+        )?
+        .with_year(&k("time"), profile.time.year)?;
 
         let mut columns: Vec<ColumnSource> = Vec::new();
         for (column, src) in profile.fields.entries() {
@@ -191,7 +247,78 @@ impl Normalizer {
             });
         }
 
+        let mut uncatalogued = Vec::new();
+        for (i, r) in profile.action.rules.iter().enumerate() {
+            if auditlake_event::lookup(&r.action).is_none() {
+                uncatalogued.push((k(&format!("action.rules[{i}].action")), r.action.clone()));
+            }
+        }
+        for (i, p) in profile.patterns.iter().enumerate() {
+            if let Some(a) = p
+                .action
+                .as_ref()
+                .filter(|a| auditlake_event::lookup(a).is_none())
+            {
+                uncatalogued.push((k(&format!("patterns[{i}].action")), a.clone()));
+            }
+        }
+        if let Some(t) = &profile.default_tier
+            && t.trim().is_empty()
+        {
+            return Err(NormalizeConfigError::Invalid {
+                key: k("default_tier"),
+                problem: "must name a tier".to_owned(),
+            });
+        }
+
+        let records = match &profile.records {
+            Some(path) if profile.format == Format::Json => {
+                let p = FieldPath::compile(&k("records"), path)?;
+                if p.has_selection() {
+                    return Err(NormalizeConfigError::InvalidPath {
+                        key: k("records"),
+                        path: path.clone(),
+                        problem: "the list of records is found by keys and indexes, not by a \
+                                  selection `[KEY=VALUE]`",
+                    });
+                }
+                Some(p)
+            }
+            Some(_) => {
+                return Err(NormalizeConfigError::Invalid {
+                    key: k("records"),
+                    problem: "only applies to format = \"json\"".to_owned(),
+                });
+            }
+            None => None,
+        };
+        let decode_json =
+            FieldPath::compile_all(&k("transform.decode_json"), &profile.transform.decode_json)?;
+        let mut split = Vec::new();
+        for (i, sp) in profile.transform.split.iter().enumerate() {
+            if sp.separator.is_empty() {
+                return Err(NormalizeConfigError::Invalid {
+                    key: k(&format!("transform.split[{i}].separator")),
+                    problem: "must not be empty".to_owned(),
+                });
+            }
+            if matches!(sp.column, Column::EventId | Column::Outcome) {
+                return Err(NormalizeConfigError::Invalid {
+                    key: k(&format!("transform.split[{i}].column")),
+                    problem: format!("`{}` cannot be split", sp.column.name()),
+                });
+            }
+            split.push((sp.column, sp.separator.clone(), sp.index));
+        }
+
         Ok(Normalizer {
+            records,
+            decode_json,
+            split,
+            uncatalogued,
+            unconverted: Default::default(),
+            passthrough: profile.action.passthrough,
+            default_tier: profile.default_tier.clone(),
             parser,
             expand_repeated: profile.expand_repeated,
             ignore_lines,
@@ -259,8 +386,117 @@ impl Normalizer {
             return Ok(LineOutcome::Ignored);
         }
 
-        let (obj, pattern) = self.parser.parse(body)?;
+        if let Some(records) = &self.records {
+            return self.normalize_records(records, body, ctx, out);
+        }
+        let (mut obj, pattern) = self.parser.parse(body)?;
+        self.decode(&mut obj);
+        self.map(
+            obj,
+            pattern,
+            Whole {
+                raw: line,
+                index: 0,
+                repeated,
+            },
+            ctx,
+            out,
+        )
+    }
 
+    /// Normalizes a line whose events are the elements of a list (`records`): each element is
+    /// mapped as a line of its own, its `raw` the element's exact text. A line without the list
+    /// is one event. An element that cannot be mapped is reported with its text, and the others
+    /// are kept.
+    fn normalize_records(
+        &self,
+        records: &FieldPath,
+        body: &str,
+        ctx: &LineContext<'_>,
+        out: &mut Vec<AuditEvent>,
+    ) -> Result<LineOutcome, Rejection> {
+        let Some(elements) = crate::parse::records::split(body, records)? else {
+            let (mut obj, pattern) = self.parser.parse(body)?;
+            self.decode(&mut obj);
+            return self.map(
+                obj,
+                pattern,
+                Whole {
+                    raw: body,
+                    index: 0,
+                    repeated: None,
+                },
+                ctx,
+                out,
+            );
+        };
+        let mut tally = RecordTally::default();
+        for (index, text) in elements.into_iter().enumerate() {
+            let mapped = crate::parse::json::parse(text).and_then(|mut obj| {
+                self.decode(&mut obj);
+                self.map(
+                    obj,
+                    None,
+                    Whole {
+                        raw: text,
+                        index: index as u32,
+                        repeated: None,
+                    },
+                    ctx,
+                    out,
+                )
+            });
+            match mapped {
+                Ok(LineOutcome::Events(n)) => tally.events += n,
+                Ok(LineOutcome::Ignored) => tally.ignored += 1,
+                Ok(LineOutcome::Records(t)) => {
+                    tally.events += t.events;
+                    tally.ignored += t.ignored;
+                }
+                Err(rejection) => tally.rejected.push(RejectedRecord {
+                    index,
+                    text: text.to_owned(),
+                    rejection,
+                }),
+            }
+        }
+        Ok(LineOutcome::Records(tally))
+    }
+
+    /// Decodes the fields of `transform.decode_json` that hold a JSON document as a string, so
+    /// that paths reach inside; one that does not decode stays a string and is counted.
+    fn decode(&self, obj: &mut crate::value::Obj<'_>) {
+        for path in &self.decode_json {
+            let Some(slot) = path.lookup_mut(obj) else {
+                continue;
+            };
+            let Val::Str(text) = slot else { continue };
+            match crate::value::parse_json(text) {
+                Ok(v @ (Val::Obj(_) | Val::Arr(_))) => {
+                    let owned = v.into_owned();
+                    *slot = owned;
+                }
+                _ => {
+                    self.unconverted[DECODE_JSON].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Maps the fields of one event (a line, or an element of a line's records) to an event.
+    fn map(
+        &self,
+        obj: crate::value::Obj<'_>,
+        pattern: Option<usize>,
+        whole: Whole<'_>,
+        ctx: &LineContext<'_>,
+        out: &mut Vec<AuditEvent>,
+    ) -> Result<LineOutcome, Rejection> {
+        let Whole {
+            raw: line,
+            index: base_index,
+            repeated,
+        } = whole;
         // The action: a regex pattern's own, else by the event name.
         let fixed = pattern
             .and_then(|i| self.pattern_rules.get(i))
@@ -302,8 +538,8 @@ impl Normalizer {
                     }
                     Some(Resolved::Passthrough(consumed)) => (name, None, consumed),
                     None => {
-                        return Err(Rejection::new(
-                            RejectKind::Unmapped,
+                        return Err(Rejection::unmapped(
+                            &name,
                             format!(
                                 "event name `{}` (field `{}`) maps to no action",
                                 snippet(&name),
@@ -419,10 +655,29 @@ impl Normalizer {
         {
             ev.reason.clone_from(&w.reason);
         }
-        ev.outcome = fixed_outcome
-            .or(when.map(|w| w.outcome))
-            .or_else(|| draft.outcome.as_deref().and_then(Outcome::parse_loose))
-            .unwrap_or_default();
+        let mut unconverted: Vec<(&'static str, String)> = Vec::new();
+        ev.outcome = match fixed_outcome.or(when.map(|w| w.outcome)) {
+            Some(o) => o,
+            None => match draft.outcome.as_deref() {
+                Some(text) => Outcome::parse_loose(text).unwrap_or_else(|| {
+                    unconverted.push((Column::Outcome.name(), text.to_owned()));
+                    Outcome::Unknown
+                }),
+                None => Outcome::Unknown,
+            },
+        };
+        if let Some(ip) = ev.src_ip.take() {
+            match crate::value::ip_address(&ip) {
+                Some(clean) => ev.src_ip = Some(clean.unwrap_or(ip)),
+                None => unconverted.push((Column::SrcIp.name(), ip)),
+            }
+        }
+        for (column, _) in &unconverted {
+            let slot = UNCONVERTIBLE.iter().position(|c| c == column);
+            if let Some(i) = slot {
+                self.unconverted[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
 
         if let Some(spec) = &self.changes {
             ev.changes = spec.extract(&obj);
@@ -445,6 +700,20 @@ impl Normalizer {
         if let Some(n) = repeated {
             ev.attributes.insert("repeated".to_owned(), Value::from(n));
         }
+        if !unconverted.is_empty() {
+            let slot = ev
+                .attributes
+                .entry("unconverted".to_owned())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !slot.is_object() {
+                *slot = Value::Object(Default::default());
+            }
+            if let Value::Object(m) = slot {
+                for (column, text) in unconverted {
+                    m.insert(column.to_owned(), Value::from(text));
+                }
+            }
+        }
         if ctx.keep_raw {
             ev.raw = Some(line.to_owned());
         }
@@ -453,7 +722,7 @@ impl Normalizer {
         let app = ctx.source.app.as_str();
         ev.event_id = match &origin {
             Some(o) => o.clone(),
-            None => derive_event_id(app, ctx.fingerprint, ctx.offset, 0),
+            None => derive_event_id(app, ctx.fingerprint, ctx.offset, base_index),
         };
         ev.origin_id = origin;
         let copies = repeated.map_or(1, |n| repeat::copies(n, line.len()));
@@ -485,6 +754,44 @@ impl Normalizer {
             .collect()
     }
 
+    /// The fields a line parses into, after `transform.decode_json`, as JSON: what the profile's
+    /// paths address (for a `records` line, the line's own fields).
+    pub fn fields(&self, line: &str) -> Result<serde_json::Map<String, Value>, Rejection> {
+        let body = line.strip_suffix('\r').unwrap_or(line);
+        let (mut obj, _) = self.parser.parse(body)?;
+        self.decode(&mut obj);
+        Ok(crate::value::obj_to_json(&obj))
+    }
+
+    /// How many values of each of [`UNCONVERTIBLE`]'s columns could not be converted so far
+    /// (kept in `attributes.unconverted`), the columns with none left out.
+    pub fn unconverted(&self) -> Vec<(&'static str, u64)> {
+        UNCONVERTIBLE
+            .iter()
+            .zip(&self.unconverted)
+            .map(|(c, n)| (*c, n.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// The actions outside the catalog that the profile's rules and patterns map to, each with
+    /// the key that names it (`profiles.p.action.rules[3].action`). Where no tier's `match` takes
+    /// them, they need a default tier.
+    pub fn uncatalogued_actions(&self) -> &[(String, String)] {
+        &self.uncatalogued
+    }
+
+    /// Whether the profile takes well-formed event names as actions (`action.passthrough`): such
+    /// names may be outside the catalog.
+    pub fn passes_through(&self) -> bool {
+        self.passthrough
+    }
+
+    /// The profile's `default_tier`.
+    pub fn default_tier(&self) -> Option<&str> {
+        self.default_tier.as_deref()
+    }
+
     /// The text of the first of `paths` that is present, where a text of `transform.missing`
     /// counts as absent (and the next path is tried).
     fn text_of<'o>(
@@ -502,8 +809,16 @@ impl Normalizer {
         None
     }
 
-    /// A column value after `transform.lowercase`.
+    /// A column value after `transform.split` and `transform.lowercase`.
     fn clean<'v>(&self, col: Column, v: Cow<'v, str>) -> Cow<'v, str> {
+        let v = match self.split.iter().find(|(c, _, _)| *c == col) {
+            Some((_, sep, index)) => match split_part(&v, sep, *index) {
+                Some(part) if part.len() == v.len() => v,
+                Some(part) => Cow::Owned(part.to_owned()),
+                None => v,
+            },
+            None => v,
+        };
         if self.lowercase.contains(&col) && v.chars().any(char::is_uppercase) {
             Cow::Owned(v.to_lowercase())
         } else {
@@ -520,6 +835,18 @@ impl Normalizer {
             _ => String::new(),
         }
     }
+}
+
+/// Part `index` of `text` split at `sep`, trimmed: from the start for 0, 1, ..., from the end for
+/// -1, -2, ...; `None` where there are not that many parts.
+fn split_part<'t>(text: &'t str, sep: &str, index: i64) -> Option<&'t str> {
+    let part = if index >= 0 {
+        text.split(sep).nth(usize::try_from(index).ok()?)
+    } else {
+        text.rsplit(sep)
+            .nth(usize::try_from(index.unsigned_abs() - 1).ok()?)
+    };
+    part.map(str::trim)
 }
 
 /// `` `a` `` or `` `a` or `b` ``, for messages.

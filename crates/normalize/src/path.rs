@@ -95,6 +95,16 @@ impl FieldPath {
         paths.iter().map(|p| FieldPath::compile(key, p)).collect()
     }
 
+    /// The keys of the path's segments, in order (a segment of digits also indexes a list).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.segs.iter().map(|s| &*s.key)
+    }
+
+    /// Whether a segment picks a list element by a condition (`[KEY=VALUE]`).
+    pub(crate) fn has_selection(&self) -> bool {
+        self.segs.iter().any(|s| s.select.is_some())
+    }
+
     /// The path as written.
     pub(crate) fn as_str(&self) -> &str {
         &self.full
@@ -108,6 +118,24 @@ impl FieldPath {
             (other, _) => other,
         };
         found.filter(|v| !matches!(v, Val::Null))
+    }
+
+    /// The value at this path, to change in place (null included).
+    pub(crate) fn lookup_mut<'r, 'a>(&self, root: &'r mut Obj<'a>) -> Option<&'r mut Val<'a>> {
+        if self.walk(root).is_none() {
+            let literal = self.literal.as_deref()?;
+            return get_mut(root, literal);
+        }
+        let (first, rest) = self.segs.split_first()?;
+        let mut cur = first.select_mut(get_mut(root, &first.key)?)?;
+        for seg in rest {
+            cur = match cur {
+                Val::Obj(obj) => seg.select_mut(get_mut(obj, &seg.key)?)?,
+                Val::Arr(items) => seg.select_mut(items.get_mut(seg.index?)?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
     }
 
     fn walk<'r, 'a>(&self, root: &'r Obj<'a>) -> Option<&'r Val<'a>> {
@@ -124,7 +152,28 @@ impl FieldPath {
     }
 }
 
+/// [`get`], to change the value.
+fn get_mut<'o, 'a>(obj: &'o mut Obj<'a>, key: &str) -> Option<&'o mut Val<'a>> {
+    obj.iter_mut().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
 impl Seg {
+    /// [`Seg::select`], to change the value.
+    fn select_mut<'r, 'a>(&self, v: &'r mut Val<'a>) -> Option<&'r mut Val<'a>> {
+        let Some((field, want)) = &self.select else {
+            return Some(v);
+        };
+        let Val::Arr(items) = v else {
+            return None;
+        };
+        items.iter_mut().find(|item| match item {
+            Val::Obj(obj) => get(obj, field)
+                .and_then(Val::to_text)
+                .is_some_and(|t| t == **want),
+            _ => false,
+        })
+    }
+
     /// The value this segment's selection picks from `v`, or `v` itself without a selection.
     fn select<'r, 'a>(&self, v: &'r Val<'a>) -> Option<&'r Val<'a>> {
         let Some((field, want)) = &self.select else {

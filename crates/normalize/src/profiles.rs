@@ -52,6 +52,11 @@ pub fn builtin_profile(name: &str) -> Option<ProfileConfig> {
     file.profiles.remove(name)
 }
 
+/// A built-in profile's file, as shipped: a `[profiles.NAME]` fragment with its comments.
+pub fn builtin_profile_text(name: &str) -> Option<&'static str> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
 /// The names of the built-in profiles.
 pub fn builtin_profile_names() -> &'static [&'static str] {
     NAMES
@@ -161,6 +166,12 @@ mod tests {
             match n.normalize(line, &ctx, &mut events) {
                 Ok(LineOutcome::Ignored) => ignored += 1,
                 Ok(LineOutcome::Events(_)) => {}
+                Ok(LineOutcome::Records(t)) => {
+                    ignored += t.ignored;
+                    for r in t.rejected {
+                        bad.push((i + 1, r.rejection.kind, r.rejection.reason));
+                    }
+                }
                 Err(e) => bad.push((i + 1, e.kind, e.reason)),
             }
             offset += line.len() as u64 + 1;

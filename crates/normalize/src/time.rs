@@ -39,6 +39,8 @@ pub(crate) struct TimeParser {
     text: String,
     /// The zone of times that carry no offset.
     zone: Zone,
+    /// The year of times whose format has none (`time.year`); else the year they were read.
+    year: Option<i32>,
 }
 
 /// The zone of times that carry no offset: a fixed offset, or a named zone with its daylight
@@ -172,6 +174,36 @@ impl TimeParser {
             format: fmt,
             text: format.to_owned(),
             zone,
+            year: None,
+        })
+    }
+
+    /// Sets the year of times whose format has none (`time.year`, for a backfill); refused for a
+    /// format that has a year of its own or that is no pattern.
+    pub(crate) fn with_year(
+        mut self,
+        key: &str,
+        year: Option<i32>,
+    ) -> Result<TimeParser, NormalizeConfigError> {
+        let Some(y) = year else { return Ok(self) };
+        let problem = match &self.format {
+            Format::Strftime {
+                has_year: false, ..
+            } if (1..=9999).contains(&y) => {
+                self.year = Some(y);
+                return Ok(self);
+            }
+            Format::Strftime {
+                has_year: false, ..
+            } => "must be between 1 and 9999".to_owned(),
+            _ => format!(
+                "only applies to a format without a year, and `{}` has one",
+                self.text
+            ),
+        };
+        Err(NormalizeConfigError::Invalid {
+            key: format!("{key}.year"),
+            problem,
         })
     }
 
@@ -260,6 +292,10 @@ impl TimeParser {
                 .map(|d| ParsedTime::plain(d.timestamp_micros()));
         }
         if has_year {
+            return self.resolve(&parsed);
+        }
+        if let Some(y) = self.year {
+            parsed.set_year(i64::from(y)).ok()?;
             return self.resolve(&parsed);
         }
         // No year in the text: the year it was read, or the one before if that would put the
@@ -576,6 +612,39 @@ mod tests {
         );
         assert!(parse(f, None, s("Noc 21 10:15:01")).is_err());
         assert!(parse(f, None, s("Nov 32 10:15:01")).is_err());
+    }
+
+    #[test]
+    fn an_assumed_year_dates_a_backfill() {
+        let p = TimeParser::new("profiles.t.time", "%b %e %H:%M:%S", None)
+            .unwrap()
+            .with_year("profiles.t.time", Some(2019))
+            .unwrap();
+        let observed = micros("2026-01-02T00:00:00Z");
+        // Even a December time, which without the year would be last year's (2025).
+        assert_eq!(
+            p.parse(&s("Dec 31 23:59:59"), observed).unwrap(),
+            micros("2019-12-31T23:59:59Z")
+        );
+        assert_eq!(
+            p.parse(&s("Feb 29 12:00:00"), observed).unwrap_err(),
+            "`Feb 29 12:00:00` does not match time format `%b %e %H:%M:%S`",
+            "2019 has no 29 February"
+        );
+        let with_year = TimeParser::new("profiles.t.time", "%Y-%m-%d %H:%M:%S", None).unwrap();
+        let e = with_year
+            .with_year("profiles.t.time", Some(2019))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("profiles.t.time.year: only applies to a format without a year"),
+            "{e}"
+        );
+        let rfc = TimeParser::new("profiles.t.time", "rfc3339", None).unwrap();
+        assert!(rfc.with_year("profiles.t.time", Some(2019)).is_err());
+        let yearless = TimeParser::new("profiles.t.time", "%b %e %H:%M:%S", None).unwrap();
+        let e = yearless.with_year("profiles.t.time", Some(0)).unwrap_err();
+        assert!(e.to_string().ends_with("must be between 1 and 9999"), "{e}");
     }
 
     #[test]

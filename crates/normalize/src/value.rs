@@ -58,6 +58,25 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// The value with every string owned, free of the text it was parsed from.
+    pub(crate) fn into_owned(self) -> Val<'static> {
+        let own = |s: Cow<'_, str>| Cow::Owned(s.into_owned());
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(b),
+            Val::I64(n) => Val::I64(n),
+            Val::U64(n) => Val::U64(n),
+            Val::F64(f) => Val::F64(f),
+            Val::Str(s) => Val::Str(own(s)),
+            Val::Arr(items) => Val::Arr(items.into_iter().map(Val::into_owned).collect()),
+            Val::Obj(obj) => Val::Obj(
+                obj.into_iter()
+                    .map(|(k, v)| (own(k), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
     fn is_scalar(&self) -> bool {
         !matches!(self, Val::Arr(_) | Val::Obj(_))
     }
@@ -228,5 +247,64 @@ mod tests {
             panic!("not an object")
         };
         assert_eq!(get(obj, "a"), Some(&Val::U64(2)));
+    }
+}
+
+/// A source IP as the column keeps it: `None` where `text` is no address; `Some(None)` where it
+/// is one as written; `Some(Some(ip))` where a port, brackets or an IPv6 zone came off
+/// (`203.0.113.5:51234`, `[2001:db8::1]:443`, `fe80::1%eth0`).
+pub(crate) fn ip_address(text: &str) -> Option<Option<String>> {
+    use std::net::{IpAddr, SocketAddr};
+    let t = text.trim();
+    if t.parse::<IpAddr>().is_ok() {
+        return Some((t.len() != text.len()).then(|| t.to_owned()));
+    }
+    if let Ok(sa) = t.parse::<SocketAddr>() {
+        return Some(Some(sa.ip().to_string()));
+    }
+    let unbracketed = t.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
+    let unzoned = unbracketed.unwrap_or(t).split_once('%').map(|(ip, _)| ip);
+    match unzoned.or(unbracketed) {
+        Some(ip) if ip.parse::<IpAddr>().is_ok() => Some(Some(ip.to_owned())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod ip_tests {
+    use super::ip_address;
+
+    #[test]
+    fn addresses_are_kept_or_cleaned_and_the_rest_refused() {
+        assert_eq!(ip_address("203.0.113.5"), Some(None));
+        assert_eq!(ip_address("2001:db8::1"), Some(None));
+        assert_eq!(ip_address("::ffff:192.0.2.1"), Some(None));
+        assert_eq!(
+            ip_address(" 203.0.113.5 "),
+            Some(Some("203.0.113.5".into()))
+        );
+        assert_eq!(
+            ip_address("203.0.113.5:51234"),
+            Some(Some("203.0.113.5".into()))
+        );
+        assert_eq!(
+            ip_address("[2001:db8::1]:443"),
+            Some(Some("2001:db8::1".into()))
+        );
+        assert_eq!(
+            ip_address("[2001:db8::1]"),
+            Some(Some("2001:db8::1".into()))
+        );
+        assert_eq!(ip_address("fe80::1%eth0"), Some(Some("fe80::1".into())));
+        for bad in [
+            "null",
+            "-",
+            "AWS Internal",
+            "ec2.amazonaws.com",
+            "999.1.1.1",
+            "<script>",
+        ] {
+            assert_eq!(ip_address(bad), None, "{bad}");
+        }
     }
 }

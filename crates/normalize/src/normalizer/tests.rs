@@ -723,3 +723,209 @@ fn mapped_paths_that_never_resolve_are_reported() {
     );
     assert!(n.never_resolved().is_empty());
 }
+
+const CLOUDTRAIL_LIKE: &str = r#"
+format = "json"
+records = "Records"
+time = { field = "eventTime" }
+fields.event_id = "eventID"
+fields.actor_id = "userIdentity.userName"
+fields.src_ip = "sourceIPAddress"
+action.event_field = "eventName"
+ignore.events = ["Describe"]
+[[action.rules]]
+name = "ConsoleLogin"
+action = "authentication.login"
+"#;
+
+#[test]
+fn a_line_of_records_gives_one_event_each_and_keeps_the_good_when_one_is_bad() {
+    let n = compile(CLOUDTRAIL_LIKE);
+    let line = r#"{"Records":[{"eventTime":"2026-11-23T10:00:00Z","eventName":"ConsoleLogin","eventID":"e-1","userIdentity":{"userName":"alice"},"sourceIPAddress":"203.0.113.5"},{"eventTime":"2026-11-23T10:00:01Z","eventName":"Describe"},{"eventTime":"2026-11-23T10:00:02Z","eventName":"PutObject"},{"eventTime":"2026-11-23T10:00:03Z","eventName":"ConsoleLogin","userIdentity":{"userName":"bob"}}]}"#;
+    let (outcome, events) = run(&n, line).unwrap();
+    let LineOutcome::Records(tally) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((tally.events, tally.ignored), (2, 1));
+    assert_eq!(tally.rejected.len(), 1);
+    let bad = &tally.rejected[0];
+    assert_eq!(bad.index, 2);
+    assert_eq!(bad.rejection.kind, RejectKind::Unmapped);
+    assert_eq!(bad.rejection.event_name.as_deref(), Some("PutObject"));
+    assert_eq!(
+        bad.text,
+        r#"{"eventTime":"2026-11-23T10:00:02Z","eventName":"PutObject"}"#
+    );
+    assert_eq!(events[0].actor_id.as_deref(), Some("alice"));
+    assert_eq!(events[0].event_id, "e-1");
+    assert!(
+        events[0]
+            .raw
+            .as_deref()
+            .unwrap()
+            .starts_with(r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"ConsoleLogin""#),
+        "raw is the record's own text"
+    );
+    assert_eq!(events[1].actor_id.as_deref(), Some("bob"));
+    assert_eq!(events[1].time, micros("2026-11-23T10:00:03Z"));
+    // No event id of its own: derived from the line and the record's place in it.
+    assert_eq!(
+        events[1].event_id,
+        crate::id::derive_event_id("shop", 0xfeed, 4096, 3)
+    );
+    // A line without the list is one event (CloudTrail delivered one event a line).
+    let e = one(
+        &n,
+        r#"{"eventTime":"2026-11-23T10:00:00Z","eventName":"ConsoleLogin","userIdentity":{"userName":"carol"}}"#,
+    );
+    assert_eq!(e.actor_id.as_deref(), Some("carol"));
+    assert!(
+        compile_err(&CLOUDTRAIL_LIKE.replace("format = \"json\"", "format = \"logfmt\""))
+            .starts_with("profiles.myapp.records: only applies to format = \"json\""),
+        "{}",
+        compile_err(&CLOUDTRAIL_LIKE.replace("format = \"json\"", "format = \"logfmt\""))
+    );
+}
+
+#[test]
+fn a_json_document_in_a_string_is_decoded_and_mapped_inside() {
+    let n = compile(
+        r#"
+format = "json"
+time = { field = "time" }
+fields.actor_id = "properties.log.user"
+fields.src_ip = "properties.log.ip"
+action.event_field = "properties.log.op"
+transform.decode_json = ["properties.log"]
+[[action.rules]]
+name = "signin"
+action = "authentication.login"
+"#,
+    );
+    let e = one(
+        &n,
+        r#"{"time":"2026-11-23T10:00:00Z","properties":{"log":"{\"user\":\"alice\",\"ip\":\"203.0.113.5\",\"op\":\"signin\",\"extra\":{\"k\":1}}"}}"#,
+    );
+    assert_eq!(e.actor_id.as_deref(), Some("alice"));
+    assert_eq!(e.src_ip.as_deref(), Some("203.0.113.5"));
+    // The rest of the document is kept as a document, not as a string.
+    assert_eq!(
+        e.attributes["properties"],
+        json!({"log": {"op": "signin", "extra": {"k": 1}}})
+    );
+    // Not JSON: the string stays where it was, counted.
+    let err = run(
+        &n,
+        r#"{"time":"2026-11-23T10:00:00Z","properties":{"log":"not json"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, RejectKind::MissingField);
+    assert_eq!(n.unconverted(), [("decode_json", 1)]);
+}
+
+#[test]
+fn split_takes_one_part_of_a_column() {
+    let n = compile(
+        r#"
+format = "json"
+time = { field = "time" }
+fields.src_ip = "xff"
+fields.actor_id = "who"
+action.event_field = "op"
+transform.split = [{ column = "src_ip", separator = "," }, { column = "actor_id", separator = "\\", index = -1 }]
+[[action.rules]]
+name = "signin"
+action = "authentication.login"
+"#,
+    );
+    let e = one(
+        &n,
+        r#"{"time":"2026-11-23T10:00:00Z","op":"signin","xff":"203.0.113.5, 10.0.0.1, 10.0.0.2","who":"CORP\\alice"}"#,
+    );
+    assert_eq!(e.src_ip.as_deref(), Some("203.0.113.5"));
+    assert_eq!(e.actor_id.as_deref(), Some("alice"));
+    let e = one(
+        &n,
+        r#"{"time":"2026-11-23T10:00:00Z","op":"signin","who":"bob"}"#,
+    );
+    assert_eq!(
+        e.actor_id.as_deref(),
+        Some("bob"),
+        "one part: the whole value"
+    );
+    let err = compile_err(
+        r#"
+format = "json"
+time = { field = "time" }
+action.event_field = "op"
+transform.split = [{ column = "src_ip", separator = "" }]
+"#,
+    );
+    assert_eq!(
+        err,
+        "profiles.myapp.transform.split[0].separator: must not be empty"
+    );
+}
+
+#[test]
+fn values_that_do_not_convert_are_kept_in_attributes_and_counted() {
+    let n = compile(
+        r#"
+format = "json"
+time = { field = "time" }
+fields.outcome = "result"
+fields.src_ip = "ip"
+action.event_field = "op"
+[[action.rules]]
+name = "signin"
+action = "authentication.login"
+"#,
+    );
+    let e = one(
+        &n,
+        r#"{"time":"2026-11-23T10:00:00Z","op":"signin","result":"PENDING_REVIEW","ip":"AWS Internal"}"#,
+    );
+    assert_eq!(e.outcome, Outcome::Unknown);
+    assert_eq!(e.src_ip, None);
+    assert_eq!(
+        e.attributes["unconverted"],
+        json!({"outcome": "PENDING_REVIEW", "src_ip": "AWS Internal"})
+    );
+    // An address with a port is an address.
+    let e = one(
+        &n,
+        r#"{"time":"2026-11-23T10:00:00Z","op":"signin","result":"ok","ip":"203.0.113.5:4242"}"#,
+    );
+    assert_eq!(e.src_ip.as_deref(), Some("203.0.113.5"));
+    assert_eq!(e.outcome, Outcome::Success);
+    assert!(!e.attributes.contains_key("unconverted"));
+    assert_eq!(n.unconverted(), [("outcome", 1), ("src_ip", 1)]);
+}
+
+#[test]
+fn actions_outside_the_catalog_are_listed_with_their_keys() {
+    let n = compile(
+        r#"
+format = "json"
+time = { field = "time" }
+action.event_field = "op"
+default_tier = "standard"
+[[action.rules]]
+name = "signin"
+action = "authentication.login"
+[[action.rules]]
+name = "void"
+action = "billing.invoice.void"
+"#,
+    );
+    assert_eq!(
+        n.uncatalogued_actions(),
+        [(
+            "profiles.test.action.rules[1].action".to_owned(),
+            "billing.invoice.void".to_owned()
+        )]
+    );
+    assert!(!n.passes_through());
+    assert_eq!(n.default_tier(), Some("standard"));
+    assert!(compile(JSON).passes_through());
+}

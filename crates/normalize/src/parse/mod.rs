@@ -2,6 +2,7 @@
 
 pub(crate) mod json;
 pub(crate) mod logfmt;
+pub(crate) mod records;
 pub(crate) mod regex;
 pub(crate) mod repeat;
 
