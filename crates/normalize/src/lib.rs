@@ -32,7 +32,7 @@ mod value;
 
 pub use config::{
     ActionConfig, ActionRule, AttributesMode, ChangesConfig, Column, ColumnFields, ColumnValues,
-    Condition, FieldSource, Format, IgnoreConfig, MissingEvent, OutcomeRule, PatternConfig,
+    Condition, FieldSource, Format, IgnoreConfig, IgnoreRule, MissingEvent, OutcomeRule, PatternConfig,
     ProfileConfig, TimeConfig, TimeFallback, TransformConfig,
 };
 pub use error::{NormalizeConfigError, RejectKind, Rejection};

@@ -26,6 +26,35 @@ const FILES: &[(&str, &str)] = &[
         "logfmt-app",
         include_str!("../../../config/profiles/logfmt-app.toml"),
     ),
+    // Vendors' audit logs.
+    (
+        "kubernetes-audit",
+        include_str!("../../../config/profiles/kubernetes-audit.toml"),
+    ),
+    (
+        "okta",
+        include_str!("../../../config/profiles/okta.toml"),
+    ),
+    (
+        "github-audit",
+        include_str!("../../../config/profiles/github-audit.toml"),
+    ),
+    (
+        "gitlab-audit",
+        include_str!("../../../config/profiles/gitlab-audit.toml"),
+    ),
+    (
+        "google-workspace",
+        include_str!("../../../config/profiles/google-workspace.toml"),
+    ),
+    (
+        "auth0",
+        include_str!("../../../config/profiles/auth0.toml"),
+    ),
+    (
+        "keycloak",
+        include_str!("../../../config/profiles/keycloak.toml"),
+    ),
 ];
 
 const NAMES: &[&str] = &[
@@ -34,6 +63,14 @@ const NAMES: &[&str] = &[
     "asset-json",
     "sshd",
     "logfmt-app",
+    // Vendors' audit logs.
+    "kubernetes-audit",
+    "okta",
+    "github-audit",
+    "gitlab-audit",
+    "google-workspace",
+    "auth0",
+    "keycloak",
 ];
 
 #[derive(Deserialize)]
@@ -43,7 +80,8 @@ struct ProfileFile {
 }
 
 /// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd",
-/// "logfmt-app".
+/// "logfmt-app", and the vendors' "kubernetes-audit", "okta", "github-audit", "gitlab-audit",
+/// "google-workspace", "auth0", "keycloak".
 pub fn builtin_profile(name: &str) -> Option<ProfileConfig> {
     let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
     let mut file: ProfileFile = toml::from_str(text).unwrap_or_else(|e| {
