@@ -121,6 +121,36 @@ mod tests {
         assert!(builtin_profile("nope").is_none());
     }
 
+    /// The vendors' profiles, whose event names are the vendors' own.
+    const VENDOR: &[&str] = &[
+        "kubernetes-audit",
+        "okta",
+        "github-audit",
+        "gitlab-audit",
+        "google-workspace",
+        "auth0",
+        "keycloak",
+    ];
+
+    // A vendor's dotted name passed through (`user.authentication.verify`) lands in a category
+    // and tier of its own making, not the catalog's: every name must be mapped by a rule.
+    #[test]
+    fn vendor_profiles_map_only_to_catalog_actions_and_never_pass_names_through() {
+        for name in VENDOR {
+            let p = builtin_profile(name).unwrap();
+            assert!(!p.action.passthrough, "{name}: passthrough");
+            assert!(!p.action.rules.is_empty(), "{name}");
+            for r in &p.action.rules {
+                let def = auditlake_event::lookup(&r.action)
+                    .unwrap_or_else(|| panic!("{name}: {} is not in the catalog", r.action));
+                if ["authentication", "credential", "account", "session"].contains(&def.category)
+                {
+                    assert_eq!(def.default_tier, "security", "{name}: {}", r.action);
+                }
+            }
+        }
+    }
+
     /// What one sample log gives through its profile.
     struct Expect {
         profile: &'static str,
@@ -175,6 +205,55 @@ mod tests {
             bad: &[(12, RejectKind::Parse), (18, RejectKind::Unmapped)],
             ignored: 6,
             events: 20,
+        },
+        Expect {
+            profile: "kubernetes-audit",
+            text: include_str!("../../../examples/logs/kubernetes-audit.jsonl"),
+            bad: &[(28, RejectKind::Unmapped), (29, RejectKind::Parse)],
+            ignored: 3,
+            events: 24,
+        },
+        Expect {
+            profile: "okta",
+            text: include_str!("../../../examples/logs/okta.jsonl"),
+            bad: &[(33, RejectKind::Unmapped)],
+            ignored: 0,
+            events: 32,
+        },
+        Expect {
+            profile: "github-audit",
+            text: include_str!("../../../examples/logs/github-audit.jsonl"),
+            bad: &[(28, RejectKind::Unmapped)],
+            ignored: 0,
+            events: 27,
+        },
+        Expect {
+            profile: "gitlab-audit",
+            text: include_str!("../../../examples/logs/gitlab-audit.jsonl"),
+            bad: &[(24, RejectKind::Unmapped), (25, RejectKind::Parse)],
+            ignored: 0,
+            events: 23,
+        },
+        Expect {
+            profile: "google-workspace",
+            text: include_str!("../../../examples/logs/google-workspace.jsonl"),
+            bad: &[(30, RejectKind::Unmapped)],
+            ignored: 0,
+            events: 29,
+        },
+        Expect {
+            profile: "auth0",
+            text: include_str!("../../../examples/logs/auth0.jsonl"),
+            bad: &[(26, RejectKind::Unmapped)],
+            ignored: 2,
+            events: 23,
+        },
+        Expect {
+            profile: "keycloak",
+            text: include_str!("../../../examples/logs/keycloak.jsonl"),
+            bad: &[(30, RejectKind::Unmapped)],
+            ignored: 1,
+            events: 28,
         },
     ];
 
