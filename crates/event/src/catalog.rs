@@ -142,18 +142,8 @@ pub const CATALOG: &[ActionDef] = &[
         SEC,
         "a user's role or permissions changed",
     ),
-    def(
-        "account.role.create",
-        "account",
-        SEC,
-        "a role was defined",
-    ),
-    def(
-        "account.role.delete",
-        "account",
-        SEC,
-        "a role was deleted",
-    ),
+    def("account.role.create", "account", SEC, "a role was defined"),
+    def("account.role.delete", "account", SEC, "a role was deleted"),
     def(
         "account.role.grant",
         "account",

@@ -87,7 +87,10 @@ fn number(v: &Val<'_>) -> Option<f64> {
 
 /// Compiles the conditions of a `when` list, all of which must hold; `key` names the list
 /// (`profiles.p.action.rules[3].when`). An empty list is an error: it would hold for every line.
-pub(crate) fn compile_all(key: &str, conds: &[Condition]) -> Result<Box<[Cond]>, NormalizeConfigError> {
+pub(crate) fn compile_all(
+    key: &str,
+    conds: &[Condition],
+) -> Result<Box<[Cond]>, NormalizeConfigError> {
     if conds.is_empty() {
         return Err(NormalizeConfigError::Invalid {
             key: key.to_owned(),

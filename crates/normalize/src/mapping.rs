@@ -215,7 +215,9 @@ impl ActionMap {
             return Some(Resolved::Rule(&self.rules[*i]));
         }
         match (&self.passthrough, name) {
-            (Some(consumed), Some(n)) if is_valid_action(n) => Some(Resolved::Passthrough(consumed)),
+            (Some(consumed), Some(n)) if is_valid_action(n) => {
+                Some(Resolved::Passthrough(consumed))
+            }
             _ => None,
         }
     }
@@ -459,8 +461,8 @@ mod tests {
         assert_eq!(act(None, rb).unwrap(), "account.role.change");
         // Rules in order: the condition rule before the later pattern rule.
         let both = r#"{"verb":"create","objectRef":{"resource":"rolebindings"}}"#;
-        assert_eq!(act(Some("CRX"), both).unwrap(), "account.role.change");
-        assert_eq!(act(Some("CRX"), "{}").unwrap(), "resource.other");
+        assert_eq!(act(Some("CREW"), both).unwrap(), "account.role.change");
+        assert_eq!(act(Some("CREW"), "{}").unwrap(), "resource.other");
         // Without a name, pattern rules never apply.
         assert!(act(None, "{}").is_none());
         let get = r#"{"verb":"get","objectRef":{"resource":"rolebindings"}}"#;
@@ -486,7 +488,11 @@ mod tests {
             "profiles.p.action.rules[0].when: empty",
         );
         check(
-            &[rule_when(None, "[{ field = 'a', equals = 'x' }, { field = 'b' }]", "a.b")],
+            &[rule_when(
+                None,
+                "[{ field = 'a', equals = 'x' }, { field = 'b' }]",
+                "a.b",
+            )],
             "profiles.p.action.rules[0].when[1]: give exactly one of `equals`, `any_of`, `range` or `pattern`",
         );
         check(

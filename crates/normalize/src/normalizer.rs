@@ -159,8 +159,9 @@ impl Normalizer {
         if by_conditions && !actions.needs_no_name() {
             return Err(NormalizeConfigError::Invalid {
                 key: k("action.event_field"),
-                problem: "rules of `name`, `names` or `pattern`, and passthrough, need `event_field`"
-                    .to_owned(),
+                problem:
+                    "rules of `name`, `names` or `pattern`, and passthrough, need `event_field`"
+                        .to_owned(),
             });
         }
 
@@ -323,7 +324,7 @@ impl Normalizer {
                 if self.ignore_events.contains(name.as_ref()) {
                     return Ok(LineOutcome::Ignored);
                 }
-                match self.actions.resolve(Some(&name), &obj) {
+                match self.actions.resolve(Some(name.as_ref()), &obj) {
                     Some(Resolved::Rule(rule)) => {
                         (Cow::Borrowed(&rule.action), Some(rule), &rule.consumed)
                     }

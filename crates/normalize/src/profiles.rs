@@ -31,10 +31,7 @@ const FILES: &[(&str, &str)] = &[
         "kubernetes-audit",
         include_str!("../../../config/profiles/kubernetes-audit.toml"),
     ),
-    (
-        "okta",
-        include_str!("../../../config/profiles/okta.toml"),
-    ),
+    ("okta", include_str!("../../../config/profiles/okta.toml")),
     (
         "github-audit",
         include_str!("../../../config/profiles/github-audit.toml"),
@@ -47,10 +44,7 @@ const FILES: &[(&str, &str)] = &[
         "google-workspace",
         include_str!("../../../config/profiles/google-workspace.toml"),
     ),
-    (
-        "auth0",
-        include_str!("../../../config/profiles/auth0.toml"),
-    ),
+    ("auth0", include_str!("../../../config/profiles/auth0.toml")),
     (
         "keycloak",
         include_str!("../../../config/profiles/keycloak.toml"),
@@ -143,8 +137,7 @@ mod tests {
             for r in &p.action.rules {
                 let def = auditlake_event::lookup(&r.action)
                     .unwrap_or_else(|| panic!("{name}: {} is not in the catalog", r.action));
-                if ["authentication", "credential", "account", "session"].contains(&def.category)
-                {
+                if ["authentication", "credential", "account", "session"].contains(&def.category) {
                     assert_eq!(def.default_tier, "security", "{name}: {}", r.action);
                 }
             }

@@ -757,16 +757,41 @@ fn action_rules_chosen_by_conditions_on_other_fields() {
             r#"{{"time":1795161300120,"operationType":"{op}","resourceType":"{rt}","resourcePath":"{path}","authDetails":{{"userId":"adm"}}}}"#
         )
     };
-    assert_eq!(one(&n, &line("CREATE", "USER", "users/u1")).action, "account.user.create");
-    let e = one(&n, &line("UPDATE", "REALM_ROLE_MAPPING", "users/u1/role-mappings/realm"));
-    assert_eq!((e.action.as_str(), e.actor_id.as_deref()), ("account.role.change", Some("adm")));
+    assert_eq!(
+        one(&n, &line("CREATE", "USER", "users/u1")).action,
+        "account.user.create"
+    );
+    let e = one(
+        &n,
+        &line(
+            "UPDATE",
+            "REALM_ROLE_MAPPING",
+            "users/u1/role-mappings/realm",
+        ),
+    );
+    assert_eq!(
+        (e.action.as_str(), e.actor_id.as_deref()),
+        ("account.role.change", Some("adm"))
+    );
     // The conditions' fields stay in attributes.
     assert_eq!(e.attributes["resourceType"], json!("REALM_ROLE_MAPPING"));
     // A rule of conditions alone takes any name.
-    assert_eq!(one(&n, &line("DELETE", "REALM", "")).action, "system.settings.change");
-    let e = run(&n, &line("UPDATE", "REALM_ROLE_MAPPING", "groups/g1/role-mappings")).unwrap_err();
+    assert_eq!(
+        one(&n, &line("DELETE", "REALM", "")).action,
+        "system.settings.change"
+    );
+    let e = run(
+        &n,
+        &line("UPDATE", "REALM_ROLE_MAPPING", "groups/g1/role-mappings"),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, RejectKind::Unmapped);
-    assert!(e.reason.starts_with("event name `UPDATE` (field `operationType`)"), "{}", e.reason);
+    assert!(
+        e.reason
+            .starts_with("event name `UPDATE` (field `operationType`)"),
+        "{}",
+        e.reason
+    );
     let login = r#"{"time":1795161300120,"type":"LOGIN","userId":"u1"}"#;
     assert_eq!(one(&n, login).action, "authentication.login");
 }
@@ -785,21 +810,37 @@ action = "resource.read"
 "#;
     let n = compile(text);
     let line = |verb: &str| {
-        format!(r#"{{"t":"2026-11-20T10:00:00Z","verb":"{verb}","objectRef":{{"resource":"secrets"}}}}"#)
+        format!(
+            r#"{{"t":"2026-11-20T10:00:00Z","verb":"{verb}","objectRef":{{"resource":"secrets"}}}}"#
+        )
     };
     assert_eq!(one(&n, &line("delete")).action, "resource.delete");
     assert_eq!(one(&n, &line("list")).action, "resource.read");
     let e = run(&n, &line("patch")).unwrap_err();
-    assert_eq!((e.kind, e.reason.as_str()), (RejectKind::Unmapped, "no action rule's `when` holds"));
+    assert_eq!(
+        (e.kind, e.reason.as_str()),
+        (RejectKind::Unmapped, "no action rule's `when` holds")
+    );
 
     // A rule of a name, or passthrough, still needs the event field.
-    let e = compile_err(&format!("{text}\n[[action.rules]]\nname = \"x\"\naction = \"a.b\"\n"));
-    assert!(e.starts_with("profiles.myapp.action.event_field: rules of `name`"), "{e}");
+    let e = compile_err(&format!(
+        "{text}\n[[action.rules]]\nname = \"x\"\naction = \"a.b\"\n"
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.action.event_field: rules of `name`"),
+        "{e}"
+    );
     let e = compile_err(
         "format = \"json\"\ntime = { field = \"t\" }\n[action]\npassthrough = true\n\
          [[action.rules]]\nwhen = [{ field = \"verb\", equals = \"get\" }]\naction = \"a.b\"\n",
     );
-    assert!(e.starts_with("profiles.myapp.action.event_field: rules of `name`"), "{e}");
+    assert!(
+        e.starts_with("profiles.myapp.action.event_field: rules of `name`"),
+        "{e}"
+    );
     let e = compile_err(&format!("{text}\n[ignore]\nevents = [\"x\"]\n"));
-    assert!(e.starts_with("profiles.myapp.ignore.events: ignoring event names needs"), "{e}");
+    assert!(
+        e.starts_with("profiles.myapp.ignore.events: ignoring event names needs"),
+        "{e}"
+    );
 }
