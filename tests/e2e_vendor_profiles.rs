@@ -736,13 +736,13 @@ fn gitlab_audit_profile_maps_every_sample_event() {
             "success",
         ), // two-factor
         ev(
-            s("bob"),
+            s("43"),
             s("198.51.100.66"),
             "authentication.primary.password",
             "failure",
         ), // wrong password
         ev(
-            s("bob"),
+            s("43"),
             s("198.51.100.66"),
             "authentication.mfa.totp",
             "failure",
