@@ -45,7 +45,49 @@ use tier::{OPERATIONAL as OPS, SECURITY as SEC, STANDARD as STD};
 
 /// Every action auditlake knows, sorted by name.
 pub const CATALOG: &[ActionDef] = &[
-    // Accounts: user lifecycle, passwords, lockout, invitations, roles.
+    // Accounts: user lifecycle, passwords, lockout, invitations, roles, groups, application access.
+    def(
+        "account.application.assign",
+        "account",
+        SEC,
+        "a user or group was given access to an application",
+    ),
+    def(
+        "account.application.unassign",
+        "account",
+        SEC,
+        "a user's or group's access to an application was removed",
+    ),
+    def(
+        "account.group.create",
+        "account",
+        SEC,
+        "a group or team was created",
+    ),
+    def(
+        "account.group.delete",
+        "account",
+        SEC,
+        "a group or team was deleted",
+    ),
+    def(
+        "account.group.member_add",
+        "account",
+        SEC,
+        "a member was added to a group or team",
+    ),
+    def(
+        "account.group.member_remove",
+        "account",
+        SEC,
+        "a member was removed from a group or team",
+    ),
+    def(
+        "account.group.update",
+        "account",
+        SEC,
+        "a group or team was changed (name, settings, permissions)",
+    ),
     def(
         "account.invitation.accept",
         "account",
@@ -100,7 +142,33 @@ pub const CATALOG: &[ActionDef] = &[
         SEC,
         "a user's role or permissions changed",
     ),
+    def("account.role.create", "account", SEC, "a role was defined"),
+    def("account.role.delete", "account", SEC, "a role was deleted"),
+    def(
+        "account.role.grant",
+        "account",
+        SEC,
+        "a role or privilege was granted to a user, group or service account",
+    ),
+    def(
+        "account.role.revoke",
+        "account",
+        SEC,
+        "a role or privilege was taken from a user, group or service account",
+    ),
+    def(
+        "account.role.update",
+        "account",
+        SEC,
+        "a role's permissions were changed",
+    ),
     def("account.unlock", "account", SEC, "an account was unlocked"),
+    def(
+        "account.user.activate",
+        "account",
+        SEC,
+        "a created user was activated",
+    ),
     def(
         "account.user.anonymous_promote",
         "account",
@@ -145,6 +213,12 @@ pub const CATALOG: &[ActionDef] = &[
         "authentication",
         SEC,
         "biometric authentication",
+    ),
+    def(
+        "authentication.ip_block",
+        "authentication",
+        SEC,
+        "an address was blocked after too many failed sign-ins",
     ),
     def(
         "authentication.login",
@@ -219,6 +293,12 @@ pub const CATALOG: &[ActionDef] = &[
         "a second factor was verified (kind unspecified)",
     ),
     def(
+        "authentication.policy.evaluate",
+        "authentication",
+        SEC,
+        "a sign-on policy decided on a sign-in (allow, deny or challenge)",
+    ),
+    def(
         "authentication.primary.otp_email",
         "authentication",
         SEC,
@@ -242,7 +322,19 @@ pub const CATALOG: &[ActionDef] = &[
         SEC,
         "primary public-key check (e.g. SSH)",
     ),
-    // Credentials: security keys and passkeys.
+    // Credentials: security keys, passkeys, access tokens and API keys.
+    def(
+        "authentication.sso",
+        "authentication",
+        SEC,
+        "single sign-on into an application (relying party)",
+    ),
+    def(
+        "authentication.token.issue",
+        "authentication",
+        SEC,
+        "a token was issued to a client (code or refresh token exchange, client credentials)",
+    ),
     def(
         "credential.delete",
         "credential",
@@ -254,6 +346,18 @@ pub const CATALOG: &[ActionDef] = &[
         "credential",
         SEC,
         "a security key or passkey was registered",
+    ),
+    def(
+        "credential.token.create",
+        "credential",
+        SEC,
+        "an access token, API key or service-account token was created",
+    ),
+    def(
+        "credential.token.revoke",
+        "credential",
+        SEC,
+        "an access token, API key or service-account token was revoked",
     ),
     def(
         "credential.use",
@@ -293,6 +397,12 @@ pub const CATALOG: &[ActionDef] = &[
         "identity",
         SEC,
         "an email address was changed",
+    ),
+    def(
+        "identity.email.verify",
+        "identity",
+        SEC,
+        "an email address was verified",
     ),
     def(
         "identity.oauth.connect",
@@ -361,6 +471,24 @@ pub const CATALOG: &[ActionDef] = &[
     def("resource.create", "resource", STD, "a resource was created"),
     def("resource.delete", "resource", STD, "a resource was deleted"),
     def(
+        "resource.read",
+        "resource",
+        OPS,
+        "a resource was read or listed (e.g. a Kubernetes get, list or watch)",
+    ),
+    def(
+        "resource.secret_change",
+        "resource",
+        SEC,
+        "a secret was created or changed",
+    ),
+    def(
+        "resource.secret_delete",
+        "resource",
+        SEC,
+        "a secret was deleted",
+    ),
+    def(
         "resource.secret_view",
         "resource",
         SEC,
@@ -387,7 +515,19 @@ pub const CATALOG: &[ActionDef] = &[
         SEC,
         "a connection closed (e.g. SSH disconnect)",
     ),
+    def(
+        "session.exec",
+        "session",
+        SEC,
+        "a command was run in, or a terminal attached to, a running workload (kubectl exec, attach)",
+    ),
     def("session.expire", "session", SEC, "a session expired"),
+    def(
+        "session.port_forward",
+        "session",
+        SEC,
+        "a port of a running workload was forwarded to a client",
+    ),
     def("session.sign_out", "session", SEC, "a user signed out"),
     def(
         "session.terminate",
@@ -397,10 +537,34 @@ pub const CATALOG: &[ActionDef] = &[
     ),
     // System.
     def(
+        "system.admin.action",
+        "system",
+        SEC,
+        "an administrator's management operation whose kind the source does not say",
+    ),
+    def(
         "system.alert.fire",
         "system",
         SEC,
         "an auditlake alert fired",
+    ),
+    def(
+        "system.application.create",
+        "system",
+        SEC,
+        "an application or integration was registered (OAuth app, SSO app, client)",
+    ),
+    def(
+        "system.application.delete",
+        "system",
+        SEC,
+        "an application or integration was removed",
+    ),
+    def(
+        "system.application.update",
+        "system",
+        SEC,
+        "an application's or integration's configuration was changed",
     ),
     def(
         "system.integration.configure",
@@ -409,10 +573,34 @@ pub const CATALOG: &[ActionDef] = &[
         "an integration was configured",
     ),
     def(
+        "system.policy.create",
+        "system",
+        SEC,
+        "a security policy was created (sign-on, password, MFA, branch protection)",
+    ),
+    def(
+        "system.policy.delete",
+        "system",
+        SEC,
+        "a security policy was deleted",
+    ),
+    def(
+        "system.policy.update",
+        "system",
+        SEC,
+        "a security policy or one of its rules was changed",
+    ),
+    def(
         "system.report.generate",
         "system",
         OPS,
         "a report was generated",
+    ),
+    def(
+        "system.security.change",
+        "system",
+        SEC,
+        "a security setting changed (two-factor requirement, realm or organization security)",
     ),
     def(
         "system.settings.change",

@@ -85,6 +85,30 @@ fn number(v: &Val<'_>) -> Option<f64> {
     }
 }
 
+/// Compiles the conditions of a `when` list, all of which must hold; `key` names the list
+/// (`profiles.p.action.rules[3].when`). An empty list is an error: it would hold for every line.
+pub(crate) fn compile_all(
+    key: &str,
+    conds: &[Condition],
+) -> Result<Box<[Cond]>, NormalizeConfigError> {
+    if conds.is_empty() {
+        return Err(NormalizeConfigError::Invalid {
+            key: key.to_owned(),
+            problem: "empty: give at least one condition, or leave `when` out".to_owned(),
+        });
+    }
+    conds
+        .iter()
+        .enumerate()
+        .map(|(j, c)| Cond::compile(&format!("{key}[{j}]"), c))
+        .collect()
+}
+
+/// Whether all of `conds` hold for a line.
+pub(crate) fn all_hold(conds: &[Cond], obj: &Obj<'_>) -> bool {
+    conds.iter().all(|c| c.holds(obj))
+}
+
 /// A compiled [`OutcomeRule`].
 #[derive(Debug)]
 pub(crate) struct OutcomeWhen {

@@ -269,7 +269,10 @@ pub enum TimeFallback {
 #[serde(deny_unknown_fields)]
 pub struct ActionConfig {
     /// Path of the field holding the source's event name (e.g. `type`), or a list of paths of
-    /// which the first present wins.
+    /// which the first present wins. It may be left out when every rule is chosen by its `when`
+    /// alone (no `name`, `names` or `pattern`, no `passthrough`, no `ignore.events`): then each
+    /// line is tried against the rules in order, and a line none of them takes is rejected as
+    /// `unmapped` with the reason "no action rule's `when` holds".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_field: Option<FieldSource>,
     /// Take an event name that matches no rule but is already a well-formed dotted action
@@ -280,9 +283,10 @@ pub struct ActionConfig {
     /// that mix audit events with other lines).
     #[serde(default, skip_serializing_if = "is_default")]
     pub missing: MissingEvent,
-    /// Rules from event names to actions. Exact `name`/`names` are looked up first, then `pattern`
-    /// rules in order. An event name that no rule maps (and `passthrough` does not take) is
-    /// rejected as `unmapped`.
+    /// Rules from event names (and conditions on other fields) to actions. Rules of the exact
+    /// `name`/`names` are looked up first (in order, the first whose `when` holds wins), then the
+    /// `pattern` rules and the rules of a `when` alone, in order. An event name that no rule maps
+    /// (and `passthrough` does not take) is rejected as `unmapped`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<ActionRule>,
 }
@@ -298,7 +302,7 @@ pub enum MissingEvent {
     Ignore,
 }
 
-/// One rule from event names to an action.
+/// One rule from event names, or conditions on any fields, to an action.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionRule {
@@ -311,6 +315,14 @@ pub struct ActionRule {
     /// A regular expression on the event name (use `^...$` to match it whole).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// Conditions on any fields of the line, all of which must hold for the rule to apply (at
+    /// least one), e.g. `[{ field = "operationType", equals = "CREATE" }, { field =
+    /// "resourceType", equals = "USER" }]`; each is `{ field, equals | any_of | range | pattern }`
+    /// as in `outcome_rules`. With `name`, `names` or `pattern`, the name must match too; alone,
+    /// the rule is tried on every line, in order with the `pattern` rules. The fields stay in
+    /// `attributes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Vec<Condition>>,
     /// The action: dotted, lower case, from the catalog (`authentication.login`) or of the
     /// source's own making (`billing.invoice.void`).
     pub action: String,
@@ -390,12 +402,27 @@ pub struct IgnoreConfig {
     /// Exact event names whose lines are skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
+    /// Lines skipped by conditions on their fields, checked after parsing: a line is skipped when
+    /// all conditions of any rule's `when` hold, e.g. `[[ignore.rules]] when = [{ field =
+    /// "stage", equals = "ResponseStarted" }, { field = "responseStatus.code", range = [100,
+    /// 399] }]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<IgnoreRule>,
 }
 
 impl IgnoreConfig {
     fn is_empty(&self) -> bool {
-        self.lines.is_empty() && self.events.is_empty()
+        self.lines.is_empty() && self.events.is_empty() && self.rules.is_empty()
     }
+}
+
+/// Lines to skip by conditions on their fields.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreRule {
+    /// Conditions that must all hold (at least one), each `{ field, equals | any_of | range |
+    /// pattern }` as in `outcome_rules`.
+    pub when: Vec<Condition>,
 }
 
 /// What becomes of the fields no column took.

@@ -32,8 +32,8 @@ mod value;
 
 pub use config::{
     ActionConfig, ActionRule, AttributesMode, ChangesConfig, Column, ColumnFields, ColumnValues,
-    Condition, FieldSource, Format, IgnoreConfig, MissingEvent, OutcomeRule, PatternConfig,
-    ProfileConfig, SplitConfig, TimeConfig, TimeFallback, TransformConfig,
+    Condition, FieldSource, Format, IgnoreConfig, IgnoreRule, MissingEvent, OutcomeRule,
+    PatternConfig, ProfileConfig, SplitConfig, TimeConfig, TimeFallback, TransformConfig,
 };
 pub use error::{NormalizeConfigError, RejectKind, Rejection};
 pub use id::derive_event_id;

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use auditlake_event::{AuditEvent, Outcome, category_of, is_valid_action};
 use regex::Regex;
 
+use crate::condition::{Cond, all_hold, compile_all};
 use crate::config::{ActionRule, Column, ColumnFields, ColumnValues};
 use crate::error::NormalizeConfigError;
 use crate::path::{Consumed, FieldPath};
+use crate::value::Obj;
 
 /// A compiled rule: the action, its category, and what it sets.
 #[derive(Debug)]
@@ -113,8 +115,12 @@ pub(crate) fn compile_values(
 #[derive(Debug, Default)]
 pub(crate) struct ActionMap {
     rules: Vec<Rule>,
-    exact: HashMap<Box<str>, usize>,
-    patterns: Vec<(Regex, usize)>,
+    /// Per rule, the conditions of its `when` (empty: none).
+    when: Vec<Box<[Cond]>>,
+    /// Exact names to the rules that name them, in rule order.
+    exact: HashMap<Box<str>, Vec<usize>>,
+    /// The `pattern` rules and the rules of a `when` alone (`None`), in rule order.
+    ordered: Vec<(Option<Regex>, usize)>,
     passthrough: Option<Arc<Consumed>>,
 }
 
@@ -151,43 +157,67 @@ impl ActionMap {
                 },
                 base,
             )?;
+            let when = match &r.when {
+                None => Box::default(),
+                Some(conds) => compile_all(&format!("{rkey}.when"), conds)?,
+            };
             let names: Vec<&String> = r.name.iter().chain(&r.names).collect();
-            if names.is_empty() && r.pattern.is_none() {
+            if names.is_empty() && r.pattern.is_none() && r.when.is_none() {
                 return Err(NormalizeConfigError::Invalid {
                     key: rkey,
-                    problem: "a rule needs `name`, `names` or `pattern`".to_owned(),
+                    problem: "a rule needs `name`, `names`, `pattern` or `when`".to_owned(),
                 });
             }
             for n in names {
-                if let Some(prev) = map.exact.insert(n.as_str().into(), i) {
+                let earlier = map.exact.entry(n.as_str().into()).or_default();
+                // An earlier rule of this name without conditions takes every such line.
+                if let Some(&prev) = earlier.iter().find(|&&j| map.when[j].is_empty()) {
                     return Err(NormalizeConfigError::Invalid {
                         key: rkey,
                         problem: format!("event name `{n}` is already mapped by rules[{prev}]"),
                     });
                 }
+                earlier.push(i);
             }
             if let Some(p) = &r.pattern {
                 let re = Regex::new(p).map_err(|e| NormalizeConfigError::InvalidRegex {
                     key: format!("{rkey}.pattern"),
                     message: e.to_string(),
                 })?;
-                map.patterns.push((re, i));
+                map.ordered.push((Some(re), i));
+            } else if r.name.is_none() && r.names.is_empty() {
+                map.ordered.push((None, i));
             }
             map.rules.push(rule);
+            map.when.push(when);
         }
         Ok(map)
     }
 
-    /// Maps an event name: exact names first, then patterns in order, then passthrough.
-    pub(crate) fn resolve(&self, name: &str) -> Option<Resolved<'_>> {
-        if let Some(&i) = self.exact.get(name) {
+    /// Maps a line by its event name (`None` when the profile has no event field): the rules of
+    /// the exact name first, then the pattern and condition rules in order, then passthrough; a
+    /// rule applies only where all conditions of its `when` hold on `obj`.
+    pub(crate) fn resolve(&self, name: Option<&str>, obj: &Obj<'_>) -> Option<Resolved<'_>> {
+        let holds = |i: usize| all_hold(&self.when[i], obj);
+        if let Some(rules) = name.and_then(|n| self.exact.get(n))
+            && let Some(&i) = rules.iter().find(|&&i| holds(i))
+        {
             return Some(Resolved::Rule(&self.rules[i]));
         }
-        if let Some((_, i)) = self.patterns.iter().find(|(re, _)| re.is_match(name)) {
+        let found = self.ordered.iter().find(|(re, i)| {
+            let named = match re {
+                Some(re) => name.is_some_and(|n| re.is_match(n)),
+                None => true,
+            };
+            named && holds(*i)
+        });
+        if let Some((_, i)) = found {
             return Some(Resolved::Rule(&self.rules[*i]));
         }
-        match &self.passthrough {
-            Some(consumed) if is_valid_action(name) => Some(Resolved::Passthrough(consumed)),
+        match (&self.passthrough, name) {
+            (Some(consumed), Some(n)) if is_valid_action(n) => {
+                Some(Resolved::Passthrough(consumed))
+            }
             _ => None,
         }
     }
@@ -195,6 +225,14 @@ impl ActionMap {
     /// Whether any rule or passthrough exists.
     pub(crate) fn is_empty(&self) -> bool {
         self.rules.is_empty() && self.passthrough.is_none()
+    }
+
+    /// Whether every rule is chosen by its `when` alone (no name, no pattern) and there is no
+    /// passthrough: the rules need no event name.
+    pub(crate) fn needs_no_name(&self) -> bool {
+        self.passthrough.is_none()
+            && self.exact.is_empty()
+            && self.ordered.iter().all(|(re, _)| re.is_none())
     }
 }
 
@@ -280,11 +318,32 @@ mod tests {
             name: name.map(str::to_owned),
             names: Vec::new(),
             pattern: pattern.map(str::to_owned),
+            when: None,
             action: action.to_owned(),
             outcome: None,
             reason: None,
             set: ColumnValues::default(),
             fields: ColumnFields::default(),
+        }
+    }
+
+    fn obj(text: &str) -> Obj<'_> {
+        match crate::value::parse_json(text).unwrap() {
+            crate::value::Val::Obj(o) => o,
+            _ => panic!("not an object"),
+        }
+    }
+
+    /// A rule with the conditions of `when` (TOML of a `when` list).
+    fn rule_when(name: Option<&str>, when: &str, action: &str) -> ActionRule {
+        #[derive(serde::Deserialize)]
+        struct W {
+            when: Vec<crate::config::Condition>,
+        }
+        let w: W = toml::from_str(&format!("when = {when}")).unwrap();
+        ActionRule {
+            when: Some(w.when),
+            ..rule(name, None, action)
         }
     }
 
@@ -304,24 +363,25 @@ mod tests {
             rule(None, Some("_FAILED$"), "authentication.login"),
         ];
         let m = ActionMap::compile("profiles.p.action", &rules, &base, Some(base.clone())).unwrap();
+        let empty = obj("{}");
         assert_eq!(
-            action(m.resolve("USER_CREATED")).unwrap(),
+            action(m.resolve(Some("USER_CREATED"), &empty)).unwrap(),
             "account.user.create"
         );
         assert_eq!(
-            action(m.resolve("USER_DELETED")).unwrap(),
+            action(m.resolve(Some("USER_DELETED"), &empty)).unwrap(),
             "account.user.other"
         );
         assert_eq!(
-            action(m.resolve("X_FAILED")).unwrap(),
+            action(m.resolve(Some("X_FAILED"), &empty)).unwrap(),
             "authentication.login"
         );
         assert_eq!(
-            action(m.resolve("billing.invoice.void")).unwrap(),
+            action(m.resolve(Some("billing.invoice.void"), &empty)).unwrap(),
             "passthrough"
         );
-        assert!(m.resolve("Something Else").is_none());
-        let Some(Resolved::Rule(r)) = m.resolve("USER_CREATED") else {
+        assert!(m.resolve(Some("Something Else"), &empty).is_none());
+        let Some(Resolved::Rule(r)) = m.resolve(Some("USER_CREATED"), &empty) else {
             panic!()
         };
         assert_eq!(r.category, "account");
@@ -344,7 +404,7 @@ mod tests {
         );
         check(
             &[rule(None, None, "a.b")],
-            "profiles.p.action.rules[0]: a rule needs",
+            "profiles.p.action.rules[0]: a rule needs `name`, `names`, `pattern` or `when`",
         );
         check(
             &[rule(Some("A"), None, "a.b"), rule(Some("A"), None, "a.c")],
@@ -362,5 +422,117 @@ mod tests {
             &[r],
             "profiles.p.action.rules[0].set.event_id: event_id cannot be a fixed value",
         );
+    }
+
+    #[test]
+    fn when_conditions_choose_among_rules_of_one_name_and_alone() {
+        let base = Arc::new(Consumed::default());
+        let rules = [
+            rule_when(
+                Some("CREATE"),
+                "[{ field = 'resourceType', equals = 'USER' }]",
+                "account.user.create",
+            ),
+            rule_when(
+                Some("CREATE"),
+                "[{ field = 'resourceType', equals = 'GROUP' }, { field = 'ok', equals = 'true' }]",
+                "account.group.create",
+            ),
+            rule(Some("CREATE"), None, "resource.create"),
+            rule_when(
+                None,
+                "[{ field = 'verb', any_of = ['create', 'patch'] }, \
+                  { field = 'objectRef.resource', equals = 'rolebindings' }]",
+                "account.role.change",
+            ),
+            rule(None, Some("^CRE"), "resource.other"),
+        ];
+        let m = ActionMap::compile("profiles.p.action", &rules, &base, None).unwrap();
+        let act = |name: Option<&str>, line: &str| action(m.resolve(name, &obj(line)));
+        let user = r#"{"resourceType":"USER"}"#;
+        assert_eq!(act(Some("CREATE"), user).unwrap(), "account.user.create");
+        let group = r#"{"resourceType":"GROUP","ok":true}"#;
+        assert_eq!(act(Some("CREATE"), group).unwrap(), "account.group.create");
+        // One condition of two fails: the next rule of the name.
+        let group = r#"{"resourceType":"GROUP","ok":false}"#;
+        assert_eq!(act(Some("CREATE"), group).unwrap(), "resource.create");
+        let rb = r#"{"verb":"patch","objectRef":{"resource":"rolebindings"}}"#;
+        assert_eq!(act(Some("x"), rb).unwrap(), "account.role.change");
+        assert_eq!(act(None, rb).unwrap(), "account.role.change");
+        // Rules in order: the condition rule before the later pattern rule.
+        let both = r#"{"verb":"create","objectRef":{"resource":"rolebindings"}}"#;
+        assert_eq!(act(Some("CREW"), both).unwrap(), "account.role.change");
+        assert_eq!(act(Some("CREW"), "{}").unwrap(), "resource.other");
+        // Without a name, pattern rules never apply.
+        assert!(act(None, "{}").is_none());
+        let get = r#"{"verb":"get","objectRef":{"resource":"rolebindings"}}"#;
+        assert!(act(Some("get"), get).is_none());
+        assert!(!m.needs_no_name());
+        let alone = ActionMap::compile("profiles.p.action", &rules[3..4], &base, None).unwrap();
+        assert!(alone.needs_no_name());
+    }
+
+    #[test]
+    fn when_config_errors_name_the_condition() {
+        let base = Arc::new(Consumed::default());
+        let check = |rules: &[ActionRule], want: &str| {
+            let e = ActionMap::compile("profiles.p.action", rules, &base, None).unwrap_err();
+            assert!(e.to_string().starts_with(want), "{e}");
+        };
+        check(
+            &[rule_when(Some("A"), "[]", "a.b")],
+            "profiles.p.action.rules[0].when: empty: give at least one condition",
+        );
+        check(
+            &[rule_when(None, "[]", "a.b")],
+            "profiles.p.action.rules[0].when: empty",
+        );
+        check(
+            &[rule_when(
+                None,
+                "[{ field = 'a', equals = 'x' }, { field = 'b' }]",
+                "a.b",
+            )],
+            "profiles.p.action.rules[0].when[1]: give exactly one of `equals`, `any_of`, `range` or `pattern`",
+        );
+        check(
+            &[rule_when(
+                None,
+                "[{ field = 'a', equals = 'x', pattern = 'y' }]",
+                "a.b",
+            )],
+            "profiles.p.action.rules[0].when[0]: give exactly one of",
+        );
+        check(
+            &[rule_when(None, "[{ field = 'a', pattern = '(' }]", "a.b")],
+            "profiles.p.action.rules[0].when[0].pattern: invalid regex",
+        );
+        check(
+            &[rule_when(None, "[{ field = 'a', range = [2, 1] }]", "a.b")],
+            "profiles.p.action.rules[0].when[0].range: [2, 1] is empty",
+        );
+        check(
+            &[rule_when(None, "[{ field = 'a.', equals = 'x' }]", "a.b")],
+            "profiles.p.action.rules[0].when[0].field: invalid field path",
+        );
+        // A rule of the name without conditions before: the later one could never apply.
+        check(
+            &[
+                rule(Some("A"), None, "a.b"),
+                rule_when(Some("A"), "[{ field = 'a', equals = 'x' }]", "a.c"),
+            ],
+            "profiles.p.action.rules[1]: event name `A` is already mapped by rules[0]",
+        );
+        // Conditions first, then the name's fallback: fine.
+        ActionMap::compile(
+            "profiles.p.action",
+            &[
+                rule_when(Some("A"), "[{ field = 'a', equals = 'x' }]", "a.c"),
+                rule(Some("A"), None, "a.b"),
+            ],
+            &base,
+            None,
+        )
+        .unwrap();
     }
 }

@@ -10,7 +10,7 @@ use regex::RegexSet;
 use serde_json::Value;
 
 use crate::changes::ChangesSpec;
-use crate::condition::{OutcomeWhen, compile_outcome_rules};
+use crate::condition::{Cond, OutcomeWhen, all_hold, compile_all, compile_outcome_rules};
 use crate::config::{
     AttributesMode, Column, Format, MissingEvent, PatternConfig, ProfileConfig, TimeFallback,
 };
@@ -88,6 +88,8 @@ pub struct Normalizer {
     expand_repeated: bool,
     ignore_lines: Option<RegexSet>,
     ignore_events: HashSet<Box<str>>,
+    /// `ignore.rules`: a line is noise when all conditions of one of them hold.
+    ignore_when: Vec<Box<[Cond]>>,
     time_paths: Vec<FieldPath>,
     time: TimeParser,
     time_missing: TimeFallback,
@@ -208,15 +210,20 @@ impl Normalizer {
             Arc::new(c)
         });
         let actions = ActionMap::compile(&k("action"), &profile.action.rules, &base, passthrough)?;
-        if event_paths.is_empty() && !actions.is_empty() {
+        // Without an event field, only rules of a `when` alone can choose actions.
+        let by_conditions = event_paths.is_empty() && !actions.is_empty();
+        if by_conditions && !actions.needs_no_name() {
             return Err(NormalizeConfigError::Invalid {
                 key: k("action.event_field"),
-                problem: "action rules or passthrough need `event_field`".to_owned(),
+                problem:
+                    "rules of `name`, `names` or `pattern`, and passthrough, need `event_field`"
+                        .to_owned(),
             });
         }
 
-        let (parser, pattern_rules) = compile_parser(&key, profile, &base, event_paths.is_empty())?;
-        if event_paths.is_empty() && !matches!(parser, Parser::Regex(_)) {
+        let no_event_field = event_paths.is_empty() && !by_conditions;
+        let (parser, pattern_rules) = compile_parser(&key, profile, &base, no_event_field)?;
+        if no_event_field && !matches!(parser, Parser::Regex(_)) {
             return Err(NormalizeConfigError::Invalid {
                 key: k("action.event_field"),
                 problem: "missing: the field holding the event name is needed to choose actions"
@@ -328,6 +335,13 @@ impl Normalizer {
                 .iter()
                 .map(|e| e.as_str().into())
                 .collect(),
+            ignore_when: profile
+                .ignore
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| compile_all(&k(&format!("ignore.rules[{i}].when")), &r.when))
+                .collect::<Result<_, _>>()?,
             time_paths,
             time,
             time_missing: profile.time.missing,
@@ -492,6 +506,9 @@ impl Normalizer {
         ctx: &LineContext<'_>,
         out: &mut Vec<AuditEvent>,
     ) -> Result<LineOutcome, Rejection> {
+        if self.ignore_when.iter().any(|conds| all_hold(conds, &obj)) {
+            return Ok(LineOutcome::Ignored);
+        }
         let Whole {
             raw: line,
             index: base_index,
@@ -503,6 +520,17 @@ impl Normalizer {
             .and_then(Option::as_ref);
         let (action, rule, consumed): (Cow<'_, str>, Option<&Rule>, &Arc<Consumed>) = match fixed {
             Some(rule) => (Cow::Borrowed(&rule.action), Some(rule), &rule.consumed),
+            None if self.event_paths.is_empty() => match self.actions.resolve(None, &obj) {
+                Some(Resolved::Rule(rule)) => {
+                    (Cow::Borrowed(&rule.action), Some(rule), &rule.consumed)
+                }
+                _ => {
+                    return Err(Rejection::new(
+                        RejectKind::Unmapped,
+                        "no action rule's `when` holds",
+                    ));
+                }
+            },
             None => {
                 let Some((path, name)) = first_of(&self.event_paths, &obj) else {
                     return match self.event_missing {
@@ -532,7 +560,7 @@ impl Normalizer {
                 if self.ignore_events.contains(name.as_ref()) {
                     return Ok(LineOutcome::Ignored);
                 }
-                match self.actions.resolve(&name) {
+                match self.actions.resolve(Some(name.as_ref()), &obj) {
                     Some(Resolved::Rule(rule)) => {
                         (Cow::Borrowed(&rule.action), Some(rule), &rule.consumed)
                     }

@@ -26,6 +26,29 @@ const FILES: &[(&str, &str)] = &[
         "logfmt-app",
         include_str!("../../../config/profiles/logfmt-app.toml"),
     ),
+    // Vendors' audit logs.
+    (
+        "kubernetes-audit",
+        include_str!("../../../config/profiles/kubernetes-audit.toml"),
+    ),
+    ("okta", include_str!("../../../config/profiles/okta.toml")),
+    (
+        "github-audit",
+        include_str!("../../../config/profiles/github-audit.toml"),
+    ),
+    (
+        "gitlab-audit",
+        include_str!("../../../config/profiles/gitlab-audit.toml"),
+    ),
+    (
+        "google-workspace",
+        include_str!("../../../config/profiles/google-workspace.toml"),
+    ),
+    ("auth0", include_str!("../../../config/profiles/auth0.toml")),
+    (
+        "keycloak",
+        include_str!("../../../config/profiles/keycloak.toml"),
+    ),
 ];
 
 const NAMES: &[&str] = &[
@@ -34,6 +57,14 @@ const NAMES: &[&str] = &[
     "asset-json",
     "sshd",
     "logfmt-app",
+    // Vendors' audit logs.
+    "kubernetes-audit",
+    "okta",
+    "github-audit",
+    "gitlab-audit",
+    "google-workspace",
+    "auth0",
+    "keycloak",
 ];
 
 #[derive(Deserialize)]
@@ -43,7 +74,8 @@ struct ProfileFile {
 }
 
 /// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd",
-/// "logfmt-app".
+/// "logfmt-app", and the vendors' "kubernetes-audit", "okta", "github-audit", "gitlab-audit",
+/// "google-workspace", "auth0", "keycloak".
 pub fn builtin_profile(name: &str) -> Option<ProfileConfig> {
     let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
     let mut file: ProfileFile = toml::from_str(text).unwrap_or_else(|e| {
@@ -86,6 +118,35 @@ mod tests {
             assert_eq!(back, p, "{name} survives serialization");
         }
         assert!(builtin_profile("nope").is_none());
+    }
+
+    /// The vendors' profiles, whose event names are the vendors' own.
+    const VENDOR: &[&str] = &[
+        "kubernetes-audit",
+        "okta",
+        "github-audit",
+        "gitlab-audit",
+        "google-workspace",
+        "auth0",
+        "keycloak",
+    ];
+
+    // A vendor's dotted name passed through (`user.authentication.verify`) lands in a category
+    // and tier of its own making, not the catalog's: every name must be mapped by a rule.
+    #[test]
+    fn vendor_profiles_map_only_to_catalog_actions_and_never_pass_names_through() {
+        for name in VENDOR {
+            let p = builtin_profile(name).unwrap();
+            assert!(!p.action.passthrough, "{name}: passthrough");
+            assert!(!p.action.rules.is_empty(), "{name}");
+            for r in &p.action.rules {
+                let def = auditlake_event::lookup(&r.action)
+                    .unwrap_or_else(|| panic!("{name}: {} is not in the catalog", r.action));
+                if ["authentication", "credential", "account", "session"].contains(&def.category) {
+                    assert_eq!(def.default_tier, "security", "{name}: {}", r.action);
+                }
+            }
+        }
     }
 
     /// What one sample log gives through its profile.
@@ -142,6 +203,55 @@ mod tests {
             bad: &[(12, RejectKind::Parse), (18, RejectKind::Unmapped)],
             ignored: 6,
             events: 20,
+        },
+        Expect {
+            profile: "kubernetes-audit",
+            text: include_str!("../../../examples/logs/kubernetes-audit.jsonl"),
+            bad: &[(28, RejectKind::Unmapped), (29, RejectKind::Parse)],
+            ignored: 3,
+            events: 24,
+        },
+        Expect {
+            profile: "okta",
+            text: include_str!("../../../examples/logs/okta.jsonl"),
+            bad: &[(33, RejectKind::Unmapped)],
+            ignored: 0,
+            events: 32,
+        },
+        Expect {
+            profile: "github-audit",
+            text: include_str!("../../../examples/logs/github-audit.jsonl"),
+            bad: &[(28, RejectKind::Unmapped)],
+            ignored: 0,
+            events: 27,
+        },
+        Expect {
+            profile: "gitlab-audit",
+            text: include_str!("../../../examples/logs/gitlab-audit.jsonl"),
+            bad: &[(24, RejectKind::Unmapped), (25, RejectKind::Parse)],
+            ignored: 0,
+            events: 23,
+        },
+        Expect {
+            profile: "google-workspace",
+            text: include_str!("../../../examples/logs/google-workspace.jsonl"),
+            bad: &[(30, RejectKind::Unmapped)],
+            ignored: 0,
+            events: 29,
+        },
+        Expect {
+            profile: "auth0",
+            text: include_str!("../../../examples/logs/auth0.jsonl"),
+            bad: &[(26, RejectKind::Unmapped)],
+            ignored: 2,
+            events: 23,
+        },
+        Expect {
+            profile: "keycloak",
+            text: include_str!("../../../examples/logs/keycloak.jsonl"),
+            bad: &[(30, RejectKind::Unmapped)],
+            ignored: 1,
+            events: 28,
         },
     ];
 

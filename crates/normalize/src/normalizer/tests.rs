@@ -929,3 +929,124 @@ action = "billing.invoice.void"
     assert_eq!(n.default_tier(), Some("standard"));
     assert!(compile(JSON).passes_through());
 }
+
+const KEYCLOAK_LIKE: &str = r#"
+format = "json"
+time = { field = "time", format = "epoch_ms" }
+fields.actor_id = ["userId", "authDetails.userId"]
+action.event_field = ["type", "operationType"]
+[[action.rules]]
+name = "LOGIN"
+action = "authentication.login"
+outcome = "success"
+[[action.rules]]
+name = "CREATE"
+when = [{ field = "resourceType", equals = "USER" }]
+action = "account.user.create"
+[[action.rules]]
+names = ["CREATE", "UPDATE"]
+when = [
+  { field = "resourceType", any_of = ["REALM_ROLE_MAPPING", "CLIENT_ROLE_MAPPING"] },
+  { field = "resourcePath", pattern = "^users/" },
+]
+action = "account.role.change"
+[[action.rules]]
+when = [{ field = "resourceType", equals = "REALM" }]
+action = "system.settings.change"
+"#;
+
+#[test]
+fn action_rules_chosen_by_conditions_on_other_fields() {
+    let n = compile(KEYCLOAK_LIKE);
+    let line = |op: &str, rt: &str, path: &str| {
+        format!(
+            r#"{{"time":1795161300120,"operationType":"{op}","resourceType":"{rt}","resourcePath":"{path}","authDetails":{{"userId":"adm"}}}}"#
+        )
+    };
+    assert_eq!(
+        one(&n, &line("CREATE", "USER", "users/u1")).action,
+        "account.user.create"
+    );
+    let e = one(
+        &n,
+        &line(
+            "UPDATE",
+            "REALM_ROLE_MAPPING",
+            "users/u1/role-mappings/realm",
+        ),
+    );
+    assert_eq!(
+        (e.action.as_str(), e.actor_id.as_deref()),
+        ("account.role.change", Some("adm"))
+    );
+    // The conditions' fields stay in attributes.
+    assert_eq!(e.attributes["resourceType"], json!("REALM_ROLE_MAPPING"));
+    // A rule of conditions alone takes any name.
+    assert_eq!(
+        one(&n, &line("DELETE", "REALM", "")).action,
+        "system.settings.change"
+    );
+    let e = run(
+        &n,
+        &line("UPDATE", "REALM_ROLE_MAPPING", "groups/g1/role-mappings"),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, RejectKind::Unmapped);
+    assert!(
+        e.reason
+            .starts_with("event name `UPDATE` (field `operationType`)"),
+        "{}",
+        e.reason
+    );
+    let login = r#"{"time":1795161300120,"type":"LOGIN","userId":"u1"}"#;
+    assert_eq!(one(&n, login).action, "authentication.login");
+}
+
+#[test]
+fn rules_of_conditions_alone_need_no_event_field() {
+    let text = r#"
+format = "json"
+time = { field = "t" }
+[[action.rules]]
+when = [{ field = "verb", equals = "delete" }, { field = "objectRef.resource", equals = "secrets" }]
+action = "resource.delete"
+[[action.rules]]
+when = [{ field = "verb", any_of = ["get", "list"] }]
+action = "resource.read"
+"#;
+    let n = compile(text);
+    let line = |verb: &str| {
+        format!(
+            r#"{{"t":"2026-11-20T10:00:00Z","verb":"{verb}","objectRef":{{"resource":"secrets"}}}}"#
+        )
+    };
+    assert_eq!(one(&n, &line("delete")).action, "resource.delete");
+    assert_eq!(one(&n, &line("list")).action, "resource.read");
+    let e = run(&n, &line("patch")).unwrap_err();
+    assert_eq!(
+        (e.kind, e.reason.as_str()),
+        (RejectKind::Unmapped, "no action rule's `when` holds")
+    );
+
+    // A rule of a name, or passthrough, still needs the event field.
+    let e = compile_err(&format!(
+        "{text}\n[[action.rules]]\nname = \"x\"\naction = \"a.b\"\n"
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.action.event_field: rules of `name`"),
+        "{e}"
+    );
+    let e = compile_err(
+        "format = \"json\"\ntime = { field = \"t\" }\n[action]\npassthrough = true\n\
+         [[action.rules]]\nwhen = [{ field = \"verb\", equals = \"get\" }]\naction = \"a.b\"\n",
+    );
+    assert!(
+        e.starts_with("profiles.myapp.action.event_field: rules of `name`"),
+        "{e}"
+    );
+    let e = compile_err(&format!("{text}\n[ignore]\nevents = [\"x\"]\n"));
+    assert!(
+        e.starts_with("profiles.myapp.ignore.events: ignoring event names needs"),
+        "{e}"
+    );
+}

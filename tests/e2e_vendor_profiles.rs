@@ -1,0 +1,1329 @@
+//! The vendors' built-in profiles end to end: each sample of `examples/logs/` (written from the
+//! vendor's documented schema) archived by `agent --once`, then read back with `query`; for every
+//! line of the sample a table says what it must become: actor, source address, action, outcome,
+//! time and tier (the action's default tier), or ignored, or dead-lettered.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+use util::*;
+
+/// What one sample line must become.
+enum Want {
+    /// One event with this actor, source IP, action and outcome.
+    Event {
+        actor: Option<&'static str>,
+        ip: Option<&'static str>,
+        action: &'static str,
+        outcome: &'static str,
+    },
+    /// Skipped as noise, counted as ignored.
+    Ignored,
+    /// Written to the dead-letter file.
+    Dead,
+}
+
+use Want::{Dead, Ignored};
+
+const fn ev(
+    actor: Option<&'static str>,
+    ip: Option<&'static str>,
+    action: &'static str,
+    outcome: &'static str,
+) -> Want {
+    Want::Event {
+        actor,
+        ip,
+        action,
+        outcome,
+    }
+}
+
+const A: Option<&str> = None;
+
+fn s(v: &'static str) -> Option<&'static str> {
+    Some(v)
+}
+
+/// Archives `sample` through `profile` and checks every line against `table` (one entry a line,
+/// in order). `time_of` gives the event time a line must have, as `query` prints it.
+fn check_sample(profile: &str, sample: &str, table: &[Want], time_of: impl Fn(&Value) -> String) {
+    let root = repo_root();
+    let dir = tempfile::tempdir().unwrap();
+    let path = root.join("examples/logs").join(sample);
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[agent]
+state_dir = "{d}/state"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "s"
+paths = ["{p}"]
+profile = "{profile}"
+[sources.time_window]
+max_behind_days = 36500
+# Tiers whose match takes nothing: every event goes to its action's default tier.
+[[tiers]]
+name = "security"
+retention_days = 2555
+match = {{ actions = ["none.none"] }}
+[[tiers]]
+name = "operational"
+retention_days = 90
+match = {{ actions = ["none.none"] }}
+[[tiers]]
+name = "standard"
+retention_days = 365
+"#,
+            d = dir.path().display(),
+            p = path.display(),
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        auditlake()
+            .args(["agent", "--once", "--json", "--config"])
+            .arg(&config),
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), table.len(), "{sample}: one table entry a line");
+
+    let events = query_all(dir.path());
+    let mut by_line: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for e in &events {
+        let raw = e["raw"].as_str().expect("raw is kept");
+        let line = lines
+            .iter()
+            .find(|l| **l == raw)
+            .unwrap_or_else(|| panic!("{sample}: an event of no sample line: {e}"));
+        by_line.entry(line).or_default().push(e);
+    }
+    let dead =
+        std::fs::read_to_string(dir.path().join("state/dead-letter/s.jsonl")).unwrap_or_default();
+    let dead: Vec<String> = dead
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["line"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+
+    let tiers = catalog_tiers();
+    let (mut want_events, mut want_ignored, mut want_dead) = (0, 0, 0);
+    for (i, (line, want)) in lines.iter().zip(table).enumerate() {
+        let at = format!("{sample}:{}: {line}", i + 1);
+        let got = by_line.get(line).map_or(&[][..], Vec::as_slice);
+        match want {
+            Want::Event {
+                actor,
+                ip,
+                action,
+                outcome,
+            } => {
+                want_events += 1;
+                assert_eq!(got.len(), 1, "{at}: events");
+                let e = got[0];
+                let seen = (
+                    e["actor_id"].as_str(),
+                    e["src_ip"].as_str(),
+                    e["action"].as_str().unwrap(),
+                    e["outcome"].as_str().unwrap(),
+                );
+                assert_eq!(seen, (*actor, *ip, *action, *outcome), "{at}");
+                let parsed: Value = serde_json::from_str(line).unwrap();
+                assert_eq!(e["time"].as_str().unwrap(), time_of(&parsed), "{at}: time");
+                let tier = tiers
+                    .get(*action)
+                    .unwrap_or_else(|| panic!("{at}: {action} is not in the catalog"));
+                assert_eq!(e["tier"].as_str().unwrap(), tier, "{at}: tier");
+            }
+            Ignored => {
+                want_ignored += 1;
+                assert!(got.is_empty() && !dead.contains(&line.to_string()), "{at}");
+            }
+            Dead => {
+                want_dead += 1;
+                assert!(got.is_empty(), "{at}");
+                assert!(dead.contains(&line.to_string()), "{at}: dead-lettered");
+            }
+        }
+    }
+    let total = &summary["total"];
+    assert_eq!(total["events"], want_events, "{sample}: {summary}");
+    assert_eq!(total["ignored"], want_ignored, "{sample}: {summary}");
+    assert_eq!(total["dead_letters"], want_dead, "{sample}: {summary}");
+}
+
+/// The catalog's default tier of each action, as `auditlake actions` lists it.
+fn catalog_tiers() -> BTreeMap<String, String> {
+    let out = run_ok(auditlake().arg("actions"));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols[0].to_owned(), cols[2].to_owned())
+        })
+        .collect()
+}
+
+/// Every event of the archive in `dir`, each with the tier it is stored in as `tier`.
+fn query_all(dir: &Path) -> Vec<Value> {
+    let mut events = Vec::new();
+    for tier in ["security", "operational", "standard"] {
+        let out = run_ok(
+            auditlake()
+                .args(["query", "--format", "jsonl", "--tier", tier, "--archive"])
+                .arg(dir.join("archive")),
+        );
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let mut e: Value = serde_json::from_str(line).unwrap();
+            e["tier"] = Value::from(tier);
+            events.push(e);
+        }
+    }
+    events
+}
+
+/// A time as `query` prints it.
+fn printed(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The RFC 3339 time at `path` (a JSON pointer) of a line, as `query` prints it.
+fn rfc3339_at(path: &'static str) -> impl Fn(&Value) -> String {
+    move |v| {
+        let t = v.pointer(path).and_then(Value::as_str).expect(path);
+        printed(DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc))
+    }
+}
+
+/// The epoch-milliseconds time at `path` (a JSON pointer) of a line, as `query` prints it.
+fn epoch_ms_at(path: &'static str) -> impl Fn(&Value) -> String {
+    move |v| {
+        let ms = v.pointer(path).and_then(Value::as_i64).expect(path);
+        printed(DateTime::from_timestamp_millis(ms).unwrap())
+    }
+}
+
+#[test]
+fn kubernetes_audit_profile_maps_every_sample_event() {
+    let table = [
+        Ignored, // RequestReceived
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "resource.secret_view",
+            "success",
+        ), // get secret
+        ev(
+            s("bob@acme.example"),
+            s("192.0.2.10"),
+            "resource.secret_view",
+            "failure",
+        ), // list secrets forbidden
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "account.role.grant",
+            "success",
+        ), // create rolebinding
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "account.role.change",
+            "success",
+        ), // patch clusterrolebinding
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "account.role.revoke",
+            "success",
+        ), // delete rolebinding
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "account.role.create",
+            "success",
+        ), // create clusterrole
+        ev(
+            s("system:serviceaccount:ci:deployer"),
+            s("10.0.4.12"),
+            "account.role.update",
+            "success",
+        ), // update role
+        ev(
+            s("bob@acme.example"),
+            s("192.0.2.10"),
+            "account.role.delete",
+            "failure",
+        ), // delete clusterrole forbidden
+        ev(
+            s("system:serviceaccount:ci:deployer"),
+            s("10.0.4.12"),
+            "resource.secret_change",
+            "success",
+        ), // create secret
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "resource.secret_change",
+            "success",
+        ), // patch secret
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "resource.secret_delete",
+            "failure",
+        ), // delete secret not found
+        ev(
+            s("system:serviceaccount:ci:deployer"),
+            s("10.0.4.12"),
+            "credential.token.create",
+            "success",
+        ), // serviceaccount token
+        Ignored, // ResponseStarted exec
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "session.exec",
+            "success",
+        ), // exec
+        ev(
+            s("mallory@acme.example"),
+            s("198.51.100.66"),
+            "session.exec",
+            "failure",
+        ), // attach forbidden
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "session.port_forward",
+            "success",
+        ), // port-forward
+        ev(
+            s("system:serviceaccount:ci:deployer"),
+            s("10.0.4.12"),
+            "resource.create",
+            "success",
+        ), // create deployment
+        ev(
+            s("system:serviceaccount:ci:deployer"),
+            s("10.0.4.12"),
+            "resource.update",
+            "success",
+        ), // patch deployment
+        ev(
+            s("system:serviceaccount:ci:deployer"),
+            s("10.0.4.12"),
+            "resource.update",
+            "failure",
+        ), // patch conflict
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "resource.delete",
+            "success",
+        ), // delete pod
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "resource.read",
+            "success",
+        ), // list pods
+        Ignored, // ResponseStarted watch
+        ev(A, s("198.51.100.66"), "authentication.login", "failure"), // failed authentication
+        ev(
+            s("bob@acme.example"),
+            s("192.0.2.10"),
+            "resource.read",
+            "success",
+        ), // non-resource get /version
+        ev(
+            s("oidc:\u{1b}[31mroot\u{1b}[0m"),
+            s("198.51.100.66"),
+            "resource.read",
+            "success",
+        ), // escape in username, script in user agent
+        ev(
+            s("oidc:=HYPERLINK(\"http://evil.example/\",\"open\")"),
+            s("198.51.100.66"),
+            "resource.update",
+            "success",
+        ), // formula in username
+        Dead,    // Panic stage
+        Dead,    // cut mid-object
+    ];
+    check_sample(
+        "kubernetes-audit",
+        "kubernetes-audit.jsonl",
+        &table,
+        rfc3339_at("/requestReceivedTimestamp"),
+    );
+}
+
+#[test]
+fn okta_profile_maps_every_sample_event() {
+    let table = [
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "authentication.login",
+            "success",
+        ), // sign-in
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "authentication.mfa.verify",
+            "success",
+        ), // factor verified
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "authentication.sso",
+            "success",
+        ), // SSO to app
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "failure",
+        ), // wrong password
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "authentication.mfa.verify",
+            "failure",
+        ), // factor failed
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "authentication.mfa.verify",
+            "failure",
+        ), // push denied
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "account.lock",
+            "success",
+        ), // locked
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.unlock",
+            "success",
+        ), // unlocked by admin
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "authentication.policy.evaluate",
+            "unknown",
+        ), // policy challenge
+        ev(
+            s("mallory@evil.example"),
+            s("198.51.100.66"),
+            "authentication.policy.evaluate",
+            "failure",
+        ), // policy deny
+        ev(
+            s("<script>alert(1)</script>"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "failure",
+        ), // script as username
+        ev(
+            s("\u{1b}[31madmin\u{1b}[0m"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "failure",
+        ), // escape as username
+        ev(
+            s("=HYPERLINK(\"http://evil.example/\",\"x\")"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "failure",
+        ), // formula as username
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "session.sign_out",
+            "success",
+        ), // sign-out
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.create",
+            "success",
+        ), // create user
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.activate",
+            "success",
+        ), // activate user
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.group.member_add",
+            "success",
+        ), // add to group
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.application.assign",
+            "success",
+        ), // assign app
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "authentication.mfa.enroll",
+            "success",
+        ), // factor enrolled
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "account.password.change",
+            "success",
+        ), // password changed
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.role.grant",
+            "success",
+        ), // admin role granted
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "credential.token.create",
+            "success",
+        ), // API token
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "system.policy.update",
+            "success",
+        ), // policy rule changed
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "authentication.mfa.disable",
+            "success",
+        ), // factors reset
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.password.reset_request",
+            "success",
+        ), // password reset
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.group.member_remove",
+            "success",
+        ), // remove from group
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "credential.token.revoke",
+            "success",
+        ), // token revoked
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.role.revoke",
+            "success",
+        ), // admin role revoked
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.disable",
+            "success",
+        ), // suspend
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "session.terminate",
+            "success",
+        ), // sessions cleared
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.deletion_schedule",
+            "success",
+        ), // delete initiated
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.delete",
+            "success",
+        ), // delete completed
+        Dead, // a type no rule maps
+    ];
+    check_sample("okta", "okta.jsonl", &table, rfc3339_at("/published"));
+}
+
+#[test]
+fn github_audit_profile_maps_every_sample_event() {
+    let table = [
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "account.invitation.send",
+            "success",
+        ), // invite
+        ev(
+            s("dave"),
+            s("192.0.2.44"),
+            "account.group.member_add",
+            "success",
+        ), // joined
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "account.group.member_add",
+            "success",
+        ), // team member
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "account.role.grant",
+            "success",
+        ), // collaborator added
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "account.role.change",
+            "success",
+        ), // made owner
+        ev(s("carol"), s("198.51.100.20"), "resource.create", "success"), // repo created
+        ev(
+            s("carol"),
+            s("198.51.100.20"),
+            "system.policy.create",
+            "success",
+        ), // branch protection
+        ev(s("bob"), s("192.0.2.10"), "system.admin.action", "success"),  // protection overridden
+        ev(
+            s("carol"),
+            s("198.51.100.20"),
+            "resource.secret_change",
+            "success",
+        ), // secret added
+        ev(
+            s("carol"),
+            s("198.51.100.20"),
+            "resource.secret_delete",
+            "success",
+        ), // secret removed
+        ev(s("dave"), s("192.0.2.44"), "credential.register", "success"), // SSH key
+        ev(
+            s("dave"),
+            s("192.0.2.44"),
+            "credential.token.create",
+            "unknown",
+        ), // token requested
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "credential.token.create",
+            "failure",
+        ), // token denied
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "credential.token.create",
+            "success",
+        ), // token granted
+        ev(
+            s("bob"),
+            s("192.0.2.10"),
+            "system.application.create",
+            "success",
+        ), // OAuth app
+        ev(
+            s("bob"),
+            s("192.0.2.10"),
+            "credential.token.create",
+            "success",
+        ), // client secret reset
+        ev(
+            s("bob"),
+            s("192.0.2.10"),
+            "system.application.create",
+            "success",
+        ), // webhook
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "system.security.change",
+            "success",
+        ), // 2FA requirement off
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "system.security.change",
+            "success",
+        ), // 2FA requirement on
+        ev(
+            s("carol"),
+            s("198.51.100.20"),
+            "system.security.change",
+            "success",
+        ), // repo made public
+        ev(
+            s("<script>alert(1)</script>"),
+            s("198.51.100.66"),
+            "data.export",
+            "success",
+        ), // script as actor
+        ev(
+            s("\u{1b}[31mbob\u{1b}[0m"),
+            s("198.51.100.66"),
+            "resource.read",
+            "success",
+        ), // escape as actor
+        ev(
+            s("=HYPERLINK(\"http://evil.example/\",\"x\")"),
+            s("198.51.100.66"),
+            "resource.update",
+            "success",
+        ), // formula as actor
+        ev(s("alice"), A, "account.group.member_remove", "success"),      // no IP disclosed
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "account.role.revoke",
+            "success",
+        ), // collaborator removed
+        ev(
+            s("alice"),
+            s("203.0.113.5"),
+            "account.group.member_remove",
+            "success",
+        ), // member removed
+        ev(s("carol"), s("198.51.100.20"), "resource.delete", "success"), // repo deleted
+        Dead,                                                             // an action no rule maps
+    ];
+    check_sample(
+        "github-audit",
+        "github-audit.jsonl",
+        &table,
+        epoch_ms_at("/@timestamp"),
+    );
+}
+
+#[test]
+fn gitlab_audit_profile_maps_every_sample_event() {
+    let table = [
+        ev(s("42"), s("203.0.113.5"), "authentication.login", "success"), // sign-in
+        ev(
+            s("42"),
+            s("203.0.113.5"),
+            "authentication.mfa.verify",
+            "success",
+        ), // two-factor
+        ev(
+            s("43"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // wrong password
+        ev(
+            s("43"),
+            s("198.51.100.66"),
+            "authentication.mfa.totp",
+            "failure",
+        ), // wrong OTP
+        ev(s("1"), s("198.51.100.66"), "account.lock", "success"),        // locked
+        ev(s("1"), s("198.51.100.7"), "account.unlock", "success"),       // unlocked
+        ev(
+            s("<script>alert(1)</script>"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // script as login
+        ev(
+            s("\u{1b}[31mroot\u{1b}[0m"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // escape as login
+        ev(
+            s("=HYPERLINK(\"http://evil.example/\",\"x\")"),
+            s("198.51.100.66"),
+            "credential.use",
+            "failure",
+        ), // formula as login
+        ev(
+            s("44"),
+            s("198.51.100.20"),
+            "account.password.change",
+            "success",
+        ), // password
+        ev(
+            s("44"),
+            s("198.51.100.20"),
+            "authentication.mfa.enroll",
+            "success",
+        ), // 2FA on
+        ev(
+            s("44"),
+            s("198.51.100.20"),
+            "credential.register",
+            "success",
+        ), // SSH key
+        ev(
+            s("44"),
+            s("198.51.100.20"),
+            "credential.token.create",
+            "success",
+        ), // token
+        ev(
+            s("43"),
+            s("192.0.2.10"),
+            "credential.token.create",
+            "failure",
+        ), // token creation failed
+        ev(s("42"), s("203.0.113.5"), "account.role.grant", "success"),   // member added
+        ev(s("42"), s("203.0.113.5"), "account.role.change", "success"),  // made owner
+        ev(s("1"), s("198.51.100.7"), "account.role.change", "success"),  // made admin
+        ev(s("42"), s("203.0.113.5"), "system.policy.update", "success"), // force push allowed
+        ev(s("43"), s("192.0.2.10"), "data.export", "success"),           // archive download
+        ev(s("42"), s("203.0.113.5"), "account.role.revoke", "success"),  // member removed
+        ev(s("44"), s("198.51.100.20"), "credential.delete", "success"),  // SSH key removed
+        ev(s("1"), s("198.51.100.7"), "account.user.disable", "success"), // blocked
+        ev(s("42"), s("203.0.113.5"), "resource.delete", "success"),      // project deleted
+        Dead,                                                             // a type no rule maps
+        Dead,                                                             // cut mid-object
+    ];
+    check_sample(
+        "gitlab-audit",
+        "gitlab-audit.jsonl",
+        &table,
+        rfc3339_at("/created_at"),
+    );
+}
+
+#[test]
+fn google_workspace_profile_maps_every_sample_event() {
+    let table = [
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "authentication.login",
+            "success",
+        ), // login
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "authentication.primary.password",
+            "success",
+        ), // password challenge
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "authentication.mfa.totp",
+            "success",
+        ), // authenticator code
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // wrong password
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "authentication.mfa.otp_sms",
+            "failure",
+        ), // phone code failed
+        ev(
+            s("bob@acme.example"),
+            s("198.51.100.66"),
+            "authentication.mfa.verify",
+            "failure",
+        ), // second factor failed
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.20"),
+            "authentication.mfa.recovery_code",
+            "success",
+        ), // backup code
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "credential.use",
+            "success",
+        ), // security key
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "authentication.mfa.verify",
+            "success",
+        ), // Google prompt
+        ev(
+            s("erin@acme.example"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "failure",
+        ), // account disabled
+        ev(
+            s("carol@acme.example"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "unknown",
+        ), // suspicious
+        ev(
+            s("alice@acme.example"),
+            s("203.0.113.5"),
+            "session.sign_out",
+            "success",
+        ), // logout
+        ev(
+            s("carol@acme.example"),
+            A,
+            "account.user.disable",
+            "success",
+        ), // disabled: leaked password
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "authentication.mfa.enroll",
+            "success",
+        ), // 2SV enrolled
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "account.password.change",
+            "success",
+        ), // password changed
+        ev(
+            s("dave@acme.example"),
+            s("192.0.2.44"),
+            "identity.phone.update",
+            "success",
+        ), // recovery phone
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.create",
+            "success",
+        ), // create user
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.role.grant",
+            "success",
+        ), // super admin granted
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.group.member_add",
+            "success",
+        ), // group member
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.password.change",
+            "success",
+        ), // admin set password
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.disable",
+            "success",
+        ), // suspend
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "session.terminate",
+            "success",
+        ), // sign-out forced
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "system.security.change",
+            "success",
+        ), // 2SV enforced
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "system.application.update",
+            "success",
+        ), // domain-wide delegation
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.role.revoke",
+            "success",
+        ), // super admin revoked
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.7"),
+            "account.user.delete",
+            "success",
+        ), // delete user
+        ev(
+            s("<script>alert(1)</script>@acme.example"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // script in email
+        ev(
+            s("\u{1b}[31mroot\u{1b}[0m@acme.example"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // escape in email
+        ev(
+            s("=hyperlink(\"http://evil.example/\",\"x\")@acme.example"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // formula in email
+        Dead, // an event no rule maps
+    ];
+    check_sample(
+        "google-workspace",
+        "google-workspace.jsonl",
+        &table,
+        rfc3339_at("/id/time"),
+    );
+}
+
+#[test]
+fn auth0_profile_maps_every_sample_event() {
+    let table = [
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293a"),
+            s("203.0.113.5"),
+            "authentication.login",
+            "success",
+        ), // login
+        Ignored, // MFA started
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293a"),
+            s("203.0.113.5"),
+            "authentication.mfa.verify",
+            "success",
+        ), // MFA ok
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293a"),
+            s("203.0.113.5"),
+            "authentication.token.issue",
+            "success",
+        ), // code exchange
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293b"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // wrong password
+        ev(
+            s("admin@acme.example"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // unknown user
+        ev(
+            s("<script>alert(1)</script>"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // script as username
+        ev(
+            s("\u{1b}[31mroot\u{1b}[0m"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // escape as username
+        ev(
+            s("=HYPERLINK(\"http://evil.example/\",\"x\")"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // formula as username
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293b"),
+            s("198.51.100.66"),
+            "account.lock",
+            "success",
+        ), // account blocked
+        ev(A, s("198.51.100.66"), "authentication.ip_block", "success"), // IP blocked
+        Ignored, // login warning
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293c"),
+            s("198.51.100.20"),
+            "authentication.primary.password",
+            "failure",
+        ), // breached password
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293c"),
+            s("198.51.100.20"),
+            "account.password.reset_request",
+            "success",
+        ), // reset requested
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293c"),
+            s("198.51.100.20"),
+            "account.password.change",
+            "success",
+        ), // password changed
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293d"),
+            s("198.51.100.20"),
+            "account.user.create",
+            "success",
+        ), // signup
+        ev(
+            s("dave@acme.example"),
+            s("198.51.100.66"),
+            "account.user.create",
+            "failure",
+        ), // signup failed
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293d"),
+            s("198.51.100.20"),
+            "identity.email.verify",
+            "success",
+        ), // email verified
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293d"),
+            s("198.51.100.20"),
+            "authentication.mfa.enroll",
+            "success",
+        ), // MFA enrolled
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293a"),
+            s("198.51.100.66"),
+            "authentication.mfa.verify",
+            "failure",
+        ), // push rejected (log stream form)
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293a"),
+            s("203.0.113.5"),
+            "authentication.sso",
+            "success",
+        ), // silent auth (log stream form)
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293a"),
+            s("203.0.113.5"),
+            "session.sign_out",
+            "success",
+        ), // logout
+        ev(
+            s("google-oauth2|104829387465001"),
+            s("198.51.100.20"),
+            "system.admin.action",
+            "success",
+        ), // management API
+        ev(
+            s("google-oauth2|104829387465001"),
+            s("198.51.100.20"),
+            "system.admin.action",
+            "failure",
+        ), // management API refused
+        ev(
+            s("auth0|6563a1b2c3d4e5f60718293b"),
+            s("198.51.100.20"),
+            "account.user.delete",
+            "success",
+        ), // user deleted
+        Dead,    // a code no rule maps
+    ];
+    check_sample("auth0", "auth0.jsonl", &table, |v| {
+        // The Management API's flat form, or a log stream's `{"log_id", "data"}`.
+        let t = v.get("data").unwrap_or(v)["date"].as_str().unwrap();
+        printed(DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc))
+    });
+}
+
+#[test]
+fn keycloak_profile_maps_every_sample_event() {
+    let table = [
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a01"),
+            s("203.0.113.5"),
+            "authentication.login",
+            "success",
+        ), // login
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a01"),
+            s("203.0.113.5"),
+            "authentication.token.issue",
+            "success",
+        ), // code to token
+        Ignored, // introspection
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a02"),
+            s("198.51.100.66"),
+            "authentication.primary.password",
+            "failure",
+        ), // wrong password
+        ev(
+            s("mallory"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // unknown user
+        ev(
+            s("<script>alert(1)</script>"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // script as username
+        ev(
+            s("\u{1b}[31mroot\u{1b}[0m"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // escape as username
+        ev(
+            s("=HYPERLINK(\"http://evil.example/\",\"x\")"),
+            s("198.51.100.66"),
+            "authentication.login_id",
+            "failure",
+        ), // formula as username
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a02"),
+            s("198.51.100.66"),
+            "account.lock",
+            "success",
+        ), // brute-force lockout
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a02"),
+            s("198.51.100.66"),
+            "authentication.login",
+            "failure",
+        ), // locked out
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a01"),
+            s("203.0.113.5"),
+            "session.sign_out",
+            "success",
+        ), // logout
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a03"),
+            s("198.51.100.20"),
+            "account.user.create",
+            "success",
+        ), // register
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a03"),
+            s("198.51.100.20"),
+            "authentication.mfa.enroll",
+            "success",
+        ), // TOTP set up
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a03"),
+            s("198.51.100.20"),
+            "credential.register",
+            "success",
+        ), // security key registered
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a03"),
+            s("198.51.100.20"),
+            "account.password.change",
+            "success",
+        ), // password
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a02"),
+            s("192.0.2.10"),
+            "account.password.reset_request",
+            "success",
+        ), // reset mail
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a02"),
+            s("192.0.2.10"),
+            "account.password.reset_complete",
+            "failure",
+        ), // reset link expired
+        ev(
+            s("6f1c2a9e-1b7d-4c55-9f0e-0c1d2e3f4a02"),
+            s("192.0.2.10"),
+            "authentication.mfa.disable",
+            "success",
+        ), // TOTP removed
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.user.create",
+            "success",
+        ), // admin: create user
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.password.change",
+            "success",
+        ), // admin: set password
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.group.member_add",
+            "success",
+        ), // admin: group member
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.role.grant",
+            "success",
+        ), // admin: role granted
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.role.create",
+            "success",
+        ), // admin: client role
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.role.revoke",
+            "success",
+        ), // admin: role revoked
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "system.application.update",
+            "success",
+        ), // admin: client changed
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "credential.token.create",
+            "success",
+        ), // admin: secret regenerated
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "system.security.change",
+            "success",
+        ), // admin: brute force off
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "account.user.delete",
+            "failure",
+        ), // admin: delete failed
+        ev(
+            s("0b3e8d11-7c2a-4f1b-a6a0-9d2c4e5f6a10"),
+            s("198.51.100.7"),
+            "session.terminate",
+            "success",
+        ), // admin: sign out user
+        Dead,    // admin: a resource type no rule maps
+    ];
+    check_sample("keycloak", "keycloak.jsonl", &table, epoch_ms_at("/time"));
+}
