@@ -2,6 +2,8 @@
 //! Python interpreter of the test venv (DuckDB, pyarrow) that reads what the binary wrote.
 #![allow(dead_code)]
 
+pub mod samples;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

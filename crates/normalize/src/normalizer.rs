@@ -400,11 +400,14 @@ impl Normalizer {
             return Ok(LineOutcome::Ignored);
         }
 
-        if let Some(records) = &self.records {
-            return self.normalize_records(records, body, ctx, out);
+        if let Some(records) = &self.records
+            && let Some(elements) = crate::parse::records::split(body, records)?
+        {
+            return Ok(LineOutcome::Records(
+                self.normalize_records(elements, ctx, out),
+            ));
         }
-        let (mut obj, pattern) = self.parser.parse(body)?;
-        self.decode(&mut obj);
+        let (obj, pattern) = self.parse_decoded(body)?;
         self.map(
             obj,
             pattern,
@@ -418,39 +421,21 @@ impl Normalizer {
         )
     }
 
-    /// Normalizes a line whose events are the elements of a list (`records`): each element is
-    /// mapped as a line of its own, its `raw` the element's exact text. A line without the list
-    /// is one event. An element that cannot be mapped is reported with its text, and the others
-    /// are kept.
+    /// Normalizes the elements of a line's `records` list: each is mapped as a line of its own,
+    /// its `raw` the element's exact text. An element that cannot be mapped is reported with its
+    /// text, and the others are kept.
     fn normalize_records(
         &self,
-        records: &FieldPath,
-        body: &str,
+        elements: Vec<&str>,
         ctx: &LineContext<'_>,
         out: &mut Vec<AuditEvent>,
-    ) -> Result<LineOutcome, Rejection> {
-        let Some(elements) = crate::parse::records::split(body, records)? else {
-            let (mut obj, pattern) = self.parser.parse(body)?;
-            self.decode(&mut obj);
-            return self.map(
-                obj,
-                pattern,
-                Whole {
-                    raw: body,
-                    index: 0,
-                    repeated: None,
-                },
-                ctx,
-                out,
-            );
-        };
+    ) -> RecordTally {
         let mut tally = RecordTally::default();
         for (index, text) in elements.into_iter().enumerate() {
-            let mapped = crate::parse::json::parse(text).and_then(|mut obj| {
-                self.decode(&mut obj);
+            let mapped = self.parse_decoded(text).and_then(|(obj, pattern)| {
                 self.map(
                     obj,
-                    None,
+                    pattern,
                     Whole {
                         raw: text,
                         index: index as u32,
@@ -474,7 +459,18 @@ impl Normalizer {
                 }),
             }
         }
-        Ok(LineOutcome::Records(tally))
+        tally
+    }
+
+    /// `text` parsed in the profile's format, with `transform.decode_json` applied; for a regex
+    /// profile also the index of the pattern that matched.
+    fn parse_decoded<'a>(
+        &'a self,
+        text: &'a str,
+    ) -> Result<(crate::value::Obj<'a>, Option<usize>), Rejection> {
+        let (mut obj, pattern) = self.parser.parse(text)?;
+        self.decode(&mut obj);
+        Ok((obj, pattern))
     }
 
     /// Decodes the fields of `transform.decode_json` that hold a JSON document as a string, so
@@ -786,8 +782,7 @@ impl Normalizer {
     /// paths address (for a `records` line, the line's own fields).
     pub fn fields(&self, line: &str) -> Result<serde_json::Map<String, Value>, Rejection> {
         let body = line.strip_suffix('\r').unwrap_or(line);
-        let (mut obj, _) = self.parser.parse(body)?;
-        self.decode(&mut obj);
+        let (obj, _) = self.parse_decoded(body)?;
         Ok(crate::value::obj_to_json(&obj))
     }
 

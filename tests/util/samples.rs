@@ -1,0 +1,192 @@
+//! Built-in profiles' samples end to end: a sample of `examples/logs/` archived by `agent --once`
+//! through its profile, read back with `query`, and every line checked against a table of what it
+//! must become.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::*;
+
+/// What one sample line must become.
+pub enum Want {
+    /// Events (one, or `n` for a repeated syslog message) with this actor, source IP, action and
+    /// outcome.
+    Event {
+        actor: Option<&'static str>,
+        ip: Option<&'static str>,
+        action: &'static str,
+        outcome: &'static str,
+        n: usize,
+    },
+    /// Skipped as noise, counted as ignored.
+    Ignored,
+    /// Written to the dead-letter file.
+    Dead,
+}
+
+pub const fn ev(
+    actor: Option<&'static str>,
+    ip: Option<&'static str>,
+    action: &'static str,
+    outcome: &'static str,
+) -> Want {
+    Want::Event {
+        actor,
+        ip,
+        action,
+        outcome,
+        n: 1,
+    }
+}
+
+/// Archives `sample` through `profile` and checks every line against `table` (one entry a line,
+/// in order). `time_of` gives the event time a line must have, as `query` prints it.
+pub fn check_sample(profile: &str, sample: &str, table: &[Want], time_of: impl Fn(&str) -> String) {
+    let root = repo_root();
+    let dir = tempfile::tempdir().unwrap();
+    let path = root.join("examples/logs").join(sample);
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[agent]
+state_dir = "{d}/state"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "s"
+paths = ["{p}"]
+profile = "{profile}"
+[sources.time_window]
+max_behind_days = 36500
+# Tiers whose match takes nothing: every event goes to its action's default tier.
+[[tiers]]
+name = "security"
+retention_days = 2555
+match = {{ actions = ["none.none"] }}
+[[tiers]]
+name = "operational"
+retention_days = 90
+match = {{ actions = ["none.none"] }}
+[[tiers]]
+name = "standard"
+retention_days = 365
+"#,
+            d = dir.path().display(),
+            p = path.display(),
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        auditlake()
+            .args(["agent", "--once", "--json", "--config"])
+            .arg(&config),
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), table.len(), "{sample}: one table entry a line");
+
+    let events = query_all(dir.path());
+    let mut by_line: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for e in &events {
+        let raw = e["raw"].as_str().expect("raw is kept");
+        let line = lines
+            .iter()
+            .find(|l| **l == raw)
+            .unwrap_or_else(|| panic!("{sample}: an event of no sample line: {e}"));
+        by_line.entry(line).or_default().push(e);
+    }
+    let dead =
+        std::fs::read_to_string(dir.path().join("state/dead-letter/s.jsonl")).unwrap_or_default();
+    let dead: Vec<String> = dead
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["line"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+
+    let tiers = catalog_tiers();
+    let (mut want_events, mut want_ignored, mut want_dead) = (0, 0, 0);
+    for (i, (line, want)) in lines.iter().zip(table).enumerate() {
+        let at = format!("{sample}:{}: {line}", i + 1);
+        let got = by_line.get(line).map_or(&[][..], Vec::as_slice);
+        match want {
+            Want::Event {
+                actor,
+                ip,
+                action,
+                outcome,
+                n,
+            } => {
+                want_events += n;
+                assert_eq!(got.len(), *n, "{at}: events");
+                for e in got {
+                    let got = (
+                        e["actor_id"].as_str(),
+                        e["src_ip"].as_str(),
+                        e["action"].as_str().unwrap(),
+                        e["outcome"].as_str().unwrap(),
+                    );
+                    assert_eq!(got, (*actor, *ip, *action, *outcome), "{at}");
+                    assert_eq!(e["time"].as_str().unwrap(), time_of(line), "{at}: time");
+                    let tier = tiers
+                        .get(*action)
+                        .unwrap_or_else(|| panic!("{at}: {action} is not in the catalog"));
+                    assert_eq!(e["tier"].as_str().unwrap(), tier, "{at}: tier");
+                }
+            }
+            Want::Ignored => {
+                want_ignored += 1;
+                assert!(got.is_empty() && !dead.contains(&line.to_string()), "{at}");
+            }
+            Want::Dead => {
+                want_dead += 1;
+                assert!(got.is_empty(), "{at}");
+                assert!(dead.contains(&line.to_string()), "{at}: dead-lettered");
+            }
+        }
+    }
+    let total = &summary["total"];
+    assert_eq!(total["events"], want_events, "{sample}: {summary}");
+    assert_eq!(total["ignored"], want_ignored, "{sample}: {summary}");
+    assert_eq!(total["dead_letters"], want_dead, "{sample}: {summary}");
+}
+
+/// The catalog's default tier of each action, as `auditlake actions` lists it.
+pub fn catalog_tiers() -> BTreeMap<String, String> {
+    let out = run_ok(auditlake().arg("actions"));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols[0].to_owned(), cols[2].to_owned())
+        })
+        .collect()
+}
+
+/// Every event of the archive in `dir`, each with the tier it is stored in as `tier`.
+pub fn query_all(dir: &Path) -> Vec<Value> {
+    let mut events = Vec::new();
+    for tier in ["security", "operational", "standard"] {
+        let out = run_ok(
+            auditlake()
+                .args(["query", "--format", "jsonl", "--tier", tier, "--archive"])
+                .arg(dir.join("archive")),
+        );
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let mut e: Value = serde_json::from_str(line).unwrap();
+            e["tier"] = Value::from(tier);
+            events.push(e);
+        }
+    }
+    events
+}
