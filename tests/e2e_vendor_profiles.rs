@@ -1157,3 +1157,189 @@ fn keycloak_profile_maps_every_sample_event() {
     ];
     check_sample("keycloak", "keycloak.jsonl", &table, epoch_ms_at("/time"));
 }
+
+#[test]
+fn cloudtrail_profile_maps_every_sample_record() {
+    const ALICE: Option<&str> = Some("alice");
+    const HOME: Option<&str> = Some("203.0.113.5");
+    const STOLEN: Option<&str> =
+        Some("arn:aws:sts::111122223333:assumed-role/deploy/i-0abcd1234ef567890");
+    const INTRUDER: Option<&str> = Some("198.51.100.23");
+    const BOB: Option<&str> =
+        Some("arn:aws:sts::111122223333:assumed-role/AdminRole/bob@acme.example");
+    const BOB_IP: Option<&str> = Some("203.0.113.9");
+    const PRIYA: Option<&str> = Some("priya@acme.example");
+    const PRIYA_IP: Option<&str> = Some("203.0.113.30");
+    let table = [
+        // Console sign-in.
+        ev(ALICE, HOME, "authentication.login", "success"),
+        ev(
+            s("HIDDEN_DUE_TO_SECURITY_REASONS"),
+            s("198.51.100.77"),
+            "authentication.login",
+            "failure",
+        ),
+        ev(ALICE, s("198.51.100.77"), "authentication.login", "failure"),
+        ev(ALICE, HOME, "authentication.mfa.verify", "success"),
+        ev(
+            s("arn:aws:iam::111122223333:root"),
+            s("192.0.2.44"),
+            "authentication.login",
+            "success",
+        ),
+        ev(ALICE, HOME, "authentication.token.issue", "success"), // SwitchRole
+        // IAM administration.
+        ev(ALICE, HOME, "account.user.create", "success"),
+        ev(ALICE, HOME, "account.password.change", "success"), // CreateLoginProfile
+        ev(ALICE, HOME, "account.group.member_add", "success"),
+        ev(ALICE, HOME, "account.role.grant", "success"), // AttachUserPolicy
+        ev(ALICE, HOME, "credential.token.create", "success"), // CreateAccessKey
+        ev(ALICE, HOME, "credential.register", "success"), // CreateVirtualMFADevice
+        ev(ALICE, HOME, "authentication.mfa.enroll", "success"),
+        ev(ALICE, HOME, "account.role.create", "success"),
+        ev(ALICE, HOME, "account.role.grant", "success"), // PutRolePolicy
+        ev(ALICE, HOME, "account.user.delete", "failure"), // DeleteConflict
+        ev(ALICE, HOME, "credential.token.revoke", "success"), // UpdateAccessKey Inactive
+        ev(ALICE, HOME, "system.policy.create", "success"),
+        ev(ALICE, HOME, "system.security.change", "success"), // password policy
+        ev(ALICE, HOME, "account.group.member_remove", "success"),
+        // One event a line; a service's name in sourceIPAddress is not an address.
+        ev(
+            s("ec2.amazonaws.com"),
+            A,
+            "authentication.token.issue",
+            "success",
+        ),
+        // A stolen role session.
+        ev(STOLEN, INTRUDER, "resource.read", "success"), // GetCallerIdentity
+        ev(STOLEN, INTRUDER, "system.security.change", "success"), // StopLogging
+        ev(STOLEN, INTRUDER, "system.security.change", "failure"), // DeleteTrail denied
+        ev(STOLEN, INTRUDER, "resource.secret_view", "success"),
+        ev(STOLEN, INTRUDER, "resource.secret_delete", "success"), // ScheduleKeyDeletion
+        ev(STOLEN, INTRUDER, "system.security.change", "success"), // 0.0.0.0/0 on port 22
+        ev(STOLEN, INTRUDER, "system.security.change", "success"), // PutBucketPolicy
+        ev(STOLEN, INTRUDER, "session.exec", "success"),           // SendCommand
+        // Mapped by readOnly and by verb; an Insights event; a call no rule names.
+        ev(BOB, BOB_IP, "resource.read", "success"),
+        ev(BOB, BOB_IP, "resource.create", "success"),
+        ev(BOB, BOB_IP, "resource.delete", "success"),
+        ev(BOB, BOB_IP, "resource.read", "success"), // S3 GetObject data event
+        Ignored,
+        Dead, // BatchExecuteStatement
+        // Hostile values are kept as text.
+        ev(ALICE, HOME, "account.user.create", "failure"),
+        ev(
+            s("=HYPERLINK(\"http://x\")"),
+            s("2001:db8::7"),
+            "account.profile.update",
+            "success",
+        ),
+        // IAM Identity Center.
+        ev(PRIYA, PRIYA_IP, "authentication.policy.evaluate", "success"),
+        ev(
+            PRIYA,
+            PRIYA_IP,
+            "authentication.primary.password",
+            "failure",
+        ),
+        ev(PRIYA, PRIYA_IP, "authentication.login", "success"),
+        ev(
+            s("94482488-3041-7026-18f3-be45837cd0e4"),
+            PRIYA_IP,
+            "account.role.grant",
+            "success",
+        ),
+        Dead, // a file cut off mid-write
+    ];
+    check_records(
+        "cloudtrail",
+        "cloudtrail.json",
+        "/Records",
+        &table,
+        rfc3339_at("/eventTime"),
+    );
+}
+
+/// CloudTrail delivers `.json.gz` files, each one line without a newline (however short): read
+/// compressed, they give what the same lines give decompressed.
+#[test]
+fn cloudtrail_files_delivered_gzip_compressed_give_what_they_hold() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read(repo_root().join("examples/logs/cloudtrail.json")).unwrap();
+    let (plain, gz) = (dir.path().join("plain"), dir.path().join("gz"));
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::create_dir_all(&gz).unwrap();
+    // One delivered file a line of the sample, as CloudTrail names them.
+    for (i, line) in sample
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let name = format!("111122223333_CloudTrail_us-east-1_20261120T08{i:02}Z_x{i}.json");
+        std::fs::write(plain.join(&name), [line, b"\n"].concat()).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(line).unwrap();
+        std::fs::write(gz.join(format!("{name}.gz")), enc.finish().unwrap()).unwrap();
+    }
+    let run = |name: &str, glob: &str| -> (Value, Vec<String>) {
+        let root = dir.path().join(format!("{name}-run"));
+        let config = root.join("config.toml");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                r#"version = 1
+[agent]
+state_dir = "{d}/state"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "trail"
+paths = ["{glob}"]
+profile = "cloudtrail"
+[sources.time_window]
+max_behind_days = 36500
+[[tiers]]
+name = "all"
+retention_days = 365
+"#,
+                d = root.display(),
+            ),
+        )
+        .unwrap();
+        let out = run_ok(
+            auditlake()
+                .args(["agent", "--once", "--json", "--config"])
+                .arg(&config),
+        );
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let out = run_ok(
+            auditlake()
+                .args(["query", "--format", "jsonl", "--archive"])
+                .arg(root.join("archive")),
+        );
+        let mut events: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let e: Value = serde_json::from_str(l).unwrap();
+                format!("{} {} {}", e["time"], e["action"], e["raw"])
+            })
+            .collect();
+        events.sort();
+        (summary["total"].clone(), events)
+    };
+    let (plain_total, plain_events) = run("plain", &format!("{}/*.json", plain.display()));
+    let (gz_total, gz_events) = run("gz", &format!("{}/*.json.gz", gz.display()));
+    assert_eq!(plain_total["events"], 39, "{plain_total}");
+    assert_eq!(plain_total["dead_letters"], 2, "{plain_total}");
+    assert_eq!(gz_total["files_waiting"], 0, "{gz_total}");
+    for key in ["lines", "events", "ignored", "dead_letters"] {
+        assert_eq!(
+            gz_total[key], plain_total[key],
+            "{key}: {gz_total} {plain_total}"
+        );
+    }
+    assert_eq!(gz_events, plain_events);
+}

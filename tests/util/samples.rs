@@ -44,6 +44,48 @@ pub const fn ev(
 /// Archives `sample` through `profile` and checks every line against `table` (one entry a line,
 /// in order). `time_of` gives the event time a line must have, as `query` prints it.
 pub fn check_sample(profile: &str, sample: &str, table: &[Want], time_of: impl Fn(&str) -> String) {
+    check_units(profile, sample, |l| vec![l.to_owned()], table, time_of);
+}
+
+/// As [`check_sample`], for a sample whose lines each hold a list of events at `records` (a JSON
+/// pointer, CloudTrail's `/Records`): one table entry an element, in order; a line without the
+/// list, or that is not JSON, is one entry.
+pub fn check_records(
+    profile: &str,
+    sample: &str,
+    records: &str,
+    table: &[Want],
+    time_of: impl Fn(&str) -> String,
+) {
+    let split = |line: &str| -> Vec<String> {
+        let Ok(v) =
+            serde_json::from_str::<BTreeMap<String, Box<serde_json::value::RawValue>>>(line)
+        else {
+            return vec![line.to_owned()];
+        };
+        let key = records.trim_start_matches('/');
+        match v.get(key) {
+            Some(list) => serde_json::from_str::<Vec<Box<serde_json::value::RawValue>>>(list.get())
+                .unwrap()
+                .into_iter()
+                .map(|r| r.get().to_owned())
+                .collect(),
+            None => vec![line.to_owned()],
+        }
+    };
+    check_units(profile, sample, split, table, time_of);
+}
+
+/// Archives `sample` through `profile`; `units` splits each line into the texts that are archived
+/// as `raw` (the line itself, or the elements of a list it holds), each checked against its
+/// `table` entry, in order.
+fn check_units(
+    profile: &str,
+    sample: &str,
+    units: impl Fn(&str) -> Vec<String>,
+    table: &[Want],
+    time_of: impl Fn(&str) -> String,
+) {
     let root = repo_root();
     let dir = tempfile::tempdir().unwrap();
     let path = root.join("examples/logs").join(sample);
@@ -88,7 +130,8 @@ retention_days = 365
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<String> = text.lines().flat_map(&units).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     assert_eq!(lines.len(), table.len(), "{sample}: one table entry a line");
 
     let events = query_all(dir.path());

@@ -49,6 +49,10 @@ const FILES: &[(&str, &str)] = &[
         "keycloak",
         include_str!("../../../config/profiles/keycloak.toml"),
     ),
+    (
+        "cloudtrail",
+        include_str!("../../../config/profiles/cloudtrail.toml"),
+    ),
 ];
 
 const NAMES: &[&str] = &[
@@ -65,6 +69,7 @@ const NAMES: &[&str] = &[
     "google-workspace",
     "auth0",
     "keycloak",
+    "cloudtrail",
 ];
 
 #[derive(Deserialize)]
@@ -75,7 +80,7 @@ struct ProfileFile {
 
 /// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd",
 /// "logfmt-app", and the vendors' "kubernetes-audit", "okta", "github-audit", "gitlab-audit",
-/// "google-workspace", "auth0", "keycloak".
+/// "google-workspace", "auth0", "keycloak", "cloudtrail".
 pub fn builtin_profile(name: &str) -> Option<ProfileConfig> {
     let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
     let mut file: ProfileFile = toml::from_str(text).unwrap_or_else(|e| {

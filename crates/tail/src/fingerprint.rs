@@ -48,22 +48,11 @@ pub struct Fingerprint {
 }
 
 /// Fingerprints an open file, reading its first bytes from position 0 (the file's read position
-/// is changed). `Ok(None)` when the file has no complete first line yet.
+/// is changed). `Ok(None)` when the file has no complete first line yet. A gzip file is
+/// fingerprinted by its decompressed content, so that it has the identity of the file it was
+/// compressed from.
 pub fn fingerprint_file(file: &mut File, path: &Path) -> Result<Option<Fingerprint>, TailError> {
-    use std::io::Seek;
-    let mut buf = [0u8; FINGERPRINT_MAX_BYTES];
-    file.seek(std::io::SeekFrom::Start(0))
-        .map_err(|e| TailError::io(path, e))?;
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(TailError::io(path, e)),
-        }
-    }
-    Ok(fingerprint_bytes(&buf[..filled]))
+    fingerprint_open_file(file, path)
 }
 
 /// Fingerprints an open file without moving its read position (a positioned read), so that a
@@ -71,24 +60,47 @@ pub fn fingerprint_file(file: &mut File, path: &Path) -> Result<Option<Fingerpri
 pub fn fingerprint_open_file(file: &File, path: &Path) -> Result<Option<Fingerprint>, TailError> {
     let mut buf = [0u8; FINGERPRINT_MAX_BYTES];
     let mut filled = 0;
+    let io = |e| TailError::io(path, e);
+    if crate::gzip::is_gzip(file).map_err(io)? {
+        let mut content = crate::gzip::decoder(file).map_err(io)?;
+        while filled < buf.len() {
+            match content.read(&mut buf[filled..]) {
+                // Complete and short, without a newline: it never grows, so all of it is its
+                // first line.
+                Ok(0) if filled > 0 => {
+                    return Ok(fingerprint_bytes(&buf[..filled]).or(Some(Fingerprint {
+                        hash: xxhash_rust::xxh3::xxh3_64(&buf[..filled]),
+                        len: filled,
+                    })));
+                }
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // Still being written: its head so far.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(io(crate::gzip::invalid(e))),
+            }
+        }
+        return Ok(fingerprint_bytes(&buf[..filled]));
+    }
     while filled < buf.len() {
         match read_at(file, &mut buf[filled..], filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(TailError::io(path, e)),
+            Err(e) => return Err(io(e)),
         }
     }
     Ok(fingerprint_bytes(&buf[..filled]))
 }
 
 #[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
 #[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 

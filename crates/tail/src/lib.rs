@@ -7,6 +7,7 @@
 mod discover;
 mod error;
 mod fingerprint;
+mod gzip;
 mod reader;
 mod recover;
 mod tailer;

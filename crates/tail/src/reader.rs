@@ -26,14 +26,31 @@ struct LongLine {
     head: Vec<u8>,
 }
 
+/// Where a reader's bytes come from.
+#[derive(Debug)]
+enum Input {
+    /// The file's bytes, read at the file's position.
+    Plain(File),
+    /// A gzip file's decompressed bytes (offsets count them); the file is kept for its identity.
+    Gzip {
+        file: File,
+        content: Box<flate2::read::MultiGzDecoder<crate::gzip::FileAt>>,
+    },
+    /// A gzip file read to its end and let go of: it never grows, so nothing more comes.
+    Closed,
+}
+
 /// Reads complete lines from a file, starting at a byte offset, with bounded memory.
 ///
 /// A last line without its newline is held back (not returned) until the newline arrives: call
 /// [`LineReader::next_line`] again after the file grows. A line longer than `max_line_bytes` is
 /// returned cut to that length and flagged; the rest of it is skipped, never buffered.
+///
+/// A gzip file (known by its magic bytes) is read as its decompressed content, offsets counting
+/// decompressed bytes.
 #[derive(Debug)]
 pub struct LineReader {
-    file: File,
+    input: Input,
     path: PathBuf,
     buf: Box<[u8]>,
     start: usize,
@@ -54,19 +71,36 @@ impl LineReader {
         Self::from_file(file, path, offset, max_line_bytes)
     }
 
-    /// Reads an open file from `offset`.
+    /// Reads an open file from `offset` (of its decompressed content, for a gzip file).
     pub fn from_file(
         mut file: File,
         path: &Path,
         offset: u64,
         max_line_bytes: usize,
     ) -> Result<Self, TailError> {
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| TailError::io(path, e))?;
+        let io = |e| TailError::io(path, e);
+        let input = if crate::gzip::is_gzip(&file).map_err(io)? {
+            let mut content = crate::gzip::decoder(&file).map_err(io)?;
+            let skipped = std::io::copy(&mut (&mut content).take(offset), &mut std::io::sink())
+                .map_err(io)?;
+            if skipped < offset {
+                return Err(io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the decompressed content ends at {skipped}, before offset {offset}"),
+                )));
+            }
+            Input::Gzip {
+                file,
+                content: Box::new(content),
+            }
+        } else {
+            file.seek(SeekFrom::Start(offset)).map_err(io)?;
+            Input::Plain(file)
+        };
         let max_line = max_line_bytes.max(1);
         let cap = (max_line + 1).max(256 * 1024);
         Ok(LineReader {
-            file,
+            input,
             path: path.to_path_buf(),
             buf: vec![0u8; cap].into_boxed_slice(),
             start: 0,
@@ -89,9 +123,30 @@ impl LineReader {
         &self.path
     }
 
-    /// The open file (to compare its identity or size with the path's).
-    pub fn file(&self) -> &File {
-        &self.file
+    /// The open file (to compare its identity or size with the path's); `None` once a compressed
+    /// file is closed.
+    pub fn file(&self) -> Option<&File> {
+        match &self.input {
+            Input::Plain(file) | Input::Gzip { file, .. } => Some(file),
+            Input::Closed => None,
+        }
+    }
+
+    /// Whether the file is compressed: sealed, its content never changes.
+    pub fn is_compressed(&self) -> bool {
+        !matches!(self.input, Input::Plain(_))
+    }
+
+    /// Lets go of a compressed file read to its end (its handles and buffer), keeping its offset:
+    /// it never grows, so there is nothing more to read. Does nothing to a plain file, or to one
+    /// with bytes left.
+    pub fn close_if_done(&mut self) {
+        if matches!(self.input, Input::Gzip { .. }) && self.eof && self.pending_bytes() == 0 {
+            self.input = Input::Closed;
+            self.buf = Box::default();
+            self.start = 0;
+            self.end = 0;
+        }
     }
 
     /// Whether the last call to [`LineReader::next_line`] reached the end of the file.
@@ -203,8 +258,16 @@ impl LineReader {
                 self.end -= self.start;
                 self.start = 0;
             }
+            let read = match &mut self.input {
+                Input::Plain(file) => file as &mut dyn Read,
+                Input::Gzip { content, .. } => content.as_mut() as &mut dyn Read,
+                Input::Closed => {
+                    self.eof = true;
+                    return Ok(None);
+                }
+            };
             let n = loop {
-                match self.file.read(&mut self.buf[self.end..]) {
+                match read.read(&mut self.buf[self.end..]) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(TailError::io(&self.path, e)),

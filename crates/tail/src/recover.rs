@@ -111,6 +111,9 @@ struct Candidate {
     len: u64,
     /// `None` until read; then the fingerprint hash (`Ok(None)`: no complete first line).
     fingerprint: Option<Result<Option<u64>, ()>>,
+    /// `None` until read; whether the file is gzip-compressed (its size then says nothing of
+    /// its content's length).
+    gzip: Option<bool>,
 }
 
 impl Candidates {
@@ -136,6 +139,7 @@ impl Candidates {
                         file_id: FileId::of(&meta),
                         len: meta.len(),
                         fingerprint: None,
+                        gzip: None,
                     });
                 }
             }
@@ -152,8 +156,17 @@ impl Candidates {
         for i in order {
             let c = &mut self.files[i];
             let same_inode = c.file_id == gone.file_id;
-            if followed.contains(&c.file_id) || (!same_inode && c.len < gone.offset) {
+            if followed.contains(&c.file_id) {
                 continue;
+            }
+            if !same_inode && c.len < gone.offset {
+                // Too short to hold what was read, unless compressed.
+                let gzip = *c.gzip.get_or_insert_with(|| {
+                    File::open(&c.path).is_ok_and(|f| crate::gzip::is_gzip(&f).unwrap_or(false))
+                });
+                if !gzip {
+                    continue;
+                }
             }
             let fingerprint = *c
                 .fingerprint
@@ -167,6 +180,19 @@ impl Candidates {
                             if fp == gone.fingerprint
                                 && file.metadata().is_ok_and(|m| FileId::of(&m) == c.file_id) =>
                         {
+                            // A compressed copy must hold at least what was read; one still
+                            // being written is looked at again at the next scan.
+                            if !same_inode && crate::gzip::is_gzip(&file).unwrap_or(false) {
+                                match crate::gzip::content_len(&file) {
+                                    Ok(n) if n >= gone.offset => {}
+                                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                                        unknown = true;
+                                        continue;
+                                    }
+                                    // Shorter, or not valid gzip: not a copy of it.
+                                    _ => continue,
+                                }
+                            }
                             return Search::Found {
                                 path: c.path.clone(),
                                 file,

@@ -70,8 +70,11 @@ struct Followed {
     fingerprint: Fingerprint,
     file_id: FileId,
     path: PathBuf,
-    /// The file's size at the last scan.
+    /// The file's size at the last scan (of its decompressed content, for a compressed file).
     size: u64,
+    /// Compressed: its content never changes, its end ends its last line, and once read to its
+    /// end its handle is closed (it stays followed, so that its position stays checkpointed).
+    sealed: bool,
     /// Seen at the last scan under some matching path.
     present: bool,
 }
@@ -175,6 +178,9 @@ impl Tailer {
                         to: path.clone(),
                     });
                 }
+                if self.files[i].sealed {
+                    continue;
+                }
                 if let Err(e) = self.check_truncation(i, meta.len(), &mut events) {
                     events.push(TailEvent::Error {
                         path: path.clone(),
@@ -212,10 +218,13 @@ impl Tailer {
         let mut i = self.files.len();
         while i > 0 {
             i -= 1;
-            if self.files[i].present {
+            if self.files[i].present || self.files[i].sealed {
                 continue;
             }
-            let len = self.files[i].reader.file().metadata().map(|m| m.len());
+            let Some(file) = self.files[i].reader.file() else {
+                continue;
+            };
+            let len = file.metadata().map(|m| m.len());
             let checked = match len {
                 Ok(len) => self.check_truncation(i, len, &mut events),
                 Err(e) => Err(TailError::io(&self.files[i].path, e)),
@@ -258,6 +267,9 @@ impl Tailer {
         let Some(fingerprint) = fingerprint_file(&mut file, path)? else {
             return Ok(Opened::Waiting);
         };
+        let Some(len) = content_len(&file, &meta, path)? else {
+            return Ok(Opened::Waiting);
+        };
         if let Some(original) = self
             .files
             .iter()
@@ -267,7 +279,7 @@ impl Tailer {
         }
         let entry = checkpointed(checkpoint, fingerprint.hash, file_id);
         let offset = match self.known_offset(entry.map(|p| p.offset), fingerprint.hash) {
-            Some(o) if o <= meta.len() => o,
+            Some(o) if o <= len => o,
             Some(_) => {
                 // Shrank below where reading stood: truncated and rewritten with the same first
                 // line. What was unread before the truncation is gone.
@@ -275,7 +287,7 @@ impl Tailer {
                     path: path.to_path_buf(),
                 });
                 if let Some(p) = entry
-                    && p.offset > meta.len()
+                    && p.offset > len
                 {
                     events.push(TailEvent::Lost(Loss {
                         path: PathBuf::from(&p.path),
@@ -288,16 +300,17 @@ impl Tailer {
                 }
                 0
             }
-            None if !self.scanned_once && self.opts.start_at_end => meta.len(),
+            None if !self.scanned_once && self.opts.start_at_end => len,
             None => 0,
         };
         let reader = LineReader::from_file(file, path, offset, self.opts.max_line_bytes)?;
         Ok(Opened::Followed(Followed {
+            sealed: reader.is_compressed(),
             reader,
             fingerprint,
             file_id,
             path: path.to_path_buf(),
-            size: meta.len(),
+            size: len,
             present: true,
         }))
     }
@@ -313,10 +326,12 @@ impl Tailer {
         events: &mut Vec<TailEvent>,
     ) -> Result<(), TailError> {
         let f = &mut self.files[i];
+        let Some(file) = f.reader.file() else {
+            return Ok(());
+        };
         let shrank = len < f.reader.offset();
-        let rewritten = !shrank
-            && fingerprint_open_file(f.reader.file(), &f.path)?
-                .is_some_and(|fp| fp != f.fingerprint);
+        let rewritten =
+            !shrank && fingerprint_open_file(file, &f.path)?.is_some_and(|fp| fp != f.fingerprint);
         if !shrank && !rewritten {
             f.size = len;
             return Ok(());
@@ -335,11 +350,10 @@ impl Tailer {
         remember(&mut self.recent, old.fingerprint, old.offset);
         self.truncated.push(old);
         let f = &mut self.files[i];
-        let file = f
-            .reader
-            .file()
-            .try_clone()
-            .map_err(|e| TailError::io(&f.path, e))?;
+        let Some(file) = f.reader.file() else {
+            return Ok(());
+        };
+        let file = file.try_clone().map_err(|e| TailError::io(&f.path, e))?;
         match fingerprint_open_file(&file, &f.path)? {
             Some(fp) => {
                 f.fingerprint = fp;
@@ -473,8 +487,14 @@ impl Tailer {
         events: &mut Vec<TailEvent>,
     ) -> Result<(), TailError> {
         let meta = file.metadata().map_err(|e| TailError::io(path, e))?;
+        let len = content_len(&file, &meta, path)?.ok_or_else(|| {
+            TailError::io(
+                path,
+                std::io::Error::other("compressed file not complete yet"),
+            )
+        })?;
         let mut offset = g.offset;
-        if offset > meta.len() {
+        if offset > len {
             events.push(TailEvent::Truncated {
                 path: path.to_path_buf(),
             });
@@ -493,11 +513,12 @@ impl Tailer {
         })?;
         let reader = LineReader::from_file(file, path, offset, self.opts.max_line_bytes)?;
         self.files.push(Followed {
+            sealed: reader.is_compressed(),
             reader,
             fingerprint,
             file_id: FileId::of(&meta),
             path: path.to_path_buf(),
-            size: meta.len(),
+            size: len,
             present,
         });
         Ok(())
@@ -530,11 +551,14 @@ impl Tailer {
                 break;
             }
             let released = !f.present && f.reader.at_eof();
-            if released || self.opts.end_of_file_ends_line {
+            if released || self.opts.end_of_file_ends_line || f.sealed {
                 if let Some(line) = f.reader.take_unterminated() {
                     on_line(f.fingerprint.hash, &f.path, &line);
                     n += 1;
                 }
+            }
+            if f.sealed {
+                f.reader.close_if_done();
             }
             if released {
                 events.push(TailEvent::Released {
@@ -563,7 +587,10 @@ impl Tailer {
         self.files
             .iter()
             .map(|f| {
-                let size = f.reader.file().metadata().map_or(f.size, |m| m.len());
+                let size = match f.reader.file() {
+                    Some(file) if !f.sealed => file.metadata().map_or(f.size, |m| m.len()),
+                    _ => f.size,
+                };
                 FilePosition {
                     fingerprint: f.fingerprint.hash,
                     file_id: f.file_id,
@@ -573,6 +600,24 @@ impl Tailer {
                 }
             })
             .collect()
+    }
+}
+
+/// The length of a file's content: its size, or for a compressed file the length of its
+/// decompressed content; `None` while a compressed file is not complete (still being written).
+fn content_len(
+    file: &std::fs::File,
+    meta: &std::fs::Metadata,
+    path: &Path,
+) -> Result<Option<u64>, TailError> {
+    let io = |e| TailError::io(path, e);
+    if !crate::gzip::is_gzip(file).map_err(io)? {
+        return Ok(Some(meta.len()));
+    }
+    match crate::gzip::content_len(file) {
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(io(crate::gzip::invalid(e))),
     }
 }
 
@@ -604,6 +649,7 @@ mod tests {
         got: Vec<String>,
         lost: Vec<Loss>,
         once: bool,
+        exclude: Vec<String>,
     }
 
     /// What the agent does at a flush: forget what the tailer is done with, record the rest.
@@ -628,7 +674,7 @@ mod tests {
     impl Harness {
         fn new() -> Harness {
             let dir = tempfile::tempdir().unwrap();
-            let tailer = Self::tailer(dir.path(), false);
+            let tailer = Self::tailer(dir.path(), false, &[]);
             Harness {
                 dir,
                 tailer,
@@ -636,11 +682,20 @@ mod tests {
                 got: Vec::new(),
                 lost: Vec::new(),
                 once: false,
+                exclude: Vec::new(),
             }
         }
 
-        fn tailer(dir: &Path, once: bool) -> Tailer {
-            let globs = FileGlobs::new(&[format!("{}/app.log*", dir.display())], &[]).unwrap();
+        /// Follows `dir/app.log*` but not the names `exclude` matches.
+        fn excluding(exclude: &[&str]) -> Harness {
+            let mut h = Harness::new();
+            h.exclude = exclude.iter().map(|e| e.to_string()).collect();
+            h.restart();
+            h
+        }
+
+        fn tailer(dir: &Path, once: bool, exclude: &[String]) -> Tailer {
+            let globs = FileGlobs::new(&[format!("{}/app.log*", dir.display())], exclude).unwrap();
             Tailer::new(
                 globs,
                 TailerOptions {
@@ -687,7 +742,7 @@ mod tests {
 
         /// A crash and restart: a new tailer with only the checkpoint.
         fn restart(&mut self) {
-            self.tailer = Self::tailer(self.dir.path(), self.once);
+            self.tailer = Self::tailer(self.dir.path(), self.once, &self.exclude);
         }
 
         fn take(&mut self) -> Vec<String> {
@@ -1032,5 +1087,115 @@ mod tests {
         assert_eq!(h.lost.len(), 1, "{:?}", h.lost);
         assert_eq!(h.lost[0].reason, LossReason::Truncated);
         assert_eq!((h.lost[0].offset, h.lost[0].lost_bytes()), (6, Some(4)));
+    }
+
+    /// logrotate renamed the file and compressed it while the agent was down: the unread end is
+    /// read from the compressed file (it was reported lost before, as `not_found`).
+    #[test]
+    fn file_rotated_and_compressed_while_down_is_read_on_from_its_checkpoint() {
+        for exclude in [&[][..], &["*.gz"][..]] {
+            // Named by the globs, or outside them (found by its first line).
+            let mut h = Harness::excluding(exclude);
+            h.append("app.log", "a1\na2\n");
+            h.poll();
+            assert_eq!(h.take(), ["a1", "a2"]);
+            h.restart();
+            h.append("app.log", "a3\na4");
+            let old = std::fs::read(h.path("app.log")).unwrap();
+            std::fs::remove_file(h.path("app.log")).unwrap();
+            std::fs::write(h.path("app.log.1.gz"), crate::gzip::compress(&old)).unwrap();
+            h.append("app.log", "b1\n");
+            h.poll();
+            let mut got = h.take();
+            got.sort();
+            assert_eq!(got, ["a3", "a4 (unterminated)", "b1"], "{exclude:?}");
+            assert!(h.lost.is_empty(), "{:?}", h.lost);
+            // Read once: not again after another restart.
+            h.restart();
+            h.poll();
+            assert!(h.take().is_empty());
+            assert!(h.lost.is_empty(), "{:?}", h.lost);
+        }
+    }
+
+    #[test]
+    fn compressed_file_is_read_whole_once_its_end_ending_its_last_line() {
+        let mut h = Harness::new();
+        std::fs::write(
+            h.path("app.log.2.gz"),
+            crate::gzip::compress(b"{\"Records\":[1]}\n{\"Records\":[2]}"),
+        )
+        .unwrap();
+        h.poll();
+        assert_eq!(
+            h.take(),
+            ["{\"Records\":[1]}", "{\"Records\":[2]} (unterminated)"]
+        );
+        // Its position is the decompressed length, and stays checkpointed while it is there.
+        assert_eq!(h.checkpoint.len(), 1);
+        assert_eq!(h.checkpoint[0].offset, 31);
+        assert_eq!(h.checkpoint[0].size, Some(31));
+        h.poll();
+        h.restart();
+        h.poll();
+        assert!(h.take().is_empty());
+        // Deleted, it is released.
+        std::fs::remove_file(h.path("app.log.2.gz")).unwrap();
+        let events = h.poll();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Released { .. })),
+            "{events:?}"
+        );
+        assert!(h.checkpoint.is_empty() && h.lost.is_empty());
+    }
+
+    #[test]
+    fn compressed_file_still_being_written_is_read_once_complete() {
+        let mut h = Harness::new();
+        let text = "c1\n".repeat(5000);
+        let gz = crate::gzip::compress(text.as_bytes());
+        std::fs::write(h.path("app.log.1.gz"), &gz[..gz.len() / 2]).unwrap();
+        let events = h.poll();
+        assert!(h.take().is_empty());
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, TailEvent::Waiting { .. })),
+            "{events:?}"
+        );
+        std::fs::write(h.path("app.log.1.gz"), &gz).unwrap();
+        h.poll();
+        assert_eq!(h.take().len(), 5000);
+    }
+
+    #[test]
+    fn corrupt_compressed_file_is_an_error_naming_it() {
+        let mut h = Harness::new();
+        let mut gz = crate::gzip::compress(b"c1\nc2\n");
+        let n = gz.len();
+        gz[n - 6] ^= 0xff;
+        std::fs::write(h.path("app.log.1.gz"), &gz).unwrap();
+        let events = h.poll();
+        let message = events
+            .iter()
+            .find_map(|e| match e {
+                TailEvent::Error { path, message } if path.ends_with("app.log.1.gz") => {
+                    Some(message.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{events:?}"));
+        assert!(message.contains("not a valid gzip file"), "{message}");
+        assert!(h.take().is_empty());
+    }
+
+    #[test]
+    fn short_compressed_file_without_a_newline_is_read() {
+        let mut h = Harness::new();
+        std::fs::write(h.path("app.log.1.gz"), crate::gzip::compress(b"{}")).unwrap();
+        h.poll();
+        assert_eq!(h.take(), ["{} (unterminated)"]);
     }
 }
