@@ -192,3 +192,127 @@ retention_days = 365
     assert_eq!(covered + 3 + 2, lines.len());
     run_ok(auditlake().args(["verify", "--config"]).arg(&config));
 }
+
+/// A crash while an event's records are half read: the checkpoint stays at the event's first
+/// line, so the next run reads the event again, whole, and archives it once.
+#[test]
+fn a_crash_mid_event_neither_loses_nor_duplicates_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let rec = |kind: &str, serial: u32, body: &str| {
+        format!("type={kind} msg=audit(1795161600.{serial:03}:{serial}): {body}\n")
+    };
+    let login = rec(
+        "USER_LOGIN",
+        1,
+        "pid=1 uid=0 auid=1000 ses=5 msg='op=login acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.5 terminal=ssh res=success'",
+    );
+    let head = [
+        rec(
+            "SYSCALL",
+            2,
+            "arch=c000003e syscall=59 success=yes exit=0 items=1 auid=1000 uid=0 ses=5 comm=\"id\" exe=\"/usr/bin/id\" key=\"exec\"",
+        ),
+        rec("EXECVE", 2, "argc=1 a0=\"id\""),
+    ]
+    .concat();
+    let tail = [
+        rec("CWD", 2, "cwd=\"/root\""),
+        rec("PATH", 2, "item=0 name=\"/usr/bin/id\" nametype=NORMAL"),
+        rec("PROCTITLE", 2, "proctitle=6964"),
+        "type=EOE msg=audit(1795161600.002:2):\n".to_owned(),
+    ]
+    .concat();
+    let logout = rec(
+        "USER_LOGOUT",
+        3,
+        "pid=1 uid=0 auid=1000 ses=5 msg='op=login acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.5 terminal=ssh res=success'",
+    );
+    std::fs::write(&log, format!("{login}{head}")).unwrap();
+    let port = free_port();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[agent]
+state_dir = "{d}/state"
+flush_interval_secs = 3
+poll_interval_ms = 50
+listen = "127.0.0.1:{port}"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "s"
+paths = ["{p}"]
+profile = "auditd"
+[sources.time_window]
+max_behind_days = 36500
+[[tiers]]
+name = "all"
+retention_days = 365
+"#,
+            d = dir.path().display(),
+            p = log.display(),
+        ),
+    )
+    .unwrap();
+    let mut agent = auditlake()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("agent starts");
+    // The first flush commits the login and holds the file at the SYSCALL record (an idle event
+    // is released only by the flush after).
+    let checkpoint = dir.path().join("state/checkpoints/s.json");
+    let offset = || -> Option<u64> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&checkpoint).ok()?).ok()?;
+        v["files"][0]["offset"].as_u64()
+    };
+    wait_for(
+        "the checkpoint held at the event",
+        std::time::Duration::from_secs(20),
+        || offset().is_some(),
+    );
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    assert_eq!(
+        offset(),
+        Some(login.len() as u64),
+        "held at the event's first line"
+    );
+
+    // The rest of the event arrives; the next run reads it whole.
+    std::fs::write(&log, format!("{login}{head}{tail}{logout}")).unwrap();
+    run_ok(
+        auditlake()
+            .args(["agent", "--once", "--config"])
+            .arg(&config),
+    );
+    let out = run_ok(
+        auditlake()
+            .args(["query", "--format", "jsonl", "--order", "asc", "--archive"])
+            .arg(dir.path().join("archive")),
+    );
+    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["raw"].as_str().unwrap()))
+        .collect();
+    let joined = format!("{head}{tail}");
+    assert_eq!(
+        got,
+        [
+            ("authentication.login", login.trim_end()),
+            ("session.exec", joined.trim_end()),
+            ("session.sign_out", logout.trim_end()),
+        ]
+    );
+}
