@@ -44,7 +44,17 @@ pub const fn ev(
 /// Archives `sample` through `profile` and checks every line against `table` (one entry a line,
 /// in order). `time_of` gives the event time a line must have, as `query` prints it.
 pub fn check_sample(profile: &str, sample: &str, table: &[Want], time_of: impl Fn(&str) -> String) {
-    check_units(profile, sample, |l| vec![l.to_owned()], table, time_of);
+    let path = repo_root().join("examples/logs").join(sample);
+    let (dir, summary) = archive_sample(profile, &path);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<(usize, String)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.to_owned()))
+        .collect();
+    assert_eq!(lines.len(), table.len(), "{sample}: one table entry a line");
+    check_units(sample, &lines, table, time_of, dir.path(), &summary);
 }
 
 /// As [`check_sample`], for a sample whose lines each hold a list of events at `records` (a JSON
@@ -57,95 +67,105 @@ pub fn check_records(
     table: &[Want],
     time_of: impl Fn(&str) -> String,
 ) {
-    let split = |line: &str| -> Vec<String> {
-        let Ok(v) =
-            serde_json::from_str::<BTreeMap<String, Box<serde_json::value::RawValue>>>(line)
-        else {
-            return vec![line.to_owned()];
-        };
-        let key = records.trim_start_matches('/');
-        match v.get(key) {
-            Some(list) => serde_json::from_str::<Vec<Box<serde_json::value::RawValue>>>(list.get())
-                .unwrap()
-                .into_iter()
-                .map(|r| r.get().to_owned())
-                .collect(),
-            None => vec![line.to_owned()],
+    let path = repo_root().join("examples/logs").join(sample);
+    let (dir, summary) = archive_sample(profile, &path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let key = records.trim_start_matches('/');
+    let mut units: Vec<(usize, String)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        type Raw = Box<serde_json::value::RawValue>;
+        let list = serde_json::from_str::<BTreeMap<String, Raw>>(line)
+            .ok()
+            .and_then(|v| v.get(key).map(|l| l.get().to_owned()));
+        match list {
+            Some(list) => units.extend(
+                serde_json::from_str::<Vec<Raw>>(&list)
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| (i + 1, r.get().to_owned())),
+            ),
+            None => units.push((i + 1, line.to_owned())),
         }
-    };
-    check_units(profile, sample, split, table, time_of);
+    }
+    assert_eq!(
+        units.len(),
+        table.len(),
+        "{sample}: one table entry a record"
+    );
+    check_units(sample, &units, table, time_of, dir.path(), &summary);
 }
 
-/// Archives `sample` through `profile`; `units` splits each line into the texts that are archived
-/// as `raw` (the line itself, or the elements of a list it holds), each checked against its
-/// `table` entry, in order.
-fn check_units(
+/// As [`check_sample`], for a profile whose events are several lines joined (auditd): `table`
+/// has one entry per event, i.e. per run of lines that share their `msg=audit(TIME:SERIAL)`
+/// stamp (and `node=`), a run ending at its `EOE` record, and per line that is no record. An
+/// event's `raw` must be its lines exactly, joined by `\n`; a dead letter's line likewise.
+/// `time_of` gets the event's text.
+pub fn check_joined_sample(
     profile: &str,
     sample: &str,
-    units: impl Fn(&str) -> Vec<String>,
     table: &[Want],
     time_of: impl Fn(&str) -> String,
 ) {
-    let root = repo_root();
-    let dir = tempfile::tempdir().unwrap();
-    let path = root.join("examples/logs").join(sample);
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"version = 1
-[agent]
-state_dir = "{d}/state"
-[archive]
-url = "{d}/archive"
-[[sources]]
-name = "s"
-paths = ["{p}"]
-profile = "{profile}"
-[sources.time_window]
-max_behind_days = 36500
-# Tiers whose match takes nothing: every event goes to its action's default tier.
-[[tiers]]
-name = "security"
-retention_days = 2555
-match = {{ actions = ["none.none"] }}
-[[tiers]]
-name = "operational"
-retention_days = 90
-match = {{ actions = ["none.none"] }}
-[[tiers]]
-name = "standard"
-retention_days = 365
-"#,
-            d = dir.path().display(),
-            p = path.display(),
-        ),
-    )
-    .unwrap();
-    let out = run_ok(
-        auditlake()
-            .args(["agent", "--once", "--json", "--config"])
-            .arg(&config),
-    );
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-
+    let path = repo_root().join("examples/logs").join(sample);
+    let (dir, summary) = archive_sample(profile, &path);
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<String> = text.lines().flat_map(&units).collect();
-    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    assert_eq!(lines.len(), table.len(), "{sample}: one table entry a line");
+    let stamp = |l: &str| -> Option<String> {
+        let node = l
+            .strip_prefix("node=")
+            .map(|r| r.split(' ').next().unwrap());
+        let at = l.find(" msg=audit(")?;
+        let rest = &l[at + " msg=audit(".len()..];
+        Some(format!("{node:?} {}", &rest[..rest.find(')')?]))
+    };
+    let mut units: Vec<(usize, String)> = Vec::new();
+    let mut open: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let s = stamp(line);
+        match (&open, &s) {
+            (Some(o), Some(s)) if o == s => {
+                let unit = &mut units.last_mut().unwrap().1;
+                unit.push('\n');
+                unit.push_str(line);
+            }
+            _ => units.push((i + 1, line.to_owned())),
+        }
+        open = s.filter(|_| !line.contains("type=EOE "));
+    }
+    assert_eq!(
+        units.len(),
+        table.len(),
+        "{sample}: one table entry an event"
+    );
+    assert_eq!(
+        summary["total"]["lines"],
+        text.lines().count(),
+        "{sample}: {summary}"
+    );
+    check_units(sample, &units, table, time_of, dir.path(), &summary);
+}
 
-    let events = query_all(dir.path());
+/// Checks the archive in `dir` (and the run's `summary`) against `table`: one entry for each of
+/// `units`, the texts (with their first line numbers) that each make at most one event's `raw`.
+fn check_units(
+    sample: &str,
+    units: &[(usize, String)],
+    table: &[Want],
+    time_of: impl Fn(&str) -> String,
+    dir: &Path,
+    summary: &Value,
+) {
+    let events = query_all(dir);
     let mut by_line: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     for e in &events {
         let raw = e["raw"].as_str().expect("raw is kept");
-        let line = lines
+        let line = units
             .iter()
-            .find(|l| **l == raw)
+            .find(|(_, l)| l == raw)
+            .map(|(_, l)| l.as_str())
             .unwrap_or_else(|| panic!("{sample}: an event of no sample line: {e}"));
         by_line.entry(line).or_default().push(e);
     }
-    let dead =
-        std::fs::read_to_string(dir.path().join("state/dead-letter/s.jsonl")).unwrap_or_default();
+    let dead = std::fs::read_to_string(dir.join("state/dead-letter/s.jsonl")).unwrap_or_default();
     let dead: Vec<String> = dead
         .lines()
         .map(|l| {
@@ -158,8 +178,9 @@ retention_days = 365
 
     let tiers = catalog_tiers();
     let (mut want_events, mut want_ignored, mut want_dead) = (0, 0, 0);
-    for (i, (line, want)) in lines.iter().zip(table).enumerate() {
-        let at = format!("{sample}:{}: {line}", i + 1);
+    for ((number, line), want) in units.iter().zip(table) {
+        let line = line.as_str();
+        let at = format!("{sample}:{number}: {line}");
         let got = by_line.get(line).map_or(&[][..], Vec::as_slice);
         match want {
             Want::Event {
@@ -201,6 +222,54 @@ retention_days = 365
     assert_eq!(total["events"], want_events, "{sample}: {summary}");
     assert_eq!(total["ignored"], want_ignored, "{sample}: {summary}");
     assert_eq!(total["dead_letters"], want_dead, "{sample}: {summary}");
+}
+
+/// Archives the file at `path` through `profile` with `agent --once` into a new directory
+/// (three tiers whose match takes nothing: every event goes to its action's default tier);
+/// returns it and the run's JSON summary.
+fn archive_sample(profile: &str, path: &Path) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[agent]
+state_dir = "{d}/state"
+[archive]
+url = "{d}/archive"
+[[sources]]
+name = "s"
+paths = ["{p}"]
+profile = "{profile}"
+[sources.time_window]
+max_behind_days = 36500
+# Tiers whose match takes nothing: every event goes to its action's default tier.
+[[tiers]]
+name = "security"
+retention_days = 2555
+match = {{ actions = ["none.none"] }}
+[[tiers]]
+name = "operational"
+retention_days = 90
+match = {{ actions = ["none.none"] }}
+[[tiers]]
+name = "standard"
+retention_days = 365
+"#,
+            d = dir.path().display(),
+            p = path.display(),
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        auditlake()
+            .args(["agent", "--once", "--json", "--config"])
+            .arg(&config),
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    (dir, summary)
 }
 
 /// The catalog's default tier of each action, as `auditlake actions` lists it.

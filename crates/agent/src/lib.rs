@@ -6,6 +6,7 @@ pub mod config;
 mod deadletter;
 pub mod generated_key;
 mod http;
+mod joins;
 mod ledger;
 mod live;
 pub mod metrics;

@@ -294,12 +294,17 @@ fn run_source(mut p: SourcePipeline, ctx: SourceContext) -> Result<SourceStats, 
                 return Err(e);
             }
             losses = p.on_tail_events(&mut tail_events, Some(&ctx.metrics), &ctx.ledger)?;
-            dirty |= read > 0 || p.has_forgotten_files();
+            // An event whose records are being joined is released once idle for a whole flush
+            // interval (crate::joins): flush on until it is.
+            dirty |= read > 0 || p.has_forgotten_files() || p.holds_records();
         }
         let due = last_flush.elapsed() >= ctx.flush_interval;
         // A loss is in the ledger already: commit its file's forgetting at once, so that a crash
         // does not record it twice.
         if dirty && (p.batch_full() || due || stopping || losses > 0) {
+            if due {
+                p.release_idle_joined(now_micros())?;
+            }
             p.record_positions(tailer.positions());
             p.flush()?;
             last_flush = Instant::now();

@@ -188,6 +188,8 @@ async fn read_to_end(
         }
     }
     pipeline.stats.partial_bytes += tailer.pending_bytes();
+    // Every file is read to its end: an event whose records are being joined is complete.
+    pipeline.release_joined(observed)?;
     pipeline.record_positions(tailer.positions());
     Ok(())
 }

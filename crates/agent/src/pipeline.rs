@@ -68,6 +68,9 @@ pub struct SourcePipeline {
     /// Fingerprints the tailer is done with (released or lost): forgotten by the checkpoint in
     /// the commit that holds the last lines read from them.
     forget: Vec<u64>,
+    /// For profiles whose events are several records (`format = "auditd"`), the joiners of the
+    /// files' records.
+    pub(crate) joins: Option<crate::joins::Joins>,
     pub stats: SourceStats,
 }
 
@@ -140,7 +143,6 @@ impl SourcePipeline {
         let cfg = &cfg;
         Ok(SourcePipeline {
             cfg: cfg.clone(),
-            normalizer,
             info: Arc::new(info),
             dead: DeadLetters::new(&paths.dead_letter),
             paths,
@@ -166,6 +168,10 @@ impl SourcePipeline {
             digest_open_after: None,
             alerts: None,
             forget: Vec::new(),
+            joins: normalizer
+                .joins_records()
+                .then(crate::joins::Joins::default),
+            normalizer,
             stats: SourceStats::default(),
         })
     }
@@ -202,6 +208,33 @@ impl SourcePipeline {
         self.stats.invalid_utf8 += u64::from(invalid_utf8);
         self.stats.truncated += u64::from(line.truncated);
         self.stats.unterminated += u64::from(line.unterminated);
+        let flags = Flags {
+            invalid_utf8,
+            truncated: line.truncated,
+            unterminated: line.unterminated,
+            ..Flags::default()
+        };
+        if let Some(joins) = self.joins.as_mut() {
+            // The records of one event are joined first; see crate::joins.
+            let mut ready = Vec::new();
+            let span = (line.offset, line.next_offset);
+            joins.push(file, fingerprint, span, &text, flags, &mut ready);
+            return self.ingest_ready(ready, observed_time);
+        }
+        self.normalize_into_batch(file, fingerprint, line.offset, &text, flags, observed_time)
+    }
+
+    /// Normalizes the text of one line (or of one event's joined lines, starting at `offset`)
+    /// into the batch, or into the dead-letter file.
+    pub(crate) fn normalize_into_batch(
+        &mut self,
+        file: &str,
+        fingerprint: u64,
+        offset: u64,
+        text: &str,
+        flags: Flags,
+        observed_time: i64,
+    ) -> Result<(), AgentError> {
         if self.info.file.as_deref() != Some(file) {
             let mut info = (*self.info).clone();
             info.file = Some(file.to_string());
@@ -210,18 +243,13 @@ impl SourcePipeline {
         let ctx = LineContext {
             source: &self.info,
             fingerprint,
-            offset: line.offset,
+            offset,
             observed_time,
             keep_raw: self.cfg.keep_raw,
-            flags: Flags {
-                invalid_utf8,
-                truncated: line.truncated,
-                unterminated: line.unterminated,
-                ..Flags::default()
-            },
+            flags,
         };
         self.scratch.clear();
-        let outcome = match self.normalizer.normalize(&text, &ctx, &mut self.scratch) {
+        let outcome = match self.normalizer.normalize(text, &ctx, &mut self.scratch) {
             Ok(LineOutcome::Records(tally)) => {
                 self.stats.ignored += tally.ignored as u64;
                 for r in &tally.rejected {
@@ -230,7 +258,7 @@ impl SourcePipeline {
                         time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
                         source: &self.cfg.name,
                         file,
-                        offset: line.offset,
+                        offset,
                         kind: r.rejection.kind.as_str(),
                         reason: &format!("record {} of the line: {}", r.index, r.rejection.reason),
                         line: &r.text,
@@ -257,10 +285,10 @@ impl SourcePipeline {
                             time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
                             source: &self.cfg.name,
                             file,
-                            offset: line.offset,
+                            offset,
                             kind: time_window::DEAD_LETTER_KIND,
                             reason: &reason,
-                            line: &text,
+                            line: text,
                         })?;
                         return Ok(());
                     }
@@ -273,7 +301,7 @@ impl SourcePipeline {
                     event.seq = Some(self.state.next_seq);
                     self.state.next_seq += 1;
                     if event.source_offset.is_none() {
-                        event.source_offset = Some(line.offset);
+                        event.source_offset = Some(offset);
                     }
                 }
                 self.stats.events += events.len() as u64;
@@ -297,10 +325,10 @@ impl SourcePipeline {
                     time: auditlake_event::micros_to_datetime(observed_time).to_rfc3339(),
                     source: &self.cfg.name,
                     file,
-                    offset: line.offset,
+                    offset,
                     kind: rejection.kind.as_str(),
                     reason: &rejection.reason,
-                    line: &text,
+                    line: text,
                 })?;
             }
         }
@@ -309,7 +337,10 @@ impl SourcePipeline {
 
     /// Records how far every followed file has been read into the batch, and forgets the files
     /// the tailer is done with. Durable with the next flush: call it right before.
-    pub fn record_positions(&mut self, positions: Vec<FilePosition>) {
+    pub fn record_positions(&mut self, mut positions: Vec<FilePosition>) {
+        if let Some(joins) = &self.joins {
+            joins.hold_back(&mut positions);
+        }
         self.state.forget(&self.forget);
         self.forget.clear();
         for pos in positions {
@@ -334,6 +365,7 @@ impl SourcePipeline {
         let name = self.cfg.name.clone();
         let label = Metrics::source(&name);
         let mut losses = 0;
+        let mut done_with = Vec::new();
         for e in events.drain(..) {
             match e {
                 TailEvent::Added { path, offset } => {
@@ -362,12 +394,14 @@ impl SourcePipeline {
                         m.truncations.get_or_create(&label).inc();
                     }
                     self.stats.files_truncated += 1;
+                    done_with.push(Err(path.display().to_string()));
                     tracing::warn!(source = %name, path = %path.display(), "file truncated, reading it again from the start");
                 }
                 TailEvent::Released {
                     path, fingerprint, ..
                 } => {
                     self.forget.push(fingerprint);
+                    done_with.push(Ok(fingerprint));
                     tracing::info!(source = %name, path = %path.display(), "file read to its end and released");
                 }
                 TailEvent::Lost(loss) => {
@@ -385,6 +419,7 @@ impl SourcePipeline {
                         None => self.stats.files_lost_size_unknown += 1,
                     }
                     self.forget.push(loss.fingerprint);
+                    done_with.push(Ok(loss.fingerprint));
                     losses += 1;
                 }
                 TailEvent::Copy { path, of } => {
@@ -399,6 +434,7 @@ impl SourcePipeline {
                 other => tracing::debug!(source = %name, event = ?other, "tail event"),
             }
         }
+        self.release_done_files(&done_with)?;
         Ok(losses)
     }
 

@@ -201,6 +201,12 @@ pub const CATALOG: &[ActionDef] = &[
         SEC,
         "a disabled user was re-enabled",
     ),
+    def(
+        "account.user.update",
+        "account",
+        SEC,
+        "a user account's attributes were changed (shell, home, expiry, groups)",
+    ),
     // Authentication: primary and secondary factors, each failure kind its own action.
     def(
         "authentication.anonymous",
@@ -336,10 +342,28 @@ pub const CATALOG: &[ActionDef] = &[
         "a token was issued to a client (code or refresh token exchange, client credentials)",
     ),
     def(
+        "credential.acquire",
+        "credential",
+        SEC,
+        "a user's credentials were established for a session (PAM setcred)",
+    ),
+    def(
         "credential.delete",
         "credential",
         SEC,
         "a security key or passkey was deleted",
+    ),
+    def(
+        "credential.dispose",
+        "credential",
+        SEC,
+        "a session's credentials were disposed of (PAM setcred at its end)",
+    ),
+    def(
+        "credential.refresh",
+        "credential",
+        SEC,
+        "a session's credentials were refreshed or reinitialized",
     ),
     def(
         "credential.register",
@@ -519,7 +543,7 @@ pub const CATALOG: &[ActionDef] = &[
         "session.exec",
         "session",
         SEC,
-        "a command was run in, or a terminal attached to, a running workload (kubectl exec, attach)",
+        "a command was run on a host (sudo, an audited execve) or in a running workload, or a terminal attached to one (kubectl exec, attach)",
     ),
     def("session.expire", "session", SEC, "a session expired"),
     def(
@@ -567,6 +591,18 @@ pub const CATALOG: &[ActionDef] = &[
         "an application's or integration's configuration was changed",
     ),
     def(
+        "system.audit.start",
+        "system",
+        SEC,
+        "the audit daemon or audit logging started",
+    ),
+    def(
+        "system.audit.stop",
+        "system",
+        SEC,
+        "the audit daemon or audit logging stopped (or aborted)",
+    ),
+    def(
         "system.integration.configure",
         "system",
         STD,
@@ -601,6 +637,18 @@ pub const CATALOG: &[ActionDef] = &[
         "system",
         SEC,
         "a security setting changed (two-factor requirement, realm or organization security)",
+    ),
+    def(
+        "system.service.start",
+        "system",
+        OPS,
+        "a system service was started",
+    ),
+    def(
+        "system.service.stop",
+        "system",
+        OPS,
+        "a system service was stopped",
     ),
     def(
         "system.settings.change",

@@ -15,8 +15,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[serde(deny_unknown_fields)]
 pub struct ProfileConfig {
     /// How a line is split into fields: `json` (one JSON object a line), `logfmt`
-    /// (`key=value key="quoted value" bare_key`) or `regex` (named captures of `pattern` or
-    /// `patterns`).
+    /// (`key=value key="quoted value" bare_key`), `regex` (named captures of `pattern` or
+    /// `patterns`) or `auditd` (Linux audit records, the records of one event joined).
     pub format: Format,
     /// For `format = "regex"`: a regex prepended to `pattern` and to every `patterns` entry, e.g.
     /// the syslog envelope `^(?P<time>\w{3} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) sshd\[\d+\]: `.
@@ -146,6 +146,12 @@ pub struct TransformConfig {
     /// (`decode_json` among the unconverted values).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decode_json: Vec<String>,
+    /// Paths of fields that hold text written as hex (auditd's untrusted strings, `616C696365`
+    /// for `alice`): decoded before mapping, exactly (control characters and all). A field whose
+    /// value is not hex of an even length, or whose bytes are not UTF-8, stays as it is and is
+    /// counted (`hex_decode` among the unconverted values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hex_decode: Vec<String>,
 }
 
 /// One column that takes one part of its value.
@@ -168,6 +174,7 @@ impl TransformConfig {
             && self.lowercase.is_empty()
             && self.split.is_empty()
             && self.decode_json.is_empty()
+            && self.hex_decode.is_empty()
     }
 }
 
@@ -188,6 +195,12 @@ pub enum Format {
     /// `key=value` pairs separated by spaces; values may be double-quoted with `\"` escapes; a bare
     /// key is `true`.
     Logfmt,
+    /// Linux audit daemon records (`type=USER_LOGIN msg=audit(1700000000.123:42): ...`, RAW or
+    /// ENRICHED): the header, the key=value pairs, the nested `msg='...'` of user-space records
+    /// (under `msg.`), quotes taken off and hex decoded; the records of one event (one serial)
+    /// are joined into one event by the agent, later records under their type (`execve.a0`,
+    /// `path.0.name`).
+    Auditd,
     /// Named captures of a regular expression (`pattern` or `patterns`).
     Regex,
 }

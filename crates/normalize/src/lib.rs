@@ -22,6 +22,7 @@ mod condition;
 mod config;
 mod error;
 mod id;
+pub mod join;
 mod mapping;
 mod normalizer;
 mod parse;

@@ -118,6 +118,8 @@ pub struct Normalizer {
     records: Option<FieldPath>,
     /// `transform.decode_json`: fields holding a JSON document as a string.
     decode_json: Vec<FieldPath>,
+    /// `transform.hex_decode`: fields holding text written as hex.
+    hex_decode: Vec<FieldPath>,
     /// `transform.split`: columns that take one part of their value.
     split: Vec<(Column, String, i64)>,
     /// Values that [`UNCONVERTIBLE`]'s columns could not take, by column.
@@ -130,11 +132,16 @@ pub struct Normalizer {
 /// spelling) and the source IP (an address, with a port or brackets taken off). A value that does
 /// not convert is kept in `attributes.unconverted` under the column's name and counted.
 /// `decode_json` counts the fields of `transform.decode_json` that held no JSON document (they
-/// stay strings, where they were).
-pub const UNCONVERTIBLE: [&str; 3] = ["outcome", "src_ip", "decode_json"];
+/// stay strings, where they were); `hex_decode` the values of `transform.hex_decode`, and the
+/// values `format = "auditd"` writes as hex, that were no hex of UTF-8 text (they stay as
+/// written).
+pub const UNCONVERTIBLE: [&str; 4] = ["outcome", "src_ip", "decode_json", "hex_decode"];
 
 /// The index of `decode_json` in [`UNCONVERTIBLE`].
 const DECODE_JSON: usize = 2;
+
+/// The index of `hex_decode` in [`UNCONVERTIBLE`].
+const HEX_DECODE: usize = 3;
 
 /// The profile's source of one column: field paths, then a fixed value.
 #[derive(Debug)]
@@ -301,6 +308,8 @@ impl Normalizer {
         };
         let decode_json =
             FieldPath::compile_all(&k("transform.decode_json"), &profile.transform.decode_json)?;
+        let hex_decode =
+            FieldPath::compile_all(&k("transform.hex_decode"), &profile.transform.hex_decode)?;
         let mut split = Vec::new();
         for (i, sp) in profile.transform.split.iter().enumerate() {
             if sp.separator.is_empty() {
@@ -321,6 +330,7 @@ impl Normalizer {
         Ok(Normalizer {
             records,
             decode_json,
+            hex_decode,
             split,
             uncatalogued,
             unconverted: Default::default(),
@@ -468,13 +478,30 @@ impl Normalizer {
         &'a self,
         text: &'a str,
     ) -> Result<(crate::value::Obj<'a>, Option<usize>), Rejection> {
-        let (mut obj, pattern) = self.parser.parse(text)?;
+        let (mut obj, pattern) = match &self.parser {
+            Parser::Auditd => {
+                let (obj, notes) = crate::parse::auditd::parse(text)?;
+                if notes.bad_hex > 0 {
+                    self.unconverted[HEX_DECODE].fetch_add(notes.bad_hex, Ordering::Relaxed);
+                }
+                (obj, None)
+            }
+            parser => parser.parse(text)?,
+        };
         self.decode(&mut obj);
         Ok((obj, pattern))
     }
 
+    /// Whether the records of one event come as several lines that are joined before they are
+    /// normalized (`format = "auditd"`): the caller passes each line through a
+    /// [`Joiner`](crate::join::Joiner) and normalizes the texts it gives back.
+    pub fn joins_records(&self) -> bool {
+        matches!(self.parser, Parser::Auditd)
+    }
+
     /// Decodes the fields of `transform.decode_json` that hold a JSON document as a string, so
-    /// that paths reach inside; one that does not decode stays a string and is counted.
+    /// that paths reach inside, then those of `transform.hex_decode`; one that does not decode
+    /// stays as it is and is counted.
     fn decode(&self, obj: &mut crate::value::Obj<'_>) {
         for path in &self.decode_json {
             let Some(slot) = path.lookup_mut(obj) else {
@@ -488,6 +515,20 @@ impl Normalizer {
                 }
                 _ => {
                     self.unconverted[DECODE_JSON].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        for path in &self.hex_decode {
+            let Some(Val::Str(text)) = path.lookup_mut(obj) else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            match crate::parse::auditd::decode_hex(text) {
+                Some(decoded) => *text = std::borrow::Cow::Owned(decoded),
+                None => {
+                    self.unconverted[HEX_DECODE].fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
@@ -898,7 +939,7 @@ fn compile_parser(
         problem: "only applies to format = \"regex\"".to_owned(),
     };
     match profile.format {
-        Format::Json | Format::Logfmt => {
+        Format::Json | Format::Logfmt | Format::Auditd => {
             if profile.pattern.is_some() {
                 return Err(regex_only("pattern"));
             }
@@ -908,10 +949,10 @@ fn compile_parser(
             if profile.prefix.is_some() {
                 return Err(regex_only("prefix"));
             }
-            let parser = if profile.format == Format::Json {
-                Parser::Json
-            } else {
-                Parser::Logfmt
+            let parser = match profile.format {
+                Format::Json => Parser::Json,
+                Format::Logfmt => Parser::Logfmt,
+                _ => Parser::Auditd,
             };
             Ok((parser, Vec::new()))
         }

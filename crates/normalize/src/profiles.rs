@@ -23,6 +23,10 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("sshd", include_str!("../../../config/profiles/sshd.toml")),
     (
+        "auditd",
+        include_str!("../../../config/profiles/auditd.toml"),
+    ),
+    (
         "logfmt-app",
         include_str!("../../../config/profiles/logfmt-app.toml"),
     ),
@@ -60,6 +64,7 @@ const NAMES: &[&str] = &[
     "idp-json",
     "asset-json",
     "sshd",
+    "auditd",
     "logfmt-app",
     // Vendors' audit logs.
     "kubernetes-audit",
@@ -78,9 +83,9 @@ struct ProfileFile {
     profiles: BTreeMap<String, ProfileConfig>,
 }
 
-/// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd",
-/// "logfmt-app", and the vendors' "kubernetes-audit", "okta", "github-audit", "gitlab-audit",
-/// "google-workspace", "auth0", "keycloak", "cloudtrail".
+/// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd", "auditd"
+/// (the Linux audit daemon's log), "logfmt-app", and the vendors' "kubernetes-audit", "okta",
+/// "github-audit", "gitlab-audit", "google-workspace", "auth0", "keycloak", "cloudtrail".
 pub fn builtin_profile(name: &str) -> Option<ProfileConfig> {
     let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
     let mut file: ProfileFile = toml::from_str(text).unwrap_or_else(|e| {
@@ -333,6 +338,67 @@ mod tests {
                 s.profile
             );
         }
+    }
+
+    /// auditd's sample: its lines joined into events as the agent joins them, each event
+    /// normalized; every line of the file is in exactly one event's `raw`.
+    #[test]
+    fn the_auditd_sample_joins_into_events_and_maps_them() {
+        let text = include_str!("../../../examples/logs/audit.log");
+        let n = Normalizer::new("auditd", &builtin_profile("auditd").unwrap()).unwrap();
+        assert!(n.joins_records());
+        let src = source();
+        let mut j = crate::join::Joiner::new();
+        let mut joined = Vec::new();
+        let mut offset = 0u64;
+        for line in text.lines() {
+            let next = offset + line.len() as u64 + 1;
+            j.push(offset, next, line, Flags::default(), &mut joined);
+            offset = next;
+        }
+        joined.extend(j.flush());
+        let (mut events, mut ignored, mut bad) = (Vec::new(), 0, Vec::new());
+        for g in &joined {
+            let ctx = LineContext {
+                source: &src,
+                fingerprint: 42,
+                offset: g.offset,
+                observed_time: OBSERVED,
+                keep_raw: true,
+                flags: g.flags,
+            };
+            match n.normalize(&g.text, &ctx, &mut events) {
+                Ok(LineOutcome::Ignored) => ignored += 1,
+                Ok(_) => {}
+                Err(e) => bad.push((e.kind, e.event_name.clone())),
+            }
+        }
+        assert_eq!(
+            bad,
+            [
+                (RejectKind::Unmapped, Some("UNKNOWN[1339]".to_owned())),
+                (RejectKind::Unmapped, Some("MAC_STATUS".to_owned()))
+            ]
+        );
+        assert_eq!((events.len(), ignored), (46, 3));
+        // Six events of several records (five syscalls, one rule change), each holding its lines.
+        let multi: Vec<&AuditEvent> = events
+            .iter()
+            .filter(|e| e.raw.as_deref().is_some_and(|r| r.contains('\n')))
+            .collect();
+        assert_eq!(multi.len(), 6);
+        let lines: usize = joined.iter().map(|g| g.lines).sum();
+        assert_eq!(lines, text.lines().count());
+        let dates: BTreeSet<_> = events.iter().map(|e| e.event_date()).collect();
+        assert_eq!(dates.len(), 3);
+        let ids: BTreeSet<_> = events.iter().map(|e| &e.event_id).collect();
+        assert_eq!(ids.len(), events.len());
+        for e in &events {
+            let def = auditlake_event::lookup(&e.action)
+                .unwrap_or_else(|| panic!("{} is not in the catalog", e.action));
+            assert_eq!(e.category, def.category);
+        }
+        assert_eq!(n.unconverted(), [("hex_decode", 1)]);
     }
 
     #[test]

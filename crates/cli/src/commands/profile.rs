@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use auditlake_agent::Config;
 use auditlake_archive::TierRouter;
 use auditlake_event::{AuditEvent, Flags, SourceInfo};
+use auditlake_normalize::join::Joiner;
 use auditlake_normalize::{LineContext, LineOutcome, Normalizer, ProfileConfig, Rejection};
 use serde_json::{Map, Value, json};
 
@@ -170,7 +171,8 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     });
     let observed_time = chrono::Utc::now().timestamp_micros();
     let mut summary = Summary::default();
-    let mut run = |number: u64, offset: u64, line: &str| -> anyhow::Result<()> {
+    // `number` is the line's (or a joined event's first line's) number, `lines` how many lines.
+    let mut run = |number: u64, lines: u64, offset: u64, line: &str| -> anyhow::Result<()> {
         let ctx = LineContext {
             source: &source,
             fingerprint: 0,
@@ -181,7 +183,7 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
         };
         let mut events = Vec::new();
         let outcome = normalizer.normalize(line, &ctx, &mut events);
-        summary.add(&outcome, &events, &tiers);
+        summary.add(&outcome, &events, &tiers, lines);
         if !args.summary {
             print_line(
                 number,
@@ -198,7 +200,7 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     };
 
     match (&args.line, &args.file) {
-        (Some(line), _) => run(1, 0, line)?,
+        (Some(line), _) => run(1, 1, 0, line)?,
         (None, Some(path)) => {
             let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
@@ -210,6 +212,10 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
             let mut offset = 0u64;
             let mut buf = Vec::new();
             let mut reader = reader;
+            // auditd: the records of one event are joined as the agent joins them.
+            let mut joiner = normalizer.joins_records().then(Joiner::new);
+            let mut ready = Vec::new();
+            let mut next_number = 1u64;
             for number in 1.. {
                 if args.limit.is_some_and(|l| number > l) {
                     break;
@@ -223,8 +229,26 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
                 }
                 let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
                 let text = String::from_utf8_lossy(bytes);
-                run(number, offset, &text)?;
+                match joiner.as_mut() {
+                    Some(j) => {
+                        j.push(
+                            offset,
+                            offset + n as u64,
+                            &text,
+                            Flags::default(),
+                            &mut ready,
+                        );
+                        for r in ready.drain(..) {
+                            run(next_number, r.lines as u64, r.offset, &r.text)?;
+                            next_number += r.lines as u64;
+                        }
+                    }
+                    None => run(number, 1, offset, &text)?,
+                }
                 offset += n as u64;
+            }
+            if let Some(r) = joiner.as_mut().and_then(Joiner::flush) {
+                run(next_number, r.lines as u64, r.offset, &r.text)?;
             }
         }
         (None, None) => bail!("give --line or --file"),
@@ -260,11 +284,17 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, outcome: &Result<LineOutcome, Rejection>, events: &[AuditEvent], t: &Tiers) {
-        self.lines += 1;
+    fn add(
+        &mut self,
+        outcome: &Result<LineOutcome, Rejection>,
+        events: &[AuditEvent],
+        t: &Tiers,
+        lines: u64,
+    ) {
+        self.lines += lines;
         match outcome {
             Ok(LineOutcome::Ignored) => self.ignored += 1,
-            Ok(LineOutcome::Events(_)) => self.mapped += 1,
+            Ok(LineOutcome::Events(_)) => self.mapped += lines,
             Ok(LineOutcome::Records(tally)) => {
                 if tally.events > 0 {
                     self.mapped += 1;
@@ -472,7 +502,15 @@ fn print_line(
         println!("{}", serde_json::to_string(&doc)?);
         return Ok(());
     }
-    let head = format!("line {number} (byte {offset})");
+    let lines = line.split('\n').count();
+    let head = if lines > 1 {
+        format!(
+            "lines {number}-{} (byte {offset})",
+            number + lines as u64 - 1
+        )
+    } else {
+        format!("line {number} (byte {offset})")
+    };
     match outcome {
         Ok(LineOutcome::Ignored) => {
             say!("{head}: ignored (noise by the profile's ignore rules, or blank)");

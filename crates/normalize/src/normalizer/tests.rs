@@ -1050,3 +1050,53 @@ action = "resource.read"
         "{e}"
     );
 }
+
+#[test]
+fn hex_decode_decodes_text_written_as_hex_exactly_and_counts_what_is_not() {
+    let n = compile(
+        r#"
+format = "logfmt"
+time = { field = "time" }
+fields.actor_id = "user"
+fields.message = "cmd"
+action.event_field = "op"
+transform.hex_decode = ["user", "cmd"]
+[[action.rules]]
+name = "run"
+action = "session.exec"
+"#,
+    );
+    // "alice" and "=cmd|' /C calc'!A0" with a terminal escape before it.
+    let e = one(
+        &n,
+        "time=2026-11-23T10:00:00Z op=run user=616C696365 cmd=1B5B33316D3D636D647C27202F432063616C6327214130",
+    );
+    assert_eq!(e.actor_id.as_deref(), Some("alice"));
+    assert_eq!(e.message.as_deref(), Some("\x1b[31m=cmd|' /C calc'!A0"));
+    assert!(n.unconverted().is_empty());
+    // Not hex (odd length, not hex digits, not UTF-8): kept as written, counted.
+    let e = one(&n, "time=2026-11-23T10:00:00Z op=run user=bob cmd=ABC");
+    assert_eq!(e.actor_id.as_deref(), Some("bob"));
+    assert_eq!(e.message.as_deref(), Some("ABC"));
+    let e = one(&n, "time=2026-11-23T10:00:00Z op=run user=FF cmd=");
+    assert_eq!(e.actor_id.as_deref(), Some("FF"));
+    assert_eq!(n.unconverted(), [("hex_decode", 3)]);
+}
+
+#[test]
+fn hex_decode_paths_are_checked_when_the_profile_loads() {
+    let e = compile_err(
+        r#"
+format = "logfmt"
+time = { field = "time" }
+action.event_field = "op"
+action.passthrough = true
+transform.hex_decode = ["user..name"]
+"#,
+    );
+    assert!(
+        e.starts_with("profiles.myapp.transform.hex_decode: "),
+        "{e}"
+    );
+    assert!(e.contains("user..name"), "{e}");
+}

@@ -1,5 +1,6 @@
 //! Line parsers: a line becomes an object of fields ([`Obj`]) that borrows from the line.
 
+pub(crate) mod auditd;
 pub(crate) mod json;
 pub(crate) mod logfmt;
 pub(crate) mod records;
@@ -15,6 +16,7 @@ pub(crate) enum Parser {
     Json,
     Logfmt,
     Regex(Vec<regex::Pattern>),
+    Auditd,
 }
 
 impl Parser {
@@ -27,6 +29,7 @@ impl Parser {
             Parser::Json => json::parse(line).map(|o| (o, None)),
             Parser::Logfmt => logfmt::parse(line).map(|o| (o, None)),
             Parser::Regex(patterns) => regex::parse(patterns, line).map(|(o, i)| (o, Some(i))),
+            Parser::Auditd => auditd::parse(line).map(|(o, _)| (o, None)),
         }
     }
 }
