@@ -792,7 +792,10 @@ mod tests {
             ),
             (Some("alice"), Some("user"), Some("root"))
         );
-        assert_eq!(sudo.attributes["command"], "/usr/bin/systemctl restart nginx");
+        assert_eq!(
+            sudo.attributes["command"],
+            "/usr/bin/systemctl restart nginx"
+        );
         assert_eq!(sudo.attributes["tty"], "pts/0");
         assert_eq!(sudo.attributes["pwd"], "/home/alice");
         assert_eq!(sudo.attributes["prog"], "sudo");
@@ -855,7 +858,10 @@ mod tests {
             Some("org.freedesktop.packagekit.system-update")
         );
         let script = raw("Invalid user <script>");
-        assert_eq!(script.actor_id.as_deref(), Some("<script>alert(1)</script>"));
+        assert_eq!(
+            script.actor_id.as_deref(),
+            Some("<script>alert(1)</script>")
+        );
         let escape = raw("Invalid user #033[31madmin");
         assert_eq!(escape.actor_id.as_deref(), Some("#033[31madmin"));
         for e in &events {
