@@ -540,6 +540,12 @@ pub const CATALOG: &[ActionDef] = &[
         "a connection closed (e.g. SSH disconnect)",
     ),
     def(
+        "session.elevate",
+        "session",
+        SEC,
+        "a user acted as another, or gained a privileged authorization (sudo, su, pkexec, polkit)",
+    ),
+    def(
         "session.exec",
         "session",
         SEC,

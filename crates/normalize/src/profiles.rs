@@ -27,6 +27,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../config/profiles/auditd.toml"),
     ),
     (
+        "auth-log",
+        include_str!("../../../config/profiles/auth-log.toml"),
+    ),
+    (
         "logfmt-app",
         include_str!("../../../config/profiles/logfmt-app.toml"),
     ),
@@ -65,6 +69,7 @@ const NAMES: &[&str] = &[
     "asset-json",
     "sshd",
     "auditd",
+    "auth-log",
     "logfmt-app",
     // Vendors' audit logs.
     "kubernetes-audit",
@@ -83,8 +88,9 @@ struct ProfileFile {
     profiles: BTreeMap<String, ProfileConfig>,
 }
 
-/// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd", "auditd"
-/// (the Linux audit daemon's log), "logfmt-app", and the vendors' "kubernetes-audit", "okta",
+/// The built-in profiles by name: "auditlake-json", "idp-json", "asset-json", "sshd",
+/// "auth-log" (the whole of Linux's auth.log / secure, a superset of "sshd"), "auditd" (the Linux
+/// audit daemon's log), "logfmt-app", and the vendors' "kubernetes-audit", "okta",
 /// "github-audit", "gitlab-audit", "google-workspace", "auth0", "keycloak", "cloudtrail".
 pub fn builtin_profile(name: &str) -> Option<ProfileConfig> {
     let (_, text) = FILES.iter().find(|(n, _)| *n == name)?;
@@ -206,6 +212,14 @@ mod tests {
             ignored: 31,
             // 35 event lines, one of which is "message repeated 4 times".
             events: 38,
+        },
+        Expect {
+            profile: "auth-log",
+            text: include_str!("../../../examples/logs/auth-full.log"),
+            bad: &[(42, RejectKind::Parse), (72, RejectKind::Parse)],
+            ignored: 25,
+            // 63 event lines, one of which is "message repeated 4 times".
+            events: 66,
         },
         Expect {
             profile: "logfmt-app",
@@ -768,5 +782,164 @@ mod tests {
         assert_eq!(pam_unknown.src_ip.as_deref(), Some("198.51.100.7"));
         assert!(events.iter().any(|e| e.action == "session.disconnect"));
         assert!(events.iter().any(|e| e.action == "session.create"));
+    }
+
+    /// What `profile` makes of one line: `None` when ignored, else each event's columns and
+    /// attributes (but `prog`, which only `auth-log` captures), or the rejection's kind.
+    fn one_line(profile: &Normalizer, line: &str) -> Result<Option<Vec<String>>, RejectKind> {
+        let src = source();
+        let ctx = LineContext {
+            source: &src,
+            fingerprint: 42,
+            offset: 0,
+            observed_time: OBSERVED,
+            keep_raw: false,
+            flags: Flags::default(),
+        };
+        let mut out = Vec::new();
+        match profile.normalize(line, &ctx, &mut out) {
+            Ok(LineOutcome::Ignored) => Ok(None),
+            Ok(_) => Ok(Some(
+                out.into_iter()
+                    .map(|mut e| {
+                        e.attributes.remove("prog");
+                        format!(
+                            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?}",
+                            e.action,
+                            e.outcome,
+                            e.reason,
+                            e.actor_id,
+                            e.actor_type,
+                            e.src_ip,
+                            e.auth_method,
+                            e.credential_id,
+                            e.session_id,
+                            e.time,
+                            e.attributes
+                        )
+                    })
+                    .collect(),
+            )),
+            Err(e) => Err(e.kind),
+        }
+    }
+
+    #[test]
+    fn auth_log_maps_every_openssh_line_as_sshd_does() {
+        let sshd = Normalizer::new("sshd", &builtin_profile("sshd").unwrap()).unwrap();
+        let auth = Normalizer::new("auth-log", &builtin_profile("auth-log").unwrap()).unwrap();
+        let mut logind = 0;
+        for text in [SAMPLES[3].text, SAMPLES[4].text] {
+            for line in text.lines() {
+                let (a, b) = (one_line(&sshd, line), one_line(&auth, line));
+                if line.contains(" systemd-logind[") {
+                    // sshd ignores logind's lines; auth-log maps its sessions.
+                    assert_eq!(a, Ok(None), "{line}");
+                    assert!(matches!(&b, Ok(Some(e)) if e.len() == 1), "{line}: {b:?}");
+                    logind += 1;
+                } else {
+                    assert_eq!(a, b, "{line}");
+                }
+            }
+        }
+        assert_eq!(logind, 2);
+    }
+
+    #[test]
+    fn auth_log_sample_columns() {
+        let (events, _, _) = run_sample("auth-log", SAMPLES[5].text);
+        let raw = |needle: &str| {
+            events
+                .iter()
+                .find(|e| e.raw.as_deref().is_some_and(|r| r.contains(needle)))
+                .unwrap_or_else(|| panic!("no event of a line with {needle:?}"))
+        };
+        let sudo = raw("COMMAND=/usr/bin/systemctl restart nginx");
+        assert_eq!(sudo.action, "session.elevate");
+        assert_eq!(
+            (
+                sudo.actor_id.as_deref(),
+                sudo.resource_type.as_deref(),
+                sudo.resource_id.as_deref()
+            ),
+            (Some("alice"), Some("user"), Some("root"))
+        );
+        assert_eq!(
+            sudo.attributes["command"],
+            "/usr/bin/systemctl restart nginx"
+        );
+        assert_eq!(sudo.attributes["tty"], "pts/0");
+        assert_eq!(sudo.attributes["pwd"], "/home/alice");
+        assert_eq!(sudo.attributes["prog"], "sudo");
+        assert!(!sudo.attributes.contains_key("pid"), "sudo writes none");
+        let denied = raw("user NOT in sudoers");
+        assert_eq!(denied.outcome, Outcome::Failure);
+        assert_eq!(denied.reason.as_deref(), Some("user NOT in sudoers"));
+        assert_eq!(
+            denied.attributes["command"],
+            r"/usr/local/bin/csv-append payroll.csv '=cmd|\' /C calc\'!A0'"
+        );
+        let su_fail = raw("pam_unix(su:auth)");
+        assert_eq!(
+            (su_fail.actor_id.as_deref(), su_fail.resource_id.as_deref()),
+            (Some("bob"), Some("root")),
+            "the user who typed, and the account tried"
+        );
+        let shell = raw("shell from '/bin/bash'");
+        assert_eq!(shell.action, "account.profile.update");
+        assert_eq!(shell.actor_id, None);
+        assert_eq!(shell.resource_id.as_deref(), Some("bob"));
+        assert_eq!(shell.changes.len(), 1);
+        assert_eq!(
+            (
+                shell.changes[0].field.as_str(),
+                &shell.changes[0].old,
+                &shell.changes[0].new
+            ),
+            ("shell", &"/bin/bash".into(), &"/bin/zsh".into())
+        );
+        let rename = raw("change user name 'erin'");
+        assert_eq!(rename.action, "identity.username.update");
+        assert_eq!(rename.resource_id.as_deref(), Some("erin"));
+        assert_eq!(rename.changes[0].field, "name");
+        assert_eq!(rename.changes[0].new, "erin.s");
+        let member = raw("user bob added by root to group devs");
+        assert_eq!(
+            (
+                member.actor_id.as_deref(),
+                member.resource_type.as_deref(),
+                member.resource_id.as_deref()
+            ),
+            (Some("root"), Some("group"), Some("devs"))
+        );
+        assert_eq!(member.attributes["member"], "bob");
+        let opened = raw("New session 412 of user alice.");
+        let closed = raw("Removed session 412.");
+        assert_eq!(opened.session_id.as_deref(), Some("412"));
+        assert_eq!(closed.session_id.as_deref(), Some("412"));
+        assert_eq!(closed.action, "session.sign_out");
+        let new_form = raw("with class 'user' and type 'wayland'.");
+        assert_eq!(
+            (new_form.session_id.as_deref(), new_form.actor_id.as_deref()),
+            (Some("2"), Some("frank"))
+        );
+        let polkit = raw("successfully authenticated as unix-user:frank");
+        assert_eq!(polkit.resource_type.as_deref(), Some("polkit_action"));
+        assert_eq!(
+            polkit.resource_id.as_deref(),
+            Some("org.freedesktop.packagekit.system-update")
+        );
+        let script = raw("Invalid user <script>");
+        assert_eq!(
+            script.actor_id.as_deref(),
+            Some("<script>alert(1)</script>")
+        );
+        let escape = raw("Invalid user #033[31madmin");
+        assert_eq!(escape.actor_id.as_deref(), Some("#033[31madmin"));
+        for e in &events {
+            let def = auditlake_event::lookup(&e.action)
+                .unwrap_or_else(|| panic!("{} is not in the catalog", e.action));
+            assert_eq!(def.default_tier, "security", "{}", e.action);
+        }
     }
 }
