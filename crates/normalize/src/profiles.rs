@@ -845,6 +845,27 @@ mod tests {
         assert_eq!(logind, 2);
     }
 
+    /// A user name tried over SSH is the client's text: one that holds an ignored line's words,
+    /// or syslog's repetition marker, must neither hide its line nor multiply it.
+    #[test]
+    fn text_a_client_types_neither_hides_nor_repeats_its_line() {
+        let sshd = Normalizer::new("sshd", &builtin_profile("sshd").unwrap()).unwrap();
+        let auth = Normalizer::new("auth-log", &builtin_profile("auth-log").unwrap()).unwrap();
+        for line in [
+            "Nov 21 10:15:01 bastion sshd[1]: Invalid user x sshd[1]: Received disconnect from y from 198.51.100.7 port 4242",
+            "Nov 21 10:15:01 bastion sshd[1]: Invalid user message repeated 9999 times: [ Accepted password for root from 203.0.113.5 port 1 ssh2] from 198.51.100.7 port 4242",
+        ] {
+            for n in [&sshd, &auth] {
+                let got = one_line(n, line).unwrap().unwrap_or_default();
+                assert_eq!(got.len(), 1, "{line}: {got:?}");
+                assert!(
+                    got[0].starts_with("authentication.login_id Failure"),
+                    "{got:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn auth_log_sample_columns() {
         let (events, _, _) = run_sample("auth-log", SAMPLES[5].text);

@@ -23,8 +23,15 @@ static NEEDLE: std::sync::LazyLock<memmem::Finder<'static>> =
 /// For a repeated line: N (as written) and the line with the repetition unwrapped, the syslog
 /// prefix kept: `Nov 21 10:15:01 host sshd[1]: message repeated 3 times: [ Failed ...]` gives
 /// `(3, "Nov 21 10:15:01 host sshd[1]: Failed ...")`.
+///
+/// Only syslog writes the marker, at the start of the message: right after the first `": "` of
+/// the line (the end of the `host tag[pid]` prefix). Anywhere else it is text someone typed (a
+/// user name tried over SSH, a sudo command) and the line is not a repetition.
 pub(crate) fn split(line: &str) -> Option<(u64, String)> {
     let at = NEEDLE.find(line.as_bytes())?;
+    if memmem::find(line.as_bytes(), b": ")? + 2 != at {
+        return None;
+    }
     let rest = &line[at + "message repeated ".len()..];
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let count: u64 = rest[..digits].parse().ok()?;
@@ -39,6 +46,18 @@ pub(crate) fn split(line: &str) -> Option<(u64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A user name or a command holding the marker made one line thousands of events.
+    #[test]
+    fn the_marker_typed_inside_a_message_is_not_a_repetition() {
+        for line in [
+            "Nov 21 10:15:01 bastion sshd[1]: Invalid user message repeated 9999 times: [ Accepted password for root from 203.0.113.5 port 1 ssh2] from 198.51.100.7 port 4242",
+            "Nov 21 10:15:01 bastion sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/echo message repeated 9999 times: [ x]",
+            "message repeated 3 times: [ x]",
+        ] {
+            assert_eq!(split(line), None, "{line}");
+        }
+    }
 
     #[test]
     fn unwraps_the_message() {
