@@ -327,6 +327,7 @@ impl Normalizer {
             split.push((sp.column, sp.separator.clone(), sp.index));
         }
 
+        check_never_matching(profile, &parser, &k)?;
         Ok(Normalizer {
             records,
             decode_json,
@@ -1045,3 +1046,76 @@ fn compile_parser(
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// Load-time checks for what could never take effect, each an error naming its key: for
+/// `format = "regex"`, a field path whose first key no pattern (nor the prefix) captures, the
+/// usual misspelling of a capture name; for every format, an action rule of a name that
+/// `ignore.events` skips.
+fn check_never_matching(
+    profile: &ProfileConfig,
+    parser: &Parser,
+    k: &dyn Fn(&str) -> String,
+) -> Result<(), NormalizeConfigError> {
+    if let Parser::Regex(patterns) = parser {
+        let captured: std::collections::BTreeSet<&str> =
+            patterns.iter().flat_map(Pattern::capture_names).collect();
+        let check = |key: String, path: &str| -> Result<(), NormalizeConfigError> {
+            let compiled = FieldPath::compile(&key, path)?;
+            match compiled.keys().next() {
+                Some(first) if !captured.contains(first) => Err(NormalizeConfigError::Invalid {
+                    key,
+                    problem: format!(
+                        "`{first}` is captured by no pattern, so it never has a value \
+                         (the patterns capture: {})",
+                        captured.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+                _ => Ok(()),
+            }
+        };
+        for (column, source) in profile.fields.entries() {
+            for path in source.paths() {
+                check(k(&format!("fields.{}", column.name())), path)?;
+            }
+        }
+        for path in profile.time.field.paths() {
+            check(k("time.field"), path)?;
+        }
+        for (i, rule) in profile.action.rules.iter().enumerate() {
+            for (column, source) in rule.fields.entries() {
+                for path in source.paths() {
+                    check(
+                        k(&format!("action.rules[{i}].fields.{}", column.name())),
+                        path,
+                    )?;
+                }
+            }
+            for (j, c) in rule.when.iter().flatten().enumerate() {
+                check(k(&format!("action.rules[{i}].when[{j}].field")), &c.field)?;
+            }
+        }
+        for (i, r) in profile.outcome_rules.iter().enumerate() {
+            check(k(&format!("outcome_rules[{i}].when.field")), &r.when.field)?;
+        }
+        for (i, r) in profile.ignore.rules.iter().enumerate() {
+            for (j, c) in r.when.iter().enumerate() {
+                check(k(&format!("ignore.rules[{i}].when[{j}].field")), &c.field)?;
+            }
+        }
+    }
+    // Names skipped before any rule is tried (a name mapped twice is refused where rules are
+    // compiled).
+    for (i, rule) in profile.action.rules.iter().enumerate() {
+        for name in rule.name.iter().chain(&rule.names) {
+            if profile.ignore.events.iter().any(|e| e == name) {
+                return Err(NormalizeConfigError::Invalid {
+                    key: k(&format!("action.rules[{i}]")),
+                    problem: format!(
+                        "`{name}` is in `ignore.events`, so this rule never applies to it"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}

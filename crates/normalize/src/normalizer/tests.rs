@@ -1100,3 +1100,68 @@ transform.hex_decode = ["user..name"]
     );
     assert!(e.contains("user..name"), "{e}");
 }
+
+#[test]
+fn a_field_no_pattern_captures_is_an_error_naming_its_key() {
+    let base = r#"
+format = "regex"
+prefix = '^(?P<time>\S+) '
+time = { field = "time" }
+fields.actor_id = "user"
+[[patterns]]
+pattern = 'login (?P<user>\S+) from (?P<ip>\S+)$'
+action = "authentication.login"
+"#;
+    compile(base);
+    let e = compile_err(&base.replace(
+        "fields.actor_id = \"user\"",
+        "fields.actor_id = \"usr\"\nfields.src_ip = \"ip\"",
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.fields.actor_id: `usr` is captured by no pattern"),
+        "{e}"
+    );
+    assert!(e.ends_with("(the patterns capture: ip, time, user)"), "{e}");
+    let e = compile_err(&base.replace(
+        "fields.actor_id = \"user\"",
+        "fields.actor_id = [\"user\", \"login\"]",
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.fields.actor_id: `login`"),
+        "{e}"
+    );
+    let e = compile_err(&format!(
+        "{base}[[outcome_rules]]\nwhen = {{ field = \"status\", equals = \"ok\" }}\noutcome = \"success\"\n"
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.outcome_rules[0].when.field: `status`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_rule_an_earlier_one_or_ignore_always_takes_first_is_an_error() {
+    let base = r#"
+format = "json"
+time = { field = "t" }
+action.event_field = "type"
+[[action.rules]]
+name = "login"
+action = "authentication.login"
+"#;
+    let e = compile_err(&format!(
+        "{base}[[action.rules]]\nnames = [\"logout\", \"login\"]\naction = \"session.sign_out\"\n"
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.action.rules[1]: event name `login` is already mapped"),
+        "{e}"
+    );
+    let e = compile_err(&base.replace(
+        "action.event_field = \"type\"",
+        "action.event_field = \"type\"\nignore.events = [\"login\"]",
+    ));
+    assert!(
+        e.starts_with("profiles.myapp.action.rules[0]: `login` is in `ignore.events`"),
+        "{e}"
+    );
+}

@@ -42,6 +42,11 @@ impl Pattern {
         }
         Ok(Pattern { regex, names })
     }
+
+    /// The names of its capture groups (the prefix's included).
+    pub(crate) fn capture_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|(n, _)| &**n)
+    }
 }
 
 /// Matches `line` against the patterns in order; the fields are the named groups that took part
