@@ -12,8 +12,6 @@ use util::*;
 use samples::Want::{Dead, Ignored};
 use samples::*;
 
-const A: Option<&str> = None;
-
 fn s(v: &'static str) -> Option<&'static str> {
     Some(v)
 }
@@ -111,30 +109,7 @@ fn auditd_events_keep_their_records_and_decoded_values() {
     let log = dir.path().join("audit.log");
     let sample = std::fs::read_to_string(repo_root().join("examples/logs/audit.log")).unwrap();
     std::fs::write(&log, &sample).unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"version = 1
-[agent]
-state_dir = "{d}/state"
-[archive]
-url = "{d}/archive"
-[[sources]]
-name = "s"
-paths = ["{p}"]
-profile = "auditd"
-[sources.time_window]
-max_behind_days = 36500
-[[tiers]]
-name = "all"
-retention_days = 365
-"#,
-            d = dir.path().display(),
-            p = log.display(),
-        ),
-    )
-    .unwrap();
+    let config = profile_config(dir.path(), "auditd", &log, "", ONE_TIER);
     run_ok(
         auditlake()
             .args(["agent", "--once", "--config"])
@@ -230,33 +205,13 @@ fn a_crash_mid_event_neither_loses_nor_duplicates_its_records() {
     );
     std::fs::write(&log, format!("{login}{head}")).unwrap();
     let port = free_port();
-    let config = dir.path().join("agent.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[agent]
-state_dir = "{d}/state"
-flush_interval_secs = 3
-poll_interval_ms = 50
-listen = "127.0.0.1:{port}"
-[archive]
-url = "{d}/archive"
-[[sources]]
-name = "s"
-paths = ["{p}"]
-profile = "auditd"
-[sources.time_window]
-max_behind_days = 36500
-[[tiers]]
-name = "all"
-retention_days = 365
-"#,
-            d = dir.path().display(),
-            p = log.display(),
-        ),
-    )
-    .unwrap();
+    let config = profile_config(
+        dir.path(),
+        "auditd",
+        &log,
+        &format!("flush_interval_secs = 3\npoll_interval_ms = 50\nlisten = \"127.0.0.1:{port}\""),
+        ONE_TIER,
+    );
     let mut agent = auditlake()
         .args(["agent", "--config"])
         .arg(&config)

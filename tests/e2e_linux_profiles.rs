@@ -9,19 +9,6 @@ use util::*;
 use samples::Want::{Dead, Ignored};
 use samples::*;
 
-/// `Nov 20 08:02:11 ...` -> `2026-11-20T08:02:11Z` (the sample's year, UTC).
-fn syslog_time(line: &str) -> String {
-    let month = match &line[..3] {
-        "Nov" => 11,
-        "Dec" => 12,
-        m => panic!("month {m}"),
-    };
-    let day: u32 = line[4..6].trim().parse().unwrap();
-    format!("2026-{month:02}-{day:02}T{}Z", &line[7..15])
-}
-
-const A: Option<&str> = None;
-
 #[test]
 fn auth_log_profile_maps_every_sample_line() {
     let s = Some;

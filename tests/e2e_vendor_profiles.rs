@@ -6,13 +6,13 @@
 mod util;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::path::Path;
+
 use serde_json::Value;
 use util::*;
 
 use samples::Want::{Dead, Ignored};
 use samples::*;
-
-const A: Option<&str> = None;
 
 fn s(v: &'static str) -> Option<&'static str> {
     Some(v)
@@ -1284,30 +1284,8 @@ fn cloudtrail_files_delivered_gzip_compressed_give_what_they_hold() {
     }
     let run = |name: &str, glob: &str| -> (Value, Vec<String>) {
         let root = dir.path().join(format!("{name}-run"));
-        let config = root.join("config.toml");
         std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(
-            &config,
-            format!(
-                r#"version = 1
-[agent]
-state_dir = "{d}/state"
-[archive]
-url = "{d}/archive"
-[[sources]]
-name = "trail"
-paths = ["{glob}"]
-profile = "cloudtrail"
-[sources.time_window]
-max_behind_days = 36500
-[[tiers]]
-name = "all"
-retention_days = 365
-"#,
-                d = root.display(),
-            ),
-        )
-        .unwrap();
+        let config = profile_config(&root, "cloudtrail", Path::new(glob), "", ONE_TIER);
         let out = run_ok(
             auditlake()
                 .args(["agent", "--once", "--json", "--config"])

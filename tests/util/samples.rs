@@ -9,6 +9,21 @@ use serde_json::Value;
 
 use super::*;
 
+/// No value (an actor or address a line does not have).
+pub const A: Option<&str> = None;
+
+/// The time of a syslog sample line, `Nov 20 08:02:11 ...` -> `2026-11-20T08:02:11Z` (the
+/// samples' year, UTC).
+pub fn syslog_time(line: &str) -> String {
+    let month = match &line[..3] {
+        "Nov" => 11,
+        "Dec" => 12,
+        m => panic!("month {m}"),
+    };
+    let day: u32 = line[4..6].trim().parse().unwrap();
+    format!("2026-{month:02}-{day:02}T{}Z", &line[7..15])
+}
+
 /// What one sample line must become.
 pub enum Want {
     /// Events (one, or `n` for a repeated syslog message) with this actor, source IP, action and
@@ -229,13 +244,51 @@ fn check_units(
 /// returns it and the run's JSON summary.
 fn archive_sample(profile: &str, path: &Path) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
+    let config = profile_config(dir.path(), profile, path, "", CATALOG_TIERS);
+    let out = run_ok(
+        auditlake()
+            .args(["agent", "--once", "--json", "--config"])
+            .arg(&config),
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (dir, summary)
+}
+
+/// Tiers whose match takes nothing: every event goes to its action's default tier.
+pub const CATALOG_TIERS: &str = r#"[[tiers]]
+name = "security"
+retention_days = 2555
+match = { actions = ["none.none"] }
+[[tiers]]
+name = "operational"
+retention_days = 90
+match = { actions = ["none.none"] }
+[[tiers]]
+name = "standard"
+retention_days = 365
+"#;
+
+/// One tier that takes every event.
+pub const ONE_TIER: &str = "[[tiers]]\nname = \"all\"\nretention_days = 365\n";
+
+/// Writes `dir/config.toml` and returns its path: state and archive under `dir`, one source `s`
+/// reading `paths` (a path or a glob) through `profile` with any event time accepted, `agent`'s
+/// extra lines in `[agent]`, and `tiers`.
+pub fn profile_config(
+    dir: &Path,
+    profile: &str,
+    paths: &Path,
+    agent: &str,
+    tiers: &str,
+) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
     std::fs::write(
         &config,
         format!(
             r#"version = 1
 [agent]
 state_dir = "{d}/state"
+{agent}
 [archive]
 url = "{d}/archive"
 [[sources]]
@@ -244,32 +297,13 @@ paths = ["{p}"]
 profile = "{profile}"
 [sources.time_window]
 max_behind_days = 36500
-# Tiers whose match takes nothing: every event goes to its action's default tier.
-[[tiers]]
-name = "security"
-retention_days = 2555
-match = {{ actions = ["none.none"] }}
-[[tiers]]
-name = "operational"
-retention_days = 90
-match = {{ actions = ["none.none"] }}
-[[tiers]]
-name = "standard"
-retention_days = 365
-"#,
-            d = dir.path().display(),
-            p = path.display(),
+{tiers}"#,
+            d = dir.display(),
+            p = paths.display(),
         ),
     )
     .unwrap();
-    let out = run_ok(
-        auditlake()
-            .args(["agent", "--once", "--json", "--config"])
-            .arg(&config),
-    );
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-
-    (dir, summary)
+    config
 }
 
 /// The catalog's default tier of each action, as `auditlake actions` lists it.
