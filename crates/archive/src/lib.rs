@@ -15,6 +15,7 @@ pub mod digest;
 mod error;
 pub mod layout;
 pub mod markers;
+pub mod merge;
 pub mod reader;
 pub mod signing;
 pub mod tier;

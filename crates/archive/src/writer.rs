@@ -227,58 +227,156 @@ pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<Encoded
     }
     let order = row_order_indices(batch)?;
     let arrow_err = |context| move |source| ArchiveError::Arrow { context, source };
-
-    let props = writer_properties(opts, rows)?;
-    let parquet_err = |context| move |source| ArchiveError::Parquet { context, source };
-    let mut writer = ArrowWriter::try_new(Vec::new(), arrow_schema(), Some(props))
-        .map_err(parquet_err("creating the writer"))?;
-    for group in order.chunks(opts.row_group_rows) {
-        for slice in group.chunks(TAKE_ROWS) {
-            let indices = UInt32Array::from(slice.to_vec());
-            let taken = take_record_batch(batch, &indices).map_err(arrow_err("reordering rows"))?;
-            writer
-                .write(&taken)
-                .map_err(parquet_err("writing a row group"))?;
-        }
-        writer.flush().map_err(parquet_err("writing a row group"))?;
+    let mut encoder = ObjectEncoder::new(Vec::new(), opts, rows)?;
+    for slice in order.chunks(TAKE_ROWS) {
+        let indices = UInt32Array::from(slice.to_vec());
+        let taken = take_record_batch(batch, &indices).map_err(arrow_err("reordering rows"))?;
+        encoder.write(&taken)?;
     }
-    let buf = writer
-        .into_inner()
-        .map_err(parquet_err("writing the footer"))?;
+    let (buf, stats) = encoder.finish()?;
+    Ok(stats.into_object(Bytes::from(buf)))
+}
 
-    let time = batch
-        .column_by_name("time")
-        .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
-        .ok_or_else(|| ArchiveError::Arrow {
-            context: "reading event times",
-            source: ArrowError::SchemaError("no timestamp column time".into()),
+/// What an [`ObjectEncoder`] saw of the rows it wrote: an [`EncodedObject`] but its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectStats {
+    pub rows: u64,
+    pub min_time: Option<i64>,
+    pub max_time: Option<i64>,
+    pub min_seq: Option<i64>,
+    pub max_seq: Option<i64>,
+    pub max_observed_time: Option<i64>,
+}
+
+impl ObjectStats {
+    /// The encoded object of `bytes`, the whole file these stats describe.
+    pub fn into_object(self, bytes: Bytes) -> EncodedObject {
+        EncodedObject {
+            sha256: sha256_hex(&bytes),
+            bytes,
+            rows: self.rows,
+            min_time: self.min_time.unwrap_or_default(),
+            max_time: self.max_time.unwrap_or_default(),
+            // Sequence numbers start at 0; a negative one is no sequence number.
+            first_seq: self.min_seq.and_then(|s| u64::try_from(s).ok()),
+            last_seq: self.max_seq.and_then(|s| u64::try_from(s).ok()),
+            max_observed_time: self.max_observed_time,
+        }
+    }
+
+    fn add(&mut self, batch: &RecordBatch) -> Result<()> {
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| ArchiveError::Arrow {
+                    context: "reading the rows written",
+                    source: ArrowError::SchemaError(format!("no column {name}")),
+                })
+        };
+        let time = column("time")?
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| ArchiveError::Arrow {
+                context: "reading event times",
+                source: ArrowError::SchemaError("no timestamp column time".into()),
+            })?;
+        let seq = column("seq")?
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| ArchiveError::Arrow {
+                context: "reading sequence numbers",
+                source: ArrowError::SchemaError("no i64 column seq".into()),
+            })?;
+        let observed = column("observed_time")?
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| ArchiveError::Arrow {
+                context: "reading observed times",
+                source: ArrowError::SchemaError("no timestamp column observed_time".into()),
+            })?;
+        fn fold(acc: &mut Option<i64>, v: Option<i64>, pick: fn(i64, i64) -> i64) {
+            if let Some(v) = v {
+                *acc = Some(acc.map_or(v, |a| pick(a, v)));
+            }
+        }
+        self.rows += batch.num_rows() as u64;
+        fold(&mut self.min_time, aggregate::min(time), i64::min);
+        fold(&mut self.max_time, aggregate::max(time), i64::max);
+        fold(&mut self.min_seq, aggregate::min(seq), i64::min);
+        fold(&mut self.max_seq, aggregate::max(seq), i64::max);
+        fold(
+            &mut self.max_observed_time,
+            aggregate::max(observed),
+            i64::max,
+        );
+        Ok(())
+    }
+}
+
+/// Writes one Parquet object of [`arrow_schema`] with the archive's writer properties from rows
+/// handed to it already in their final order, a row group every `row_group_rows` rows: memory is
+/// the row group's encoded pages (and the output, where `W` keeps it).
+pub struct ObjectEncoder<W: std::io::Write + Send> {
+    writer: ArrowWriter<W>,
+    row_group_rows: usize,
+    in_group: usize,
+    stats: ObjectStats,
+}
+
+impl<W: std::io::Write + Send> ObjectEncoder<W> {
+    /// An encoder into `out`; `rows` is about how many rows the object will hold (it sizes the
+    /// bloom filters).
+    pub fn new(out: W, opts: &WriterOptions, rows: usize) -> Result<Self> {
+        opts.validate()?;
+        let props = writer_properties(opts, rows)?;
+        let writer = ArrowWriter::try_new(out, arrow_schema(), Some(props)).map_err(|source| {
+            ArchiveError::Parquet {
+                context: "creating the writer",
+                source,
+            }
         })?;
-    let seq = batch
-        .column_by_name("seq")
-        .and_then(|c| c.as_primitive_opt::<Int64Type>())
-        .ok_or_else(|| ArchiveError::Arrow {
-            context: "reading sequence numbers",
-            source: ArrowError::SchemaError("no i64 column seq".into()),
-        })?;
-    let observed = batch
-        .column_by_name("observed_time")
-        .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
-        .ok_or_else(|| ArchiveError::Arrow {
-            context: "reading observed times",
-            source: ArrowError::SchemaError("no timestamp column observed_time".into()),
-        })?;
-    let sha256 = sha256_hex(&buf);
-    Ok(EncodedObject {
-        bytes: Bytes::from(buf),
-        rows: rows as u64,
-        min_time: aggregate::min(time).unwrap_or_default(),
-        max_time: aggregate::max(time).unwrap_or_default(),
-        // Sequence numbers start at 0; a negative one is no sequence number.
-        first_seq: aggregate::min(seq).and_then(|s| u64::try_from(s).ok()),
-        last_seq: aggregate::max(seq).and_then(|s| u64::try_from(s).ok()),
-        max_observed_time: aggregate::max(observed),
-        sha256,
-    })
+        Ok(ObjectEncoder {
+            writer,
+            row_group_rows: opts.row_group_rows,
+            in_group: 0,
+            stats: ObjectStats::default(),
+        })
+    }
+
+    /// Appends rows, in the order they are to be stored.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let parquet_err = |source| ArchiveError::Parquet {
+            context: "writing a row group",
+            source,
+        };
+        self.stats.add(batch)?;
+        let mut at = 0;
+        while at < batch.num_rows() {
+            let n = (self.row_group_rows - self.in_group).min(batch.num_rows() - at);
+            self.writer
+                .write(&batch.slice(at, n))
+                .map_err(parquet_err)?;
+            at += n;
+            self.in_group += n;
+            if self.in_group == self.row_group_rows {
+                self.writer.flush().map_err(parquet_err)?;
+                self.in_group = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the footer; returns the output and what was written. An object needs a row.
+    pub fn finish(self) -> Result<(W, ObjectStats)> {
+        if self.stats.rows == 0 {
+            return Err(ArchiveError::EmptyBatch);
+        }
+        let out = self
+            .writer
+            .into_inner()
+            .map_err(|source| ArchiveError::Parquet {
+                context: "writing the footer",
+                source,
+            })?;
+        Ok((out, self.stats))
+    }
 }
 
 fn column_index(name: &str) -> Result<i32> {

@@ -24,12 +24,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::hold::Hold;
-use crate::rewrite::{
-    self, Marker, PreparedJob, RewriteRun, encode_batches, job_id, object_entry, output_seq,
-};
+use crate::rewrite::{self, Marker, PreparedJob, RewriteRun, job_id, object_entry, output_seq};
 use auditlake_archive::Result;
 use auditlake_archive::digest::{DeletedObject, ReceiptKind};
 use auditlake_archive::layout::{ObjectKey, parse_data_key, tier_prefix};
+use auditlake_archive::merge::{self, ObjectMerger};
 use auditlake_archive::signing::DigestSigner;
 use auditlake_archive::tier::TierConfig;
 use auditlake_archive::writer::{ArchiveWriter, WriterOptions};
@@ -216,7 +215,9 @@ async fn prepare(
     now: DateTime<Utc>,
     opts: &CompactionOptions,
 ) -> Result<Option<PreparedJob>> {
-    let mut batches = Vec::new();
+    // One input at a time into sorted runs on disk, then merged: memory stays bounded whatever
+    // the group adds up to (see `auditlake_archive::merge`).
+    let mut merger = ObjectMerger::new(&opts.writer, merge::DEFAULT_RUN_ROWS)?;
     let mut inputs = Vec::new();
     for i in &group.inputs {
         let bytes = match store.get(&i.key).await {
@@ -227,17 +228,14 @@ async fn prepare(
             }
             Err(e) => return Err(e.into()),
         };
-        batches.extend(auditlake_archive::reader::decode_parquet_named(
-            bytes.clone(),
-            &i.key,
-        )?);
         inputs.push(DeletedObject {
             key: i.key.clone(),
             size: bytes.len() as u64,
             retain_until: None,
         });
+        merger.add_object(bytes, &i.key)?;
     }
-    let obj = encode_batches(&batches, &opts.writer)?;
+    let obj = merger.finish()?;
     let key = ObjectKey::new(
         &group.tier,
         group.event_date,
