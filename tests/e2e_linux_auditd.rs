@@ -115,16 +115,7 @@ fn auditd_events_keep_their_records_and_decoded_values() {
             .args(["agent", "--once", "--config"])
             .arg(&config),
     );
-    let out = run_ok(
-        auditlake()
-            .args(["query", "--format", "jsonl", "--order", "asc", "--archive"])
-            .arg(dir.path().join("archive")),
-    );
-    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = archived_in_order(dir.path());
     assert_eq!(events.len(), 46);
     let lines: Vec<&str> = sample.lines().collect();
 
@@ -247,16 +238,7 @@ fn a_crash_mid_event_neither_loses_nor_duplicates_its_records() {
             .args(["agent", "--once", "--config"])
             .arg(&config),
     );
-    let out = run_ok(
-        auditlake()
-            .args(["query", "--format", "jsonl", "--order", "asc", "--archive"])
-            .arg(dir.path().join("archive")),
-    );
-    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = archived_in_order(dir.path());
     let got: Vec<(&str, &str)> = events
         .iter()
         .map(|e| (e["action"].as_str().unwrap(), e["raw"].as_str().unwrap()))
@@ -270,4 +252,18 @@ fn a_crash_mid_event_neither_loses_nor_duplicates_its_records() {
             ("session.sign_out", logout.trim_end()),
         ]
     );
+}
+
+/// Every event of the archive in `dir`, oldest first, as `query --format jsonl` prints them.
+fn archived_in_order(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = run_ok(
+        auditlake()
+            .args(["query", "--format", "jsonl", "--order", "asc", "--archive"])
+            .arg(dir.join("archive")),
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
