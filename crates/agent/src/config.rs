@@ -44,6 +44,9 @@ pub struct Config {
     /// Activity alert rules and their webhooks (`[alerts]`).
     #[serde(default)]
     pub alerts: Option<crate::alerts::AlertsConfig>,
+    /// The console and API of `auditlake serve` (`[serve]`).
+    #[serde(default)]
+    pub serve: Option<auditlake_serve::ServeConfig>,
 }
 
 fn default_version() -> u32 {
@@ -286,6 +289,15 @@ impl Config {
         }
         if let Some(a) = &self.alerts {
             a.validate()?;
+        }
+        if let Some(s) = &self.serve {
+            s.validate()?;
+            if !auditlake_archive::layout::is_valid_name(&s.access_source) {
+                return Err(format!(
+                    "serve.access_source: {:?} must be lower case letters, digits, '_' or '-'",
+                    s.access_source
+                ));
+            }
         }
         let mut names = HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {

@@ -77,7 +77,8 @@ pub fn job_signer(config: &Config) -> Result<DigestSigner, AgentError> {
 
 /// The public keys that verify the archive of `config`: the `.pub` file beside a configured
 /// `signing_key_file` (as `auditlake keygen` writes them), and the key the agent generated in
-/// the state directory, each where it exists.
+/// the state directory (and in `auditlake serve`'s, for the record of reads), each where it
+/// exists.
 pub fn trusted_public_keys(config: &Config) -> Result<Vec<(PathBuf, PublicKey)>, AgentError> {
     let mut candidates = Vec::new();
     if let Some(file) = config
@@ -88,6 +89,11 @@ pub fn trusted_public_keys(config: &Config) -> Result<Vec<(PathBuf, PublicKey)>,
         candidates.push(public_beside(file));
     }
     candidates.push(public_key_path(&config.agent.state_dir));
+    if let Some(serve) = &config.serve {
+        // `auditlake serve` archives the record of its reads with a key of its own when none
+        // is configured.
+        candidates.push(public_key_path(&serve.pipeline_state_dir()));
+    }
     let mut keys: Vec<(PathBuf, PublicKey)> = Vec::new();
     for path in candidates {
         if !path.exists() {

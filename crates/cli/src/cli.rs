@@ -61,6 +61,11 @@ pub enum Command {
     /// Erase (or pseudonymize) a data subject's events, with a signed receipt; refuses objects
     /// under Object Lock or a legal hold.
     Erase(crate::commands::compliance::EraseArgs),
+    /// The console and API over the archive: sign-in, roles, the activity log, reports and
+    /// exports; every read is itself archived as an audit event.
+    Serve(crate::commands::serve::ServeArgs),
+    /// Make a service token for `[[serve.tokens]]`: prints the token and the lines to add.
+    ServeToken(crate::commands::serve::ServeTokenArgs),
     /// Write realistic audit logs in a built-in profile's format (benchmarks, demos, tests).
     Gen(crate::commands::generate::GenArgs),
 }

@@ -22,6 +22,7 @@ pub mod integrity;
 pub mod profile;
 pub mod query;
 pub mod retention;
+pub mod serve;
 
 use std::process::ExitCode;
 
@@ -77,6 +78,8 @@ pub async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Compact(args) => compliance::compact(args).await,
         Command::Erase(args) => compliance::erase(args).await,
         Command::Gen(args) => generate::gen_logs(args),
+        Command::Serve(args) => serve::serve(args).await,
+        Command::ServeToken(args) => serve::serve_token(args),
         Command::Profile(args) => profile::profile(args),
         Command::CheckConfig { config } => {
             let c = Config::load(&config)?;

@@ -207,6 +207,19 @@ pub const CATALOG: &[ActionDef] = &[
         SEC,
         "a user account's attributes were changed (shell, home, expiry, groups)",
     ),
+    // Reads of the archive itself, written by `auditlake serve` about its own readers.
+    def(
+        "audit.log.export",
+        "audit",
+        SEC,
+        "someone exported audit events through the API or console",
+    ),
+    def(
+        "audit.log.view",
+        "audit",
+        SEC,
+        "someone read audit events or a report through the API or console",
+    ),
     // Authentication: primary and secondary factors, each failure kind its own action.
     def(
         "authentication.anonymous",

@@ -28,5 +28,5 @@ pub use addr::{address_forms, canonical_address, parse_net};
 pub use error::{FilterError, Result};
 pub use eval::evaluate;
 pub use prune::{Verdict, bloom_checkable, bloom_probes};
-pub use spec::{Atom, Filter, FilterSpec, TEXT_COLUMNS};
+pub use spec::{Atom, Filter, FilterSpec, Scope, TEXT_COLUMNS};
 pub use time::{Bound, parse_duration, parse_time};

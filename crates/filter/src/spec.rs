@@ -65,6 +65,53 @@ pub struct FilterSpec {
     /// A case-insensitive substring of actor id, name or email, `src_ip`, `message` or `raw`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// What the reader may see at all, ANDed with everything else: set by the server from the
+    /// reader's role, never from a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+}
+
+/// A restriction of what a reader sees: every restriction given must hold. A list given empty
+/// matches no event, so that a reader mapped to no actor sees nothing rather than everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Only events whose `actor_id` is one of these or whose `actor_email` is one of
+    /// `actor_emails`: a person's own activity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actor_emails: Vec<String>,
+    /// Only events of these tenants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<Vec<String>>,
+}
+
+impl Scope {
+    /// The clauses of the restriction.
+    fn clauses(&self) -> Vec<Vec<Atom>> {
+        let mut clauses = Vec::new();
+        if let Some(ids) = &self.actor_ids {
+            let mut own = vec![Atom::Eq {
+                column: "actor_id",
+                values: ids.clone(),
+            }];
+            if !self.actor_emails.is_empty() {
+                own.push(Atom::Eq {
+                    column: "actor_email",
+                    values: self.actor_emails.clone(),
+                });
+            }
+            clauses.push(own);
+        }
+        if let Some(tenants) = &self.tenants {
+            clauses.push(vec![Atom::Eq {
+                column: "tenant",
+                values: tenants.clone(),
+            }]);
+        }
+        clauses
+    }
 }
 
 /// The columns `text` searches.
@@ -265,6 +312,9 @@ impl FilterSpec {
             return Err(FilterError::arg("--tier", "empty value"));
         }
         f.tiers = self.tiers.clone();
+        if let Some(scope) = &self.scope {
+            f.clauses.extend(scope.clauses());
+        }
         Ok(f)
     }
 }
@@ -464,6 +514,75 @@ mod tests {
             r.compile(later).unwrap().until,
             spec.compile(now()).unwrap().until
         );
+    }
+
+    fn event(
+        actor_id: &str,
+        email: Option<&str>,
+        tenant: Option<&str>,
+    ) -> auditlake_event::AuditEvent {
+        auditlake_event::AuditEvent {
+            actor_id: Some(actor_id.into()),
+            actor_email: email.map(Into::into),
+            tenant: tenant.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_scope_is_anded_with_what_the_reader_asks() {
+        let own = Scope {
+            actor_ids: Some(vec!["u-1".into(), "alice".into()]),
+            actor_emails: vec!["alice@example.com".into()],
+            tenants: None,
+        };
+        let asking = |actors: &[&str]| FilterSpec {
+            actors: actors.iter().map(|s| s.to_string()).collect(),
+            scope: Some(own.clone()),
+            ..Default::default()
+        };
+        let f = asking(&[]).compile(now()).unwrap();
+        assert!(f.matches(&event("u-1", None, None)));
+        assert!(f.matches(&event("x", Some("alice@example.com"), None)));
+        assert!(!f.matches(&event("bob", None, None)));
+        // Asking for someone else's events finds none of theirs and none of one's own.
+        let f = asking(&["bob"]).compile(now()).unwrap();
+        assert!(!f.matches(&event("bob", None, None)));
+        assert!(!f.matches(&event("u-1", None, None)));
+    }
+
+    #[test]
+    fn a_scope_of_no_ids_or_tenants_matches_nothing() {
+        for scope in [
+            Scope {
+                actor_ids: Some(vec![]),
+                ..Default::default()
+            },
+            Scope {
+                tenants: Some(vec![]),
+                ..Default::default()
+            },
+        ] {
+            let f = FilterSpec {
+                scope: Some(scope),
+                ..Default::default()
+            }
+            .compile(now())
+            .unwrap();
+            assert!(!f.matches(&event("u-1", None, Some("acme"))));
+        }
+        let f = FilterSpec {
+            scope: Some(Scope {
+                tenants: Some(vec!["acme".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .compile(now())
+        .unwrap();
+        assert!(f.matches(&event("u-1", None, Some("acme"))));
+        assert!(!f.matches(&event("u-1", None, Some("other"))));
+        assert!(!f.matches(&event("u-1", None, None)));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //!   ones wait in the listen backlog until one closes.
 //! - **Accept errors** (too many open files, say) are logged and retried after a pause, never
 //!   in a busy loop.
+//! - **The client's address** is in every request's extensions as
+//!   [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo).
 //! - **Graceful shutdown**: [`ServerHandle::shutdown`] stops accepting, lets requests in flight
 //!   finish within a drain period, then closes what is left.
 //!
@@ -31,12 +33,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
+use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -174,7 +178,13 @@ impl Server {
                     continue;
                 }
             };
-            let service = TowerToHyperService::new(app.clone());
+            // Handlers see the client's address as `ConnectInfo<SocketAddr>`.
+            let service = TowerToHyperService::new(app.clone().map_request(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                },
+            ));
             let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             let mut closed = closed.clone();
             tokio::spawn(async move {

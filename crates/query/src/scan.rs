@@ -210,6 +210,12 @@ impl Query {
         })
     }
 
+    /// The same query handing out at most `limit` rows.
+    pub fn with_limit(mut self, limit: Option<u64>) -> Query {
+        self.limit = limit;
+        self
+    }
+
     /// The scan's live counters.
     pub fn stats(&self) -> Arc<ScanStats> {
         self.stats.clone()
@@ -237,7 +243,10 @@ impl Query {
     /// Memory: with [`Order::None`] a few objects' matching rows; with a time order, one day's
     /// matching rows (the days are disjoint in time), or with a limit at most about twice the
     /// limit.
-    pub async fn run(&self, sink: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<u64> {
+    pub async fn run(
+        &self,
+        sink: &mut (dyn FnMut(RecordBatch) -> Result<()> + Send),
+    ) -> Result<u64> {
         let mut files = plan(self.store.as_ref(), &self.filter, &self.stats).await?;
         if self.order == Order::Desc {
             // Days newest first; within a day the rows are sorted anyway.
@@ -346,7 +355,7 @@ impl Query {
 }
 
 struct Emitter<'a> {
-    sink: &'a mut dyn FnMut(RecordBatch) -> Result<()>,
+    sink: &'a mut (dyn FnMut(RecordBatch) -> Result<()> + Send),
     columns: &'a [String],
     remaining: u64,
     emitted: u64,

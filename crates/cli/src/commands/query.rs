@@ -101,6 +101,7 @@ impl From<FilterArgs> for FilterSpec {
             tenant: a.tenant,
             tiers: a.tiers,
             text: a.text,
+            scope: None,
         }
     }
 }

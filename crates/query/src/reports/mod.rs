@@ -128,7 +128,7 @@ async fn scan(
     filter: FilterSpec,
     columns: &[&str],
     now: DateTime<Utc>,
-    mut f: impl FnMut(&RecordBatch) -> Result<()>,
+    mut f: impl FnMut(&RecordBatch) -> Result<()> + Send,
 ) -> Result<()> {
     let q = Query::new(
         store.clone(),
