@@ -8,6 +8,9 @@ cd "$root"
 # Python clients we did not write, to read what we wrote.
 bash scripts/venv.sh
 export AUDITLAKE_PYTHON="$root/.venv/bin/python"
+# A real browser for the console's tests (Debian's Chromium; playwright drives it).
+bash scripts/chromium.sh
+export AUDITLAKE_CHROMIUM=/usr/bin/chromium
 
 # A real S3-protocol server on 127.0.0.1 for the S3 tests, stopped on exit.
 if [ -f scripts/moto.sh ]; then

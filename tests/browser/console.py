@@ -93,7 +93,7 @@ class Api:
         """Every event of a filter, following next_cursor."""
         out, cursor = [], None
         for _ in range(100000):
-            p = [kv for kv in pairs if kv[0] not in ("limit", "cursor")] + [("limit", "1000")]
+            p = [kv for kv in pairs if kv[0] not in ("limit", "cursor")] + [("limit", "100")]
             if cursor:
                 p.append(("cursor", cursor))
             page = self.json("events", p)
@@ -459,7 +459,7 @@ def run(args, checks, page, con):
         page.wait_for_selector("#not-offered, #user-events[data-state=done], #user-events[data-state=error]", timeout=con.timeout)
         theirs = [r for r in con.rows("#user-events") if args.other_actor in actor_fields(r)] if page.query_selector("#user-events") else []
         checks.check("another user's page shows none of their events to a user", not theirs, f"{len(theirs)} shown")
-        status, body = uapi.get("events", [("actor", args.other_actor), ("limit", "1000")])
+        status, body = uapi.get("events", [("actor", args.other_actor), ("limit", "100")])
         if status == 200:
             evs = json.loads(body).get("events") or []
             leaked = [e.get("event_id") for e in evs if args.other_actor in {e.get("actor_id"), e.get("actor_name"), e.get("actor_email")}]

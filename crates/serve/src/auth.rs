@@ -72,10 +72,18 @@ impl Principal {
         if !own && self.tenants.is_none() {
             return None;
         }
+        // An id of the person may be their e-mail: it matches `actor_email` too.
+        let emails: BTreeSet<String> = self
+            .actor_ids
+            .iter()
+            .chain(&self.email)
+            .filter(|id| id.contains('@'))
+            .cloned()
+            .collect();
         Some(Scope {
             actor_ids: own.then(|| self.actor_ids.clone()),
             actor_emails: if own {
-                self.email.iter().cloned().collect()
+                emails.into_iter().collect()
             } else {
                 Vec::new()
             },
