@@ -3,7 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv"
-want="duckdb==1.5.5 pyarrow pytz moto[server]==5.2.5 playwright==1.65.2"
+want="duckdb==1.5.5 pyarrow pytz moto[server]==5.2.5 playwright==1.65.2 pymupdf==2.0"
 stamp="$venv/.auditlake-requirements"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0

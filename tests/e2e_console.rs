@@ -85,3 +85,81 @@ fn the_console_shows_each_role_its_events_and_log_content_as_text() {
     let reads = String::from_utf8_lossy(&out.stdout).lines().count();
     assert!(reads >= 20, "{reads} reads recorded");
 }
+
+#[test]
+fn html_and_pdf_reports_open_with_their_charts() {
+    let browser = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture::new(dir.path());
+    let shots = util::repo_root().join("target/report-shots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    for (name, extra) in [
+        ("last-login", vec![]),
+        ("failed-logins", vec!["--threshold", "1"]),
+        ("activity", vec![]),
+        ("heatmap", vec![]),
+        ("timeline", vec!["--actor", "u-1001"]),
+    ] {
+        let html = dir.path().join(format!("{name}.html"));
+        util::run_ok(
+            util::auditlake()
+                .args(["report", name, "--format", "html", "--config"])
+                .arg(&f.config)
+                .args(&extra)
+                .arg("--output")
+                .arg(&html),
+        );
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"), "{name}");
+        assert!(
+            !page.contains("<script"),
+            "{name}: markup from a log reached the page"
+        );
+        assert!(
+            !page.contains(['\u{1b}', '\u{202e}']),
+            "{name}: a raw control character"
+        );
+        if name != "timeline" {
+            assert!(
+                page.contains("<svg") && page.contains("<rect"),
+                "{name} has a chart"
+            );
+        }
+        if name == "failed-logins" {
+            assert!(
+                page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+                "{name}"
+            );
+        }
+        let pdf = dir.path().join(format!("{name}.pdf"));
+        util::run_ok(
+            util::auditlake()
+                .args(["report", name, "--format", "pdf", "--config"])
+                .arg(&f.config)
+                .args(&extra)
+                .arg("--output")
+                .arg(&pdf)
+                .env("AUDITLAKE_CHROMIUM", &browser),
+        );
+        // The PDF's pages rendered to PNG (PyMuPDF), and its text read back.
+        let r = util::python_json(
+            dir.path(),
+            &format!(
+                "import json, pymupdf\n\
+                 d = pymupdf.open({pdf:?})\n\
+                 for i, p in enumerate(d):\n    p.get_pixmap(dpi=70).save({png:?} % i)\n\
+                 print(json.dumps({{'pages': d.page_count, 'text': d[0].get_text()}}))",
+                pdf = pdf.display().to_string(),
+                png = shots.join(format!("{name}-%d.png")).display().to_string(),
+            ),
+        );
+        assert!(r["pages"].as_u64().unwrap() >= 1, "{name}: {r}");
+        let text = r["text"].as_str().unwrap();
+        assert!(
+            text.contains(&format!("auditlake report: {name}")),
+            "{name}: {text}"
+        );
+        assert!(shots.join(format!("{name}-0.png")).exists());
+    }
+}

@@ -703,3 +703,71 @@ fn the_api_is_described_and_answers_errors_as_json() {
     let i = server.json("/api/v1/integrity", &f.tokens.auditor);
     assert_eq!(i["status"], "ok", "{i}");
 }
+
+#[test]
+fn the_console_quick_start_reads_the_quick_starts_archive() {
+    let root = util::repo_root();
+    let agent = std::fs::read_to_string(root.join("config/quickstart.toml")).unwrap();
+    let serve = std::fs::read_to_string(root.join("config/serve-quickstart.toml")).unwrap();
+    let tiers = |t: &str| {
+        t[t.find("# Routing").unwrap()..]
+            .split("\n[serve]")
+            .next()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        tiers(&serve),
+        tiers(&agent),
+        "the two quick starts' tiers differ"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        auditlake()
+            .args(["agent", "--once", "--config"])
+            .arg(util::quickstart_config(dir.path())),
+    );
+    let port = util::free_port();
+    let d = dir.path().display();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        serve
+            .replace("\"./", &format!("\"{d}/"))
+            .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let mut child = auditlake()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str, token: &str| {
+        client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .bearer_auth(token)
+            .send()
+            .ok()
+            .filter(|r| r.status().is_success())
+            .and_then(|r| r.json::<Value>().ok())
+    };
+    util::wait_for("the console", std::time::Duration::from_secs(60), || {
+        get("/api/v1/me", "demo-auditor-token").is_some()
+    });
+    let me = get("/api/v1/me", "demo-alice-token").unwrap();
+    assert_eq!(me["role"], "user");
+    let page = get("/api/v1/events?limit=500", "demo-alice-token").unwrap();
+    let events = page["events"].as_array().unwrap();
+    assert!(events.len() >= 10, "{} of alice's events", events.len());
+    assert!(events.iter().all(is_alices));
+    // Alice in sshd (`alice`) and in the application (`u-1001`) is one person.
+    let sources: BTreeSet<String> = events.iter().map(|e| s(e, "source")).collect();
+    assert!(
+        sources.contains("sshd") && sources.contains("app"),
+        "{sources:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

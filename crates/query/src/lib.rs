@@ -8,6 +8,7 @@
 pub mod ddl;
 mod error;
 pub mod escape;
+pub mod html;
 pub mod output;
 pub mod reports;
 pub mod scan;

@@ -200,7 +200,7 @@ impl OutputWriter {
 
 /// The batch with its `UTC` timestamps labelled `+00:00`: the same instants, in the form the
 /// text formatters know without a time zone database.
-fn with_offset_timezone(batch: &RecordBatch) -> Result<RecordBatch> {
+pub(crate) fn with_offset_timezone(batch: &RecordBatch) -> Result<RecordBatch> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampMicrosecondType};
     use std::sync::Arc;

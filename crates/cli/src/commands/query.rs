@@ -234,9 +234,10 @@ pub struct ReportArgs {
     /// credential: the credential's id (same as --credential).
     #[arg(long)]
     pub id: Option<String>,
-    /// table, csv, json or jsonl; table when stdout is a terminal, else csv.
+    /// table, csv, json, jsonl, parquet, or html (one self-contained file with its chart as
+    /// SVG, for printing or attaching to an audit); table when stdout is a terminal, else csv.
     #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    pub format: Option<ReportFormatArg>,
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// CSV: neutralize (the default) puts a `'` before string cells a spreadsheet would run as
@@ -244,6 +245,23 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "neutralize")]
     pub csv_formulas: CsvFormulasArg,
 }
+
+/// A report's output formats: the query's and HTML.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormatArg {
+    Table,
+    Csv,
+    Jsonl,
+    Json,
+    Parquet,
+    Html,
+    /// The HTML report printed to PDF by a headless Chromium (`AUDITLAKE_CHROMIUM`, else
+    /// `chromium` on the PATH).
+    Pdf,
+}
+
+/// The most rows an HTML report of events (timeline, credential) holds.
+const HTML_MAX_ROWS: u64 = 50_000;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ReportName {
@@ -523,7 +541,57 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportName::Heatmap => Report::Heatmap,
     };
     let (store, _) = open(&args.archive).await?;
-    let format = default_format(args.format, &args.output);
+    let format = match args.format {
+        Some(f @ (ReportFormatArg::Html | ReportFormatArg::Pdf)) => {
+            let name = args
+                .name
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            let asked = asked_filters(&filter);
+            let (batch, cut) = match reports::run(store, &report, filter, now).await? {
+                ReportOutput::Table(batch) => (batch, false),
+                ReportOutput::Query(q) => {
+                    let q = q.with_limit(Some(HTML_MAX_ROWS + 1));
+                    let schema = q.output_schema();
+                    let mut batches = Vec::new();
+                    q.run(&mut |b| {
+                        batches.push(b);
+                        Ok(())
+                    })
+                    .await?;
+                    let all = arrow::compute::concat_batches(&schema, &batches)?;
+                    let n = all.num_rows().min(HTML_MAX_ROWS as usize);
+                    (all.slice(0, n), all.num_rows() > n)
+                }
+            };
+            let mut title = format!("auditlake report: {name}");
+            if cut {
+                title.push_str(&format!(" (first {HTML_MAX_ROWS} rows)"));
+            }
+            let page = auditlake_query::html::render(
+                &title,
+                &asked,
+                &now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                &batch,
+                auditlake_query::html::chart_for(&name),
+            )?;
+            let bytes = match f {
+                ReportFormatArg::Pdf => print_to_pdf(&page)?,
+                _ => page.into_bytes(),
+            };
+            let mut out = output(&args.output)?;
+            out.write_all(&bytes)?;
+            out.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(ReportFormatArg::Table) => Format::Table,
+        Some(ReportFormatArg::Csv) => Format::Csv,
+        Some(ReportFormatArg::Jsonl) => Format::Jsonl,
+        Some(ReportFormatArg::Json) => Format::Json,
+        Some(ReportFormatArg::Parquet) => Format::Parquet,
+        None => default_format(None, &args.output),
+    };
     match reports::run(store, &report, filter, now).await? {
         ReportOutput::Query(q) => {
             run_query(&q, format, args.csv_formulas, output(&args.output)?, false).await?;
@@ -541,6 +609,78 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An HTML page printed to PDF by a headless Chromium: the same page, its charts as vectors.
+fn print_to_pdf(page: &str) -> anyhow::Result<Vec<u8>> {
+    let browser = std::env::var("AUDITLAKE_CHROMIUM")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .or_else(|| {
+            ["chromium", "chromium-browser", "google-chrome"]
+                .into_iter()
+                .find(|b| {
+                    std::env::var_os("PATH").is_some_and(|p| {
+                        std::env::split_paths(&p).any(|d| d.join(b).is_file())
+                    })
+                })
+                .map(str::to_string)
+        })
+        .context(
+            "--format pdf prints the HTML report with Chromium, and none was found: install chromium or set AUDITLAKE_CHROMIUM (or use --format html and print it)",
+        )?;
+    let dir = tempfile::tempdir().context("a temporary directory for the PDF")?;
+    let html = dir.path().join("report.html");
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(&html, page)?;
+    let out = std::process::Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .with_context(|| format!("running {browser}"))?;
+    let bytes = std::fs::read(&pdf).map_err(|e| {
+        anyhow::anyhow!(
+            "{browser} wrote no PDF ({e}); it said: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    })?;
+    anyhow::ensure!(
+        bytes.starts_with(b"%PDF-"),
+        "{browser} wrote something that is not a PDF"
+    );
+    Ok(bytes)
+}
+
+/// The filters given, as `(name, value)` for a report's header.
+fn asked_filters(f: &FilterSpec) -> Vec<(String, String)> {
+    match serde_json::to_value(f) {
+        Ok(serde_json::Value::Object(m)) => m
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Array(a) => a
+                        .iter()
+                        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 pub async fn ddl(args: DdlArgs) -> anyhow::Result<ExitCode> {
