@@ -505,6 +505,79 @@ start_at = "beginning"
             f"peak RSS {fmt(r['peak_rss_mib'], '.0f')} MiB")
         return r
 
+
+    # --- the console's API ----------------------------------------------------------------------
+
+    def serve(self, archive, actor, first, last):
+        """`auditlake serve` over the query archive: the time to the first page of one user's
+        activity over the whole range (as the console's user page asks it, by actor id, and as
+        that user signed in with role `user`) and to the Users page (last-login and activity by
+        user), each the median of the runs, measured from a client on the same machine."""
+        d0 = dt.date.fromisoformat(first[:10])
+        d_end = dt.date.fromisoformat(last[:10]) + dt.timedelta(days=1)
+
+        def measure():
+            run = os.path.join(self.work, "runs", "serve")
+            shutil.rmtree(run, ignore_errors=True)
+            os.makedirs(run)
+            cfg, _ = self.config(run, [])
+            tokens = {}
+            for name, role, extra in (("bench-auditor", "auditor", ""),
+                                      ("bench-user", "user", f'actor_ids = ["{actor}"]\n')):
+                out = subprocess.run([self.bin, "serve-token", "--name", name, "--role", role],
+                                     check=True, stdout=subprocess.PIPE, text=True).stdout
+                tokens[role] = out.split()[1]
+                tokens[role + "_table"] = out[out.index("[[serve.tokens]]"):].strip() + "\n" + extra
+            port = free_port()
+            text = open(cfg).read().replace(f'url = "{run}/archive"', f'url = "{archive}"')
+            text += (f'\n[serve]\nlisten = "127.0.0.1:{port}"\nstate_dir = "{run}/serve"\n'
+                     f'verify_interval_secs = 0\n\n{tokens["auditor_table"]}\n{tokens["user_table"]}')
+            with open(cfg, "w") as f:
+                f.write(text)
+            log(f"  serve: {self.bin} serve --config {cfg}")
+            proc = subprocess.Popen([self.bin, "serve", "--config", cfg],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                deadline = time.time() + 60
+                while http_status(port, "/healthz") != 200:
+                    if time.time() > deadline or proc.poll() is not None:
+                        raise RuntimeError("auditlake serve did not start")
+                    time.sleep(0.1)
+                rng = f"since={d0.isoformat()}&until={d_end.isoformat()}"
+                cases = [
+                    ("user page, first 50 of one user's events (actor_id)", "auditor",
+                     f"/api/v1/events?actor_id={actor}&{rng}&limit=50"),
+                    ("user page, first 50 (actor: id, name or e-mail)", "auditor",
+                     f"/api/v1/events?actor={actor}&{rng}&limit=50"),
+                    ("own activity, first 50, signed in as that user", "user",
+                     f"/api/v1/events?{rng}&limit=50"),
+                    ("Users page: last-login", "auditor", f"/api/v1/reports/last-login?{rng}"),
+                    ("Users page: activity by user", "auditor",
+                     f"/api/v1/reports/activity?by=user&{rng}"),
+                ]
+                out = []
+                for name, role, path in cases:
+                    times, rows = [], None
+                    for _ in range(self.a.runs):
+                        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                                     headers={"Authorization": f"Bearer {tokens[role]}"})
+                        t0 = time.perf_counter()
+                        with urllib.request.urlopen(req, timeout=600) as r:
+                            body = json.loads(r.read())
+                        times.append(time.perf_counter() - t0)
+                        rows = len(body.get("events", body.get("rows", [])))
+                    times.sort()
+                    out.append({"name": name, "path": path, "role": role, "rows": rows,
+                                "median_s": times[len(times) // 2], "min_s": times[0]})
+                    log(f"    {name}: {out[-1]['median_s'] * 1000:.0f} ms ({rows} rows)")
+                return {"actor": actor, "cases": out, "command": f"{self.bin} serve --config {cfg}"}
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+
+        params = {"archive": archive, "actor": actor, "runs": self.a.runs}
+        return self.cached("serve", params, measure)
+
     # --- live ---------------------------------------------------------------------------------
 
     def live(self):
@@ -862,6 +935,18 @@ def report(res, a):
           f"(CPU {fmt(c['cpu_s'], '.1f')} s, peak RSS {fmt(c['peak_rss_mib'], ',.0f')} MiB).")
         w("")
         query_table(w, c["query"])
+    sv = res.get("serve")
+    if sv:
+        w(f"## The console's API: `auditlake serve` on the query archive (median of {a.runs} runs)")
+        w("")
+        w(f"One user: `{sv['actor']}`. Goal: the first page of one user's activity in <= 1 s.")
+        w("")
+        w("| page | request | rows | median ms | min ms |")
+        w("| --- | --- | ---: | ---: | ---: |")
+        for c in sv["cases"]:
+            w(f"| {c['name']} | `{c['path']}` ({c['role']}) | {c['rows']:,} | "
+              f"{c['median_s'] * 1000:,.0f} | {c['min_s'] * 1000:,.0f} |")
+        w("")
     lv = res.get("live")
     if lv:
         w(f"## Live agent: line-to-object latency at default flush settings")
@@ -939,7 +1024,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="query runs (median)")
     ap.add_argument("--live-rate", type=int, default=50_000)
     ap.add_argument("--live-secs", type=float, default=600)
-    ap.add_argument("--steps", default="ingest,peer,size,query,compact,live")
+    ap.add_argument("--steps", default="ingest,peer,size,query,compact,serve,live")
     ap.add_argument("--fresh", action="store_true", help="measure again, ignoring kept results")
     ap.add_argument("--command", default="bench/run.sh")
     a = ap.parse_args()
@@ -956,7 +1041,7 @@ def main():
     log(f"bench: {res['machine']}")
     sizes = sorted(int(x) for x in a.lines.split(",") if x)
     ingest = []
-    if steps & {"ingest", "size", "query", "compact"}:
+    if steps & {"ingest", "size", "query", "compact", "serve"}:
         for n in sizes:
             ingest.append(b.ingest("auditlake-json", n))
         if "ingest" in steps:
@@ -998,6 +1083,9 @@ def main():
                 "profile": "auditlake-json", "lines": c["lines"], "raw": os.path.getsize(path),
                 "zstd": b.zstd_size(path)["bytes"], "keep_raw": kept, "compacted": True,
                 "archive": c["after_bytes"], "objects": c["after_objects"]})
+    if "serve" in steps:
+        q = res.get("query") or b.queries(ingest[len(sizes) - 1]["archive"])
+        res["serve"] = b.serve(ingest[len(sizes) - 1]["archive"], q["actor"], q["first"], q["last"])
     if "live" in steps:
         res["live"] = b.live()
     text = report(res, a)

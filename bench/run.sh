@@ -6,7 +6,7 @@
 #   bash bench/run.sh            # the full run: 1 M and 10 M lines, 10-minute live soak at 50k lines/s
 #   bash bench/run.sh --quick    # a few minutes: 100 k and 1 M lines, 40 s live at 20k lines/s
 #
-# Options: --quick | --full, --steps ingest,peer,size,query,compact,live (any subset), --fresh (measure again,
+# Options: --quick | --full, --steps ingest,peer,size,query,compact,serve,live (any subset), --fresh (measure again,
 # ignoring results kept from an earlier run). Sizes from the environment (defaults: full / quick):
 #   BENCH_LINES="1000000,10000000"  ingest sizes of auditlake-json logs; the largest is also the
 #                                   archive the queries run on        (quick: 100000,1000000)
@@ -24,7 +24,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 mode=full
-steps="ingest,peer,size,query,compact,live"
+steps="ingest,peer,size,query,compact,serve,live"
 fresh=()
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -77,10 +77,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let access = access_config(&config).with_context(|| format!("{}", args.config.display()))?;
     let store = auditlake_storage::open(&config.archive).await?;
-    let keys = auditlake_agent::generated_key::trusted_public_keys(&config)?
+    let mut keys: Vec<_> = auditlake_agent::generated_key::trusted_public_keys(&config)?
         .into_iter()
         .map(|(_, k)| k)
         .collect();
+    // The server signs the record of its reads with the configured key, so it holds that key
+    // and trusts its public half even where no `.pub` file is mounted beside it.
+    if auditlake_agent::generated_key::key_configured(&config) {
+        let own = auditlake_agent::generated_key::job_signer(&config)?
+            .public_key()
+            .clone();
+        if !keys.contains(&own) {
+            keys.push(own);
+        }
+    }
     let running = auditlake_serve::start(&serve, store, keys)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.config.display()))?;
