@@ -210,6 +210,19 @@ impl Query {
         })
     }
 
+    /// Runs the scan and returns every row handed out as one batch (bounded by the limit: for
+    /// pages and reports, not exports).
+    pub async fn collect(&self) -> Result<RecordBatch> {
+        let mut batches = Vec::new();
+        self.run(&mut |b| {
+            batches.push(b);
+            Ok(())
+        })
+        .await?;
+        concat_batches(&self.output_schema(), &batches)
+            .map_err(QueryError::arrow("collecting the rows"))
+    }
+
     /// The same query handing out at most `limit` rows.
     pub fn with_limit(mut self, limit: Option<u64>) -> Query {
         self.limit = limit;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::{concat_batches, take_record_batch};
+use arrow::compute::take_record_batch;
 use arrow::datatypes::TimestampMicrosecondType;
 use auditlake_filter::{Atom, FilterSpec};
 use auditlake_query::reports::{self, ActivityBy, GroupBy, Report, ReportOutput};
@@ -248,16 +248,9 @@ pub async fn page(
             order: auditlake_query::Order::Desc,
             limit: Some(fetch as u64),
         };
-        let q = Query::with_filter(app.store.clone(), filter.clone(), &req)?;
-        let schema = q.output_schema();
-        let mut batches = Vec::new();
-        q.run(&mut |b| {
-            batches.push(b);
-            Ok(())
-        })
-        .await?;
-        let all = concat_batches(&schema, &batches)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let all = Query::with_filter(app.store.clone(), filter.clone(), &req)?
+            .collect()
+            .await?;
         let full = all.num_rows() >= fetch;
         let times = all
             .column_by_name("time")
@@ -469,16 +462,7 @@ pub async fn report(
     let (batch, truncated) = match out {
         ReportOutput::Table(t) => (t, false),
         ReportOutput::Query(q) => {
-            let q = q.with_limit(Some(limit + 1));
-            let schema = q.output_schema();
-            let mut batches = Vec::new();
-            q.run(&mut |b| {
-                batches.push(b);
-                Ok(())
-            })
-            .await?;
-            let all = concat_batches(&schema, &batches)
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let all = q.with_limit(Some(limit + 1)).collect().await?;
             let n = all.num_rows().min(limit as usize);
             (all.slice(0, n), all.num_rows() > n)
         }

@@ -552,15 +552,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             let (batch, cut) = match reports::run(store, &report, filter, now).await? {
                 ReportOutput::Table(batch) => (batch, false),
                 ReportOutput::Query(q) => {
-                    let q = q.with_limit(Some(HTML_MAX_ROWS + 1));
-                    let schema = q.output_schema();
-                    let mut batches = Vec::new();
-                    q.run(&mut |b| {
-                        batches.push(b);
-                        Ok(())
-                    })
-                    .await?;
-                    let all = arrow::compute::concat_batches(&schema, &batches)?;
+                    let all = q.with_limit(Some(HTML_MAX_ROWS + 1)).collect().await?;
                     let n = all.num_rows().min(HTML_MAX_ROWS as usize);
                     (all.slice(0, n), all.num_rows() > n)
                 }
