@@ -32,6 +32,9 @@ fn extra_events() -> String {
         ),
         r#"{"id":"x-globex-1","time":"2026-11-21T10:00:00Z","action":"authentication.login","outcome":"success","actor":{"id":"g-7","name":"Gina","email":"gina@globex.example"},"tenant":"globex","src_ip":"192.0.2.70"}"#.into(),
         r#"{"id":"x-globex-2","time":"2026-11-21T10:05:00Z","action":"resource.update","outcome":"success","actor":{"id":"g-7","name":"Gina","email":"gina@globex.example"},"tenant":"globex","src_ip":"192.0.2.70","resource":{"type":"document","id":"gx-1"},"changes":[{"field":"owner","old":"g-7","new":"g-8"}]}"#.into(),
+        r#"{"id":"x-key-1","time":"2026-11-20T07:55:00Z","action":"credential.register","outcome":"success","actor":{"id":"u-1001","name":"Alice Martin","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5","credential":{"id":"cred-yubi-01","rp_id":"portal.acme.example","rp_name":"Acme Portal"}}"#.into(),
+        r#"{"id":"x-key-2","time":"2026-11-21T08:01:00Z","action":"credential.use","outcome":"success","actor":{"id":"u-1001","name":"Alice Martin","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5","credential":{"id":"cred-yubi-01","rp_id":"portal.acme.example","rp_name":"Acme Portal"}}"#.into(),
+        r#"{"id":"x-key-3","time":"2026-11-22T09:30:00Z","action":"credential.delete","outcome":"success","actor":{"id":"u-1001","name":"Alice Martin","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5","credential":{"id":"cred-yubi-01","rp_id":"portal.acme.example","rp_name":"Acme Portal"}}"#.into(),
         r#"{"id":"x-alice-mail","time":"2026-11-22T08:00:00Z","action":"data.export","outcome":"success","actor":{"id":"svc-export","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5"}"#.into(),
     ]
     .join("\n")
