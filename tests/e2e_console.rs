@@ -31,7 +31,7 @@ fn the_console_shows_each_role_its_events_and_log_content_as_text() {
         .arg(util::repo_root().join("tests/browser/console.py"))
         .args(["--url", &server.base, "--token", &f.tokens.auditor])
         .args(["--user-token", &f.tokens.alice, "--user-actor", "u-1001"])
-        .args(["--other-actor", "u-1002"])
+        .args(["--other-actor", "u-1002", "--sso"])
         .arg(format!("--hostile={HOSTILE}"))
         .arg("--shots")
         .arg(&shots)

@@ -771,3 +771,54 @@ fn the_console_quick_start_reads_the_quick_starts_archive() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn signing_in_through_the_identity_provider_with_pkce() {
+    let (_d, f) = fixture();
+    let server = f.start();
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let location = |url: &str| -> String {
+        let r = client.get(url).send().unwrap();
+        assert!(r.status().is_redirection(), "{url}: {}", r.status());
+        r.headers()["location"].to_str().unwrap().to_string()
+    };
+    assert_eq!(
+        server.get("/api/v1/login", None).json()["login_url"],
+        "/auth/login"
+    );
+    let to_idp = location(&server.url("/auth/login"));
+    assert!(
+        to_idp.starts_with(&format!("http://127.0.0.1:{}/authorize?", f.idp.port)),
+        "{to_idp}"
+    );
+    assert!(to_idp.contains("code_challenge_method=S256"), "{to_idp}");
+    let back = location(&to_idp);
+    assert!(back.contains("/auth/callback?code="), "{back}");
+    let home = location(&back);
+    let token = home
+        .strip_prefix("/#token=")
+        .unwrap_or_else(|| panic!("signed in: {home}"));
+    let me = server.json("/api/v1/me", token);
+    assert_eq!(me["role"], "user");
+    assert_eq!(me["email"], ALICE_EMAIL);
+    assert!(
+        me["actor_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("u-1001"))
+    );
+    // A callback is good once; a made-up state is refused.
+    for url in [
+        back.clone(),
+        server.url("/auth/callback?code=code-1&state=made-up"),
+    ] {
+        let again = location(&url);
+        assert!(again.starts_with("/#sign-in-error="), "{url}: {again}");
+    }
+    // The provider's error comes back to the sign-in page, named.
+    let err = location(&server.url("/auth/callback?error=access_denied&error_description=no"));
+    assert!(err.contains("access_denied"), "{err}");
+}

@@ -471,6 +471,26 @@ def run(args, checks, page, con):
     page.click("#sign-out")
     page.wait_for_selector("#token", state="visible", timeout=con.timeout)
 
+    # Sign-in through the identity provider (authorization code with PKCE), where offered.
+    if not args.sso:
+        checks.skip("sign-in through the identity provider", "no --sso")
+        return
+    page.wait_for_selector("#sso", state="visible", timeout=con.timeout)
+    con.shot("signin-sso")
+    page.click("#sso")
+    page.wait_for_function("() => location.hash.startsWith('#/user/') || location.hash.startsWith('#/activity')",
+                           timeout=con.timeout)
+    checks.check("the identity provider's sign-in lands signed in, the token out of the address",
+                 "token=" not in page.url, page.url)
+    who = (page.text_content("#who") or "").strip()
+    checks.check("signed in through the identity provider as a user", "user" in who, who)
+    con.wait_table("#user-events")
+    mine = con.rows("#user-events")
+    foreign = [r.get("eventId") for r in mine if not (actor_fields(r) & own)]
+    checks.check("signed in through the identity provider, a user sees only their own events",
+                 len(mine) > 0 and not foreign, f"{len(mine)} rows; others' events: {foreign[:5]}")
+    con.shot("signed-in-sso")
+
 
 def main():
     ap = argparse.ArgumentParser(description="Browser checks of the auditlake console.")
@@ -480,6 +500,8 @@ def main():
     ap.add_argument("--user-actor", help="an actor id (or name, e-mail) of the user token, with events")
     ap.add_argument("--other-actor", help="an actor the user must not see")
     ap.add_argument("--hostile", help="a username in the archive holding <script> and escapes")
+    ap.add_argument("--sso", action="store_true",
+                    help="also sign in through the identity provider (the console's #sso button)")
     ap.add_argument("--shots", default="console-shots", help="folder for the screenshots (PNG)")
     ap.add_argument("--out", help="file for the JSON result")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a page or table (default 30)")

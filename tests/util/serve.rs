@@ -41,6 +41,147 @@ fn extra_events() -> String {
         + "\n"
 }
 
+/// A fake identity provider on 127.0.0.1: `/authorize` approves at once (redirecting back with
+/// a code), `/token` exchanges a code once, checking the PKCE verifier against the `S256`
+/// challenge and the redirect URI, and answers an id_token for Alice signed by `provider`.
+pub struct Idp {
+    pub port: u16,
+}
+
+/// The client id of the console at the fake provider (also the tokens' audience).
+pub const CLIENT_ID: &str = AUDIENCE;
+
+impl Idp {
+    pub fn start(provider: std::sync::Arc<Provider>) -> Idp {
+        use std::collections::HashMap;
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            // code -> (challenge, redirect_uri)
+            let mut codes: HashMap<String, (String, String)> = HashMap::new();
+            let mut n = 0u64;
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut head = String::new();
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let params = |q: &str| -> HashMap<String, String> {
+                    q.split('&')
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (decode(k), decode(v)))
+                        .collect()
+                };
+                let answer = match path {
+                    "/authorize" => {
+                        let q = params(query);
+                        if q.get("response_type").map(String::as_str) != Some("code")
+                            || q.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+                            || q.get("code_challenge_method").map(String::as_str) != Some("S256")
+                        {
+                            "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_string()
+                        } else {
+                            n += 1;
+                            let code = format!("code-{n}");
+                            let redirect = q["redirect_uri"].clone();
+                            codes.insert(
+                                code.clone(),
+                                (q["code_challenge"].clone(), redirect.clone()),
+                            );
+                            format!(
+                                "HTTP/1.1 302 Found\r\nLocation: {redirect}?code={code}&state={}\r\nContent-Length: 0\r\n\r\n",
+                                encode(&q["state"])
+                            )
+                        }
+                    }
+                    "/token" => {
+                        let f = params(&String::from_utf8_lossy(&body));
+                        let ok = f.get("grant_type").map(String::as_str)
+                            == Some("authorization_code")
+                            && f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                            && f.get("code").and_then(|c| codes.remove(c)).is_some_and(
+                                |(challenge, redirect)| {
+                                    use sha2::Digest;
+                                    let verifier =
+                                        f.get("code_verifier").cloned().unwrap_or_default();
+                                    B64.encode(sha2::Sha256::digest(verifier.as_bytes()))
+                                        == challenge
+                                        && f.get("redirect_uri") == Some(&redirect)
+                                },
+                            );
+                        let (status, body) = if ok {
+                            let mut claims = Provider::claims("00u-alice", &["user"]);
+                            claims["email"] = json!("alice@example.com");
+                            claims["name"] = json!("Alice Martin");
+                            (
+                                "200 OK",
+                                json!({"token_type": "Bearer", "expires_in": 3600,
+                                "id_token": provider.sign(Algorithm::ES256, &claims),
+                                "access_token": "opaque-access-token"}),
+                            )
+                        } else {
+                            ("400 Bad Request", json!({"error": "invalid_grant"}))
+                        };
+                        let body = body.to_string();
+                        format!(
+                            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    }
+                    _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+                };
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        Idp { port }
+    }
+}
+
+fn decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The OIDC provider's keys.
 pub struct Provider {
     ec: rcgen::KeyPair,
@@ -124,7 +265,8 @@ pub struct Tokens {
 pub struct Fixture {
     pub dir: PathBuf,
     pub config: PathBuf,
-    pub provider: Provider,
+    pub provider: std::sync::Arc<Provider>,
+    pub idp: Idp,
     pub tokens: Tokens,
     pub port: u16,
 }
@@ -132,7 +274,8 @@ pub struct Fixture {
 impl Fixture {
     /// The archive of the samples and our own events, and a configuration with `[serve]`.
     pub fn new(dir: &Path) -> Fixture {
-        let provider = Provider::new();
+        let provider = std::sync::Arc::new(Provider::new());
+        let idp = Idp::start(provider.clone());
         let jwks = dir.join("jwks.json");
         std::fs::write(&jwks, provider.jwks().to_string()).unwrap();
         let extra = dir.join("extra.jsonl");
@@ -160,6 +303,10 @@ impl Fixture {
             "[serve.oidc]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\njwks_file = \"{}\"\nalgorithms = [\"ES256\", \"EdDSA\"]\nrole_map = {{ \"auditlake-auditors\" = \"auditor\" }}\n\n",
             jwks.display()
         ));
+        let idp_url = format!("http://127.0.0.1:{}", idp.port);
+        text.push_str(&format!(
+            "[serve.oidc.login]\nauthorization_endpoint = \"{idp_url}/authorize\"\ntoken_endpoint = \"{idp_url}/token\"\nclient_id = \"{CLIENT_ID}\"\nredirect_url = \"http://127.0.0.1:{port}/auth/callback\"\n\n"
+        ));
         let (auditor, t) = new_token("auditor-svc", "auditor", "");
         text.push_str(&t);
         let (alice, t) = new_token("alice-svc", "user", "actor_ids = [\"u-1001\"]");
@@ -186,6 +333,7 @@ impl Fixture {
             dir: dir.to_path_buf(),
             config,
             provider,
+            idp,
             tokens: Tokens {
                 auditor,
                 alice,

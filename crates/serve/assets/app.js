@@ -613,8 +613,30 @@
       sessionStorage.setItem(TOKEN_KEY, t);
       await start();
     });
-    fill($('#main'), form);
+    const sso = h('div', { id: 'sso-box', class: 'signin card', hidden: true },
+      h('p', null, 'Or sign in with your organisation\u2019s account:'),
+      h('a', { id: 'sso', class: 'btn', href: 'auth/login' }, 'Sign in with your identity provider'));
+    fill($('#main'), form, sso);
     input.focus();
+    // Offered where the server is configured for it.
+    fetch('api/v1/login', { headers: { Accept: 'application/json' } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((info) => {
+        if (info && info.login_url) sso.hidden = false;
+      })
+      .catch(() => {});
+  }
+
+  /** A sign-in through the identity provider comes back as #token=... (or #sign-in-error=...):
+   * the token goes to this tab's session storage and out of the address bar and history. */
+  function takeFragment() {
+    const raw = location.hash.replace(/^#/, '');
+    if (!raw.startsWith('token=') && !raw.startsWith('sign-in-error=')) return null;
+    const params = new URLSearchParams(raw);
+    history.replaceState(null, '', location.pathname + location.search + '#/');
+    const t = params.get('token');
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    return params.get('sign-in-error');
   }
 
   function isUser() {
@@ -657,8 +679,10 @@
   }
 
   async function start() {
+    const signInError = takeFragment();
     if (!sessionStorage.getItem(TOKEN_KEY)) {
       renderSignIn();
+      if (signInError) showError(signInError, 'Sign-in failed');
       return;
     }
     try {

@@ -128,6 +128,40 @@ pub struct OidcConfig {
     /// Seconds of clock difference allowed on `exp` and `nbf`.
     #[serde(default = "default_leeway_secs")]
     pub leeway_secs: u64,
+    /// The console's sign-in through the provider (`[serve.oidc.login]`: the authorization
+    /// code flow with PKCE); without it the console takes a pasted token.
+    #[serde(default)]
+    pub login: Option<LoginConfig>,
+}
+
+/// `[serve.oidc.login]`: the console as a public OIDC client.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfig {
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub client_id: String,
+    /// The console's own address as the provider redirects to it: `https://HOST/auth/callback`.
+    pub redirect_url: String,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Which token of the provider's answer the console reads with: `id_token` (its `aud` is
+    /// the client id, which `audience` must then be) or `access_token`.
+    #[serde(default)]
+    pub bearer: BearerToken,
+}
+
+/// The token of a token response the console uses as its bearer token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BearerToken {
+    #[default]
+    IdToken,
+    AccessToken,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "email".into(), "profile".into()]
 }
 
 fn default_algorithms() -> Vec<String> {
@@ -200,6 +234,34 @@ impl ServeConfig {
             for a in &o.algorithms {
                 crate::auth::asymmetric_algorithm(a)
                     .map_err(|e| format!("serve.oidc.algorithms: {e}"))?;
+            }
+            if let Some(l) = &o.login {
+                for (key, url) in [
+                    ("authorization_endpoint", &l.authorization_endpoint),
+                    ("token_endpoint", &l.token_endpoint),
+                    ("redirect_url", &l.redirect_url),
+                ] {
+                    if !(url.starts_with("https://") || url.starts_with("http://")) {
+                        return Err(format!(
+                            "serve.oidc.login.{key}: {url:?} is not an http(s) URL"
+                        ));
+                    }
+                }
+                if !l.redirect_url.ends_with("/auth/callback") {
+                    return Err(format!(
+                        "serve.oidc.login.redirect_url: {:?} must be the console's /auth/callback",
+                        l.redirect_url
+                    ));
+                }
+                if l.client_id.is_empty() {
+                    return Err("serve.oidc.login.client_id: empty".into());
+                }
+                if l.bearer == BearerToken::IdToken && o.audience != l.client_id {
+                    return Err(format!(
+                        "serve.oidc.audience: {:?} must be the client id {:?}: an id_token's audience is the client",
+                        o.audience, l.client_id
+                    ));
+                }
             }
         }
         let mut names = std::collections::BTreeSet::new();

@@ -15,6 +15,7 @@
 //! | --- | --- |
 //! | `/`, `/assets/*` | the console |
 //! | `/api/v1/openapi.json` | the API's description |
+//! | `/auth/login`, `/auth/callback`, `/api/v1/login` | sign-in through the identity provider ([`login`]) |
 //! | `/api/v1/me` | the signed-in reader |
 //! | `/api/v1/events` | events, newest first, in cursor pages |
 //! | `/api/v1/reports/{name}` | a report as columns and rows |
@@ -29,6 +30,7 @@ pub mod config;
 pub mod console;
 pub mod identity;
 pub mod integrity;
+pub mod login;
 pub mod metrics;
 pub mod params;
 
@@ -61,6 +63,7 @@ pub struct App {
     pub(crate) config: ServeConfig,
     pub(crate) integrity: integrity::Integrity,
     pub(crate) metrics: metrics::Metrics,
+    pub(crate) login: Option<login::Login>,
     registry: Registry,
 }
 
@@ -104,7 +107,14 @@ pub async fn start(
             Duration::from_secs(config.verify_interval_secs),
         )
         .map_err(|e| format!("cannot start the integrity check: {e}"))?;
+    let login = config
+        .oidc
+        .as_ref()
+        .and_then(|o| o.login.as_ref())
+        .map(login::Login::new)
+        .transpose()?;
     let app = Arc::new(App {
+        login,
         store,
         auth,
         access,
@@ -133,6 +143,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/assets/app.js", get(console::app_js))
         .route("/assets/app.css", get(console::app_css))
         .route("/api/v1/openapi.json", get(console::openapi))
+        .route("/api/v1/login", get(login::info))
+        .route("/auth/login", get(login::login))
+        .route("/auth/callback", get(login::callback))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/events", get(api::events))
         .route("/api/v1/reports/{name}", get(api::report))
