@@ -433,7 +433,7 @@ fn report_of(name: &str, p: &mut Params) -> Result<Report, ApiError> {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!(
-                    "no report {other:?}; reports: timeline, last-login, failed-logins, activity, changes, credential, heatmap"
+                    "no report {other:?}; reports: timeline, last-login, failed-logins, activity, changes, credential, heatmap, subject"
                 ),
             ));
         }
@@ -450,6 +450,9 @@ pub async fn report(
 ) -> ApiResult {
     let own = ["window", "threshold", "by", "limit"];
     let mut r = Request::begin(&app, &headers, &uri, client, &own).await?;
+    if name == "subject" {
+        return subject(&app, r).await;
+    }
     let report = report_of(&name, &mut r.params)?;
     let limit = r.params.number("limit", DEFAULT_REPORT_ROWS, 1..=100_000)?;
     let out = reports::run(
@@ -490,6 +493,39 @@ pub async fn report(
         StatusCode::OK,
         &json!({ "report": name, "columns": columns, "rows": rows, "truncated": truncated }),
     ))
+}
+
+/// `GET /api/v1/reports/subject?actor=X`: everything about one person as one JSON document
+/// (a data subject's access request), within the reader's scope.
+async fn subject(app: &App, mut r: Request) -> ApiResult {
+    let actor = match r.params.filter.actors.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            return Err(ParamError {
+                name: "actor".into(),
+                message: "exactly one is needed for this report".into(),
+            }
+            .into());
+        }
+    };
+    r.params.filter.actors.clear();
+    let buf = SharedBuf::default();
+    let rows = reports::subject_export(
+        app.store.clone(),
+        &actor,
+        r.params.filter.clone(),
+        Utc::now(),
+        Box::new(buf.clone()),
+    )
+    .await?;
+    r.params.filter.actors = vec![actor];
+    r.record(app, ReadKind::Export, rows, true).await?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        buf.take(),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/export?format=csv|jsonl|json|parquet`: every matching row, newest first,

@@ -49,6 +49,7 @@ pub fn route_label(path: &str) -> String {
         "changes",
         "credential",
         "heatmap",
+        "subject",
     ];
     if FIXED.contains(&path) {
         return path.to_string();
