@@ -38,17 +38,6 @@ fn ids(events: &[Value]) -> BTreeSet<String> {
     events.iter().map(|e| s(e, "event_id")).collect()
 }
 
-fn urlencode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[test]
 fn tokens_that_do_not_check_out_are_refused() {
     let (_d, f) = fixture();
@@ -293,7 +282,7 @@ fn query_of(filters: &[(&str, String)]) -> String {
     filters
         .iter()
         .filter(|(k, _)| !["text", "since", "tenant"].contains(k) || single.insert(*k))
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .map(|(k, v)| format!("{k}={}", util::serve::encode(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -627,7 +616,10 @@ fn every_read_is_recorded_in_the_archive() {
     let report = server.json("/api/v1/reports/last-login", &f.tokens.acme_admin);
     let report_rows = report["rows"].as_array().unwrap().len() as u64;
     let csv = server.get(
-        &format!("/api/v1/export?format=csv&actor={}", urlencode(HOSTILE)),
+        &format!(
+            "/api/v1/export?format=csv&actor={}",
+            util::serve::encode(HOSTILE)
+        ),
         Some(&f.tokens.auditor),
     );
     assert_eq!(csv.status, 200);

@@ -537,15 +537,13 @@ pub async fn export(
     uri: Uri,
 ) -> ApiResult {
     let r = Request::begin(&app, &headers, &uri, client, &["format"]).await?;
-    let format = match r.params.get("format").unwrap_or("csv") {
-        "csv" => Format::Csv,
-        "jsonl" => Format::Jsonl,
-        "json" => Format::Json,
-        "parquet" => Format::Parquet,
-        other => {
+    let asked = r.params.get("format").unwrap_or("csv");
+    let format = match asked.parse::<Format>() {
+        Ok(f) if f != Format::Table => f,
+        _ => {
             return Err(ParamError {
                 name: "format".into(),
-                message: format!("{other:?}: expected csv, jsonl, json or parquet"),
+                message: format!("{asked:?}: expected csv, jsonl, json or parquet"),
             }
             .into());
         }
