@@ -377,7 +377,7 @@ for case in docs:
             problems.append("token %s: sha256 64 lower hex digits, role auditor/admin/user" % t.get("name"))
         if t.get("role") == "user" and not t.get("actor_ids") or t.get("role") == "admin" and not t.get("tenants"):
             problems.append("token %s: a user needs actor_ids, an admin tenants" % t.get("name"))
-    if any(not p.get("ids") for p in serve.get("identities", [])):
+    if any(not p.get("ids") for p in serve_toml.get("identity", {}).get("people", [])):
         problems.append("an identity without ids")
     oidc = serve.get("oidc")
     if oidc is not None:
@@ -473,7 +473,7 @@ if "all-on" in docs:
     check("all-on: the console with OIDC (role map), tokens, an identity and its state on the claim",
           serve.get("oidc", {}).get("role_map") == {"audit-team": "auditor", "tenant-admins": "admin"}
           and [t["name"] for t in serve.get("tokens", [])] == ["siem-export", "tenant-admin"]
-          and serve.get("identities") and "shop-audit-console-state" in claim,
+          and serve_toml.get("identity", {}).get("people") and "shop-audit-console-state" in claim,
           json.dumps(serve, indent=1) + "\n" + str(claim))
 
 # -- yamllint -------------------------------------------------------------------------------------

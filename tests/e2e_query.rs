@@ -575,3 +575,80 @@ print(json.dumps(n))
         query_ids(dir.path(), &["--actor", "alice"]).len()
     );
 }
+
+/// `--by-person`: ids that events carry together are one person, computed here from DuckDB's
+/// reading of the archive with a union-find of our own.
+#[test]
+fn last_login_and_activity_by_person_agree_with_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    let d = dir.path();
+    let want = duckdb(
+        d,
+        r#"
+import collections
+pairs = q("""select alias, actor_id from (
+    select actor_name as alias, actor_id from a union all select actor_email, actor_id from a)
+  where alias is not null and actor_id is not null and alias <> '' and alias <> actor_id""")
+claim = collections.defaultdict(set)
+for alias, i in pairs: claim[alias].add(i)
+parent = {}
+def root(x):
+    parent.setdefault(x, x)
+    while parent[x] != x: x = parent[x]
+    return x
+for alias, ids in claim.items():
+    if len(ids) == 1:
+        ra, rb = root(alias), root(next(iter(ids)))
+        if ra != rb: parent[max(ra, rb)] = min(ra, rb)
+members = collections.defaultdict(set)
+for x in list(parent): members[root(x)].add(x)
+events = {i: n for i, n in q("select actor_id, count(*) from a where actor_id is not null group by 1")}
+def person(i):
+    return frozenset(members[root(i)]) if i in parent else frozenset([i])
+fmt = lambda t: t.strftime('%Y-%m-%dT%H:%M:%S') if t else None
+last, activity = {}, collections.Counter()
+for i, t in q("select actor_id, max(time) from a where action='authentication.login' and outcome='success' and actor_id is not null group by 1"):
+    p = person(i)
+    last[p] = max(last.get(p, t), t)
+for i, n in events.items(): activity[person(i)] += n
+out = {
+  'last': [[sorted(p), fmt(t)] for p, t in last.items()],
+  'activity': [[sorted(p), n] for p, n in activity.items()],
+  'ambiguous': sorted(a for a, ids in claim.items() if len(ids) > 1),
+}
+print(json.dumps(out, default=str))
+"#,
+    );
+    let find = |rows: &Value, ids: &[Value]| -> Value {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| ids.contains(&r["actor_id"]))
+            .cloned()
+            .unwrap_or_else(|| panic!("no row for any of {ids:?}"))
+    };
+    let ll = report(d, &["last-login", "--by-person"]);
+    for w in want["last"].as_array().unwrap() {
+        let ids = w[0].as_array().unwrap();
+        let row = find(&ll, ids);
+        assert_eq!(
+            row["last_login"].as_str().map(|s| &s[..19]),
+            w[1].as_str(),
+            "{ids:?}: {row}"
+        );
+        // Every id of the row belongs to the person.
+        for id in row["ids"].as_str().unwrap().split(", ") {
+            assert!(ids.contains(&json!(id)), "{id} is not one of {ids:?}");
+        }
+    }
+    let act = report(d, &["activity", "--by-person"]);
+    let rows = act.as_array().unwrap();
+    assert_eq!(rows.len(), want["activity"].as_array().unwrap().len());
+    for w in want["activity"].as_array().unwrap() {
+        let row = find(&act, w[0].as_array().unwrap());
+        assert_eq!(row["events"], w[1], "{row}");
+    }
+    // sshd's `alice` is the application's u-1001: one row.
+    assert!(rows.iter().all(|r| r["actor_id"] != "alice"));
+}

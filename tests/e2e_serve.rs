@@ -494,6 +494,100 @@ fn a_user_never_receives_another_persons_event() {
 }
 
 #[test]
+fn who_is_who_is_learned_and_an_ambiguous_id_joins_no_one() {
+    let (_d, f) = fixture();
+    let server = f.start();
+    let auditor = &f.tokens.auditor;
+    let map = server.json("/api/v1/people", auditor);
+    let ambiguous = map["ambiguous"].as_array().unwrap();
+    let claimed = |alias: &str| -> BTreeSet<String> {
+        ambiguous
+            .iter()
+            .find(|a| a["alias"] == alias)
+            .unwrap_or_else(|| panic!("{alias} is not listed as ambiguous: {map}"))["claimed_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    // Alice's e-mail on a service account's event, and an account named `alice`.
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(claimed("alice@example.com"), set(&["u-1001", "svc-export"]));
+    assert_eq!(claimed("alice"), set(&["u-1001", "mallory-1"]));
+    // Bob is configured nowhere: the billing service's events carry u-1002 with `bob`.
+    let bob = map["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["key"] == "u-1002")
+        .unwrap_or_else(|| panic!("{map}"));
+    assert_eq!(bob["configured"], false);
+    assert!(
+        bob["ids"].as_array().unwrap().contains(&json!("bob")),
+        "{bob}"
+    );
+    let by_person = server.all_events("person=u-1002", 500, auditor);
+    let sources: BTreeSet<String> = by_person.iter().map(|e| s(e, "source")).collect();
+    assert!(
+        sources.contains("sshd") && sources.contains("billing"),
+        "{sources:?}"
+    );
+    assert!(
+        by_person
+            .iter()
+            .all(|e| ["u-1002", "bob"].contains(&s(e, "actor_id").as_str())
+                || s(e, "actor_email") == "bob@example.com")
+    );
+    // The account named alice sees its own events only, and is not Alice.
+    let mallory = f.provider.sign(
+        Algorithm::ES256,
+        &util::serve::Provider::claims("mallory-1", &["user"]),
+    );
+    assert_eq!(
+        server.json("/api/v1/me", &mallory)["actor_ids"],
+        json!(["mallory-1"])
+    );
+    let own = server.all_events("", 100, &mallory);
+    assert_eq!(ids(&own), BTreeSet::from(["x-mallory-1".to_string()]));
+    // Alice sees who she is, with the ids not joined to her and why; not who others are.
+    let alice = &f.tokens.alice;
+    let me = server.json("/api/v1/people/u-1001", alice);
+    assert_eq!(me["person"]["configured"], true);
+    let not_joined: BTreeSet<&str> = me["ambiguous"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alias"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_joined, BTreeSet::from(["alice", "alice@example.com"]));
+    for (path, token) in [
+        ("/api/v1/people/u-1002", alice),
+        ("/api/v1/people", alice),
+        ("/api/v1/people", &f.tokens.acme_admin),
+        ("/api/v1/people/mallory-1", &mallory),
+    ] {
+        let status = server.get(path, Some(token)).status;
+        let want = if path.ends_with("mallory-1") {
+            200
+        } else {
+            403
+        };
+        assert_eq!(status, want, "{path}");
+    }
+    // Users: a row per person; the ids that joined no one keep their own rows.
+    let r = server.json("/api/v1/reports/last-login", auditor);
+    let rows = r["rows"].as_array().unwrap();
+    let keys: Vec<&str> = rows.iter().map(|row| row[0].as_str().unwrap()).collect();
+    assert!(
+        !keys.contains(&"bob") && keys.contains(&"u-1002"),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&"mallory-1"), "{keys:?}");
+    assert_eq!(r["columns"][3], "ids");
+}
+
+#[test]
 fn a_tenant_admin_sees_only_its_tenant() {
     let (_d, f) = fixture();
     let server = f.start();
@@ -666,8 +760,10 @@ fn every_read_is_recorded_in_the_archive() {
     assert_eq!(a["role"], "user");
     assert_eq!(a["rows"], 3);
     assert_eq!(a["filter"]["actors"], json!(["u-1001"]));
-    assert!(
-        a["filter"]["scope"]["actor_ids"].as_array().unwrap().len() == 3,
+    // The configured ids and Alice's display name, learned from her own events.
+    assert_eq!(
+        a["filter"]["scope"]["actor_ids"],
+        json!(["Alice Martin", "alice", "alice@example.com", "u-1001"]),
         "the scope the role added is recorded: {a}"
     );
     assert_eq!(admin["resource_id"], "/api/v1/reports/last-login");
@@ -762,7 +858,10 @@ fn the_console_quick_start_reads_the_quick_starts_archive() {
             .and_then(|r| r.json::<Value>().ok())
     };
     util::wait_for("the console", std::time::Duration::from_secs(60), || {
-        get("/api/v1/me", "demo-auditor-token").is_some()
+        client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
     });
     let me = get("/api/v1/me", "demo-alice-token").unwrap();
     assert_eq!(me["role"], "user");
@@ -770,12 +869,44 @@ fn the_console_quick_start_reads_the_quick_starts_archive() {
     let events = page["events"].as_array().unwrap();
     assert!(events.len() >= 10, "{} of alice's events", events.len());
     assert!(events.iter().all(is_alices));
-    // Alice in sshd (`alice`) and in the application (`u-1001`) is one person.
+    // Alice in sshd (`alice`) and in the application (`u-1001`) is one person: the quick
+    // start configures no one, the billing service's events carry both.
+    assert!(!serve.contains("\n[[identity.people]]"));
     let sources: BTreeSet<String> = events.iter().map(|e| s(e, "source")).collect();
     assert!(
         sources.contains("sshd") && sources.contains("app"),
         "{sources:?}"
     );
+    let person = get("/api/v1/people/u-1001", "demo-alice-token").unwrap();
+    let link = person["person"]["learned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["alias"] == "alice")
+        .unwrap_or_else(|| panic!("{person}"));
+    assert_eq!(link["actor_id"], "u-1001");
+    assert!(link["sources"]["billing"].as_u64().unwrap() >= 1, "{link}");
+    // Users: one row per person, with every id seen.
+    let users = get("/api/v1/reports/last-login", "demo-auditor-token").unwrap();
+    let keys: Vec<String> = users["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_str().unwrap_or_default().to_string())
+        .collect();
+    for gone in ["alice", "bob", "carol", "dave", "erin", "priya"] {
+        assert!(
+            !keys.contains(&gone.to_string()),
+            "{gone} has its own row: {keys:?}"
+        );
+    }
+    let bob = users["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == "u-1002")
+        .unwrap();
+    assert_eq!(bob[3], "bob, u-1002", "{bob}");
     let _ = child.kill();
     let _ = child.wait();
 }

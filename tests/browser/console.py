@@ -327,8 +327,19 @@ def run(args, checks, page, con):
     con.no_banner("user page")
     checks.check("the Activities tab is open", page.get_attribute("#tab-activities", "aria-selected") == "true")
     urows = con.rows("#user-events")
-    checks.check("the user's Activities list their events", len(urows) > 0 and all(actor in actor_fields(r) for r in urows),
-                 f"{len(urows)} rows")
+    # The page is a person's: every id joined to the one opened, as /api/v1/people says.
+    opened = urllib.parse.unquote(page.evaluate("location.hash").split("/user/", 1)[1].split("?", 1)[0])
+    who = api.json("people/" + urllib.parse.quote(opened, safe=""))
+    ids = set(who.get("ids") or [opened])
+    checks.check("the user's Activities list only the person's events", len(urows) > 0 and all(actor_fields(r) & ids for r in urows),
+                 f"{len(urows)} rows for {sorted(ids)}")
+    page.wait_for_selector("#identity-card", timeout=con.timeout)
+    card = page.inner_text("#identity-card")
+    checks.check("the user's page says who the id is", all(i in card for i in who.get("ids") or []) if who.get("person") else "No other id" in card,
+                 card[:200])
+    if who.get("ambiguous"):
+        checks.check("the user's page names the ids not joined to them", page.query_selector("#user-identity #ambiguous-ids") is not None
+                     and all(a["alias"] in page.inner_text("#user-identity #ambiguous-ids summary") for a in who["ambiguous"]))
     con.shot("user")
     page.click("#tab-keys")
     con.wait_table("#user-keys")
@@ -363,6 +374,15 @@ def run(args, checks, page, con):
     con.no_banner("users")
     users = con.rows("#users")
     checks.check("the Users page lists users", len(users) > 0, f"{len(users)} users")
+    shown = {u.get("actorId") for u in users}
+    everyone = api.json("people")
+    joined = [p for p in everyone.get("people") or [] if len(p.get("ids") or []) > 1]
+    doubled = [(p["key"], i) for p in joined for i in p["ids"] if i != p["key"] and i in shown and p["key"] in shown]
+    checks.check("the Users page has one row per person, not per id", not doubled, f"{doubled[:5]}")
+    if everyone.get("ambiguous"):
+        page.wait_for_selector("#not-joined #ambiguous-ids", timeout=con.timeout)
+        checks.check("the Users page lists the ids that joined no one",
+                     all(a["alias"] in (page.text_content("#not-joined") or "") for a in everyone["ambiguous"]))
     checks.check("the Users page has status badges", page.query_selector("#users .badge") is not None)
     con.shot("users")
 

@@ -36,6 +36,8 @@ fn extra_events() -> String {
         r#"{"id":"x-key-2","time":"2026-11-21T08:01:00Z","action":"credential.use","outcome":"success","actor":{"id":"u-1001","name":"Alice Martin","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5","credential":{"id":"cred-yubi-01","rp_id":"portal.acme.example","rp_name":"Acme Portal"}}"#.into(),
         r#"{"id":"x-key-3","time":"2026-11-22T09:30:00Z","action":"credential.delete","outcome":"success","actor":{"id":"u-1001","name":"Alice Martin","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5","credential":{"id":"cred-yubi-01","rp_id":"portal.acme.example","rp_name":"Acme Portal"}}"#.into(),
         r#"{"id":"x-alice-mail","time":"2026-11-22T08:00:00Z","action":"data.export","outcome":"success","actor":{"id":"svc-export","email":"alice@example.com"},"tenant":"acme","src_ip":"203.0.113.5"}"#.into(),
+        // An account named after someone: it must not become them.
+        r#"{"id":"x-mallory-1","time":"2026-11-22T08:30:00Z","action":"authentication.login","outcome":"success","actor":{"id":"mallory-1","name":"alice"},"tenant":"acme","src_ip":"198.51.100.66"}"#.into(),
     ]
     .join("\n")
         + "\n"
@@ -287,7 +289,7 @@ impl Fixture {
         let (globex_admin, t) = new_token("globex-admin", "admin", "tenants = [\"globex\"]");
         text.push_str(&t);
         text.push_str(&format!(
-            "[[serve.identities]]\nname = \"Alice Martin\"\nids = [{}]\n",
+            "[[identity.people]]\nname = \"Alice Martin\"\nids = [{}]\n",
             ALICE_IDS
                 .iter()
                 .map(|s| format!("\"{s}\""))
@@ -335,8 +337,13 @@ impl Fixture {
                 .unwrap(),
             log: self.dir.join("serve.log"),
         };
+        // Ready once it has learned who is who from the archive.
         wait_for("auditlake serve", Duration::from_secs(60), || {
-            server.client.get(server.url("/healthz")).send().is_ok()
+            server
+                .client
+                .get(server.url("/readyz"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
         });
         server
     }

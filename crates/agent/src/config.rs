@@ -47,6 +47,10 @@ pub struct Config {
     /// The console and API of `auditlake serve` (`[serve]`).
     #[serde(default)]
     pub serve: Option<auditlake_serve::ServeConfig>,
+    /// Who is who (`[identity]`): people of several ids, configured and learned, for
+    /// `auditlake serve` and `report --by-person`.
+    #[serde(default)]
+    pub identity: Option<auditlake_serve::IdentityConfig>,
 }
 
 fn default_version() -> u32 {
@@ -289,6 +293,9 @@ impl Config {
         }
         if let Some(a) = &self.alerts {
             a.validate()?;
+        }
+        if let Some(i) = &self.identity {
+            i.validate()?;
         }
         if let Some(s) = &self.serve {
             s.validate()?;
@@ -604,6 +611,22 @@ retention_days = 365
         let bad = format!("{MINIMAL}\n[erasure]\npseudonym_key = \"x\"\n");
         let err = Config::parse(&bad).unwrap_err();
         assert!(err.contains("pseudonym_key"), "{err}");
+    }
+
+    #[test]
+    fn identity_is_learned_by_default_and_names_its_keys() {
+        let text = format!(
+            "{MINIMAL}\n[identity]\nlearn_sources = [\"idp\"]\n\n[[identity.people]]\nname = \"Alice\"\nids = [\"u-1\", \"alice\"]\n"
+        );
+        let c = Config::parse(&text).unwrap();
+        let i = c.identity.unwrap();
+        assert!(i.learn);
+        assert_eq!(i.learn_sources, vec!["idp"]);
+        assert_eq!(i.people[0].ids, vec!["u-1", "alice"]);
+        let err = Config::parse(&text.replace("\"alice\"]", "\"\"]")).unwrap_err();
+        assert!(err.contains("identity.people[0].ids"), "{err}");
+        let err = Config::parse(&text.replace("learn_sources", "learn_source")).unwrap_err();
+        assert!(err.contains("learn_source"), "{err}");
     }
 
     #[test]

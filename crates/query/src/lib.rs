@@ -10,6 +10,7 @@ mod error;
 pub mod escape;
 pub mod html;
 pub mod output;
+pub mod people;
 pub mod reports;
 pub mod scan;
 mod source;

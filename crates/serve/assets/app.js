@@ -324,6 +324,7 @@
     const actions = params.getAll('action');
     return {
       actor: params.get('actor') || '',
+      person: params.get('person') || '',
       groups: actions.filter((a) => ACTION_GROUPS.some(([g]) => g === a)),
       actionText: actions.filter((a) => !ACTION_GROUPS.some(([g]) => g === a)).join(', '),
       outcome: params.get('outcome') || '',
@@ -351,6 +352,8 @@
     const p = [];
     // The actor is matched exactly, as given: a name may begin or end with a space.
     if (f.actor.trim()) p.push(['actor', f.actor]);
+    // A person: every id of theirs in every source, as the server knows them.
+    if (f.person && f.person.trim()) p.push(['person', f.person.trim()]);
     for (const g of f.groups) p.push(['action', g]);
     for (const a of splitList(f.actionText)) p.push(['action', a]);
     if (f.outcome) p.push(['outcome', f.outcome]);
@@ -777,6 +780,7 @@
   function renderActivity(view, params) {
     const f = filterOf(params);
     const actor = h('input', { type: 'text', id: 'f-actor', value: f.actor, placeholder: 'id, name or e-mail', autocomplete: 'off' });
+    const person = h('input', { type: 'text', id: 'f-person', value: f.person, placeholder: 'any of their ids', autocomplete: 'off' });
     const groups = ACTION_GROUPS.map(([g, label]) => {
       const id = 'f-action-' + g.replace(/[^a-z]/g, '');
       return h('label', { class: 'check', for: id },
@@ -792,6 +796,7 @@
 
     const read = () => ({
       actor: actor.value,
+      person: person.value,
       groups: groups.map((l) => $('input', l)).filter((c) => c.checked).map((c) => c.value),
       actionText: actionText.value,
       outcome: outcome.value,
@@ -803,6 +808,7 @@
     const form = h('form', { class: 'filters card', id: 'filters', role: 'search' },
       h('div', { class: 'filter-grid' },
         field('User', actor),
+        isUser() ? null : field('Person (every id)', person),
         field('Outcome', outcome),
         ...range.nodes,
         field('Resource', resource),
@@ -837,21 +843,31 @@
     const sort = select('u-sort', [['events', 'Most active'], ['last_login', 'Last login'], ['name', 'Name'], ['status', 'Status']], params.get('sort') || 'events');
     const search = h('input', { type: 'search', id: 'u-search', placeholder: 'Filter by name, id or e-mail', autocomplete: 'off' });
     const chart = h('div', { class: 'card chart-card', id: 'most-active' }, h('h2', null, 'Most active users'), h('p', { class: 'muted' }, 'Loading\u2026'));
-    const t = table('users', ['User', 'E-mail', 'Status', 'Last login', 'Last failure', 'Failures since login', 'Events', 'Logins', 'Failed logins', 'Last activity'], 'Users with their last login and activity');
+    const t = table('users', ['User', 'E-mail', 'Also known as', 'Status', 'Last login', 'Last failure', 'Failures since login', 'Events', 'Logins', 'Failed logins', 'Last activity'], 'People with their last login and activity; a person\u2019s ids in every source are one row');
+    const joins = h('div', { id: 'not-joined' });
     t.table.dataset.state = 'loading';
     const note = h('p', { class: 'muted', id: 'users-count' }, 'Loading\u2026');
     view.append(
       pageHead('Users', 'Last login and status of everyone in the archive, with how much each did.', printButton()),
       printNote(),
       chart,
+      joins,
       h('div', { class: 'toolbar' }, field('Sort by', sort), field('Find', search)),
       t.wrap, note);
+    if (state.me && state.me.role === 'auditor' && !state.me.tenants) {
+      getJSON('people').then((map) => {
+        if (!view.isConnected) return;
+        const amb = Array.isArray(map.ambiguous) ? map.ambiguous : [];
+        if (!amb.length) return;
+        fill(joins, notJoined(amb, `${nf.format(amb.length)} id${amb.length === 1 ? '' : 's'} joined no one`));
+      }).catch((e) => report(view, e, 'Who is who'));
+    }
 
     let users = [];
     const draw = () => {
       const q = search.value.trim().toLowerCase();
       const by = sort.value;
-      const list = users.filter((u) => !q || [u.id, u.name, u.email].some((x) => x && String(x).toLowerCase().includes(q)));
+      const list = users.filter((u) => !q || [u.id, u.name, u.email, u.ids].some((x) => x && String(x).toLowerCase().includes(q)));
       const cmp = {
         events: (a, b) => (b.events || 0) - (a.events || 0) || a.id.localeCompare(b.id),
         last_login: (a, b) => String(b.last_login || '').localeCompare(String(a.last_login || '')) || a.id.localeCompare(b.id),
@@ -863,6 +879,7 @@
         h('td', null, h('a', { href: userHref(u.id), class: 'actor-link' }, u.name || u.id),
           u.name && u.name !== u.id ? h('div', { class: 'sub' }, u.id) : null),
         h('td', null, u.email || dash()),
+        h('td', { class: 'aka' }, akaOf(u) || dash()),
         h('td', null, u.status != null ? statusBadge(u.status) : dash()),
         h('td', null, timeEl(u.last_login)),
         h('td', null, timeEl(u.last_failure)),
@@ -889,6 +906,7 @@
           const id = pick(r, ['actor_id', 'user', 'actor']);
           if (id == null) continue;
           Object.assign(get(String(id)), {
+            ids: pick(r, ['ids']),
             name: pick(r, ['actor_name', 'name']),
             email: pick(r, ['actor_email', 'email']),
             status: pick(r, ['status']),
@@ -902,7 +920,9 @@
         for (const r of rowsOf(act.value)) {
           const id = pick(r, ['actor_id', 'user', 'actor']);
           if (id == null) continue;
-          Object.assign(get(String(id)), {
+          const u = get(String(id));
+          if (u.ids == null) u.ids = pick(r, ['ids']);
+          Object.assign(u, {
             events: pick(r, ['events']) || 0,
             logins: pick(r, ['logins']),
             failed_logins: pick(r, ['failed_logins', 'failures']),
@@ -921,6 +941,51 @@
     });
   }
 
+  // The ids of a Users row other than the one it is shown by.
+  function akaOf(u) {
+    if (!u.ids) return '';
+    return String(u.ids).split(', ').filter((x) => x && x !== u.id && x !== u.name && x !== u.email).join(', ');
+  }
+
+  // Ids that would join several people, and why none was joined.
+  function notJoined(list, title) {
+    const items = list.map((a) => h('li', null,
+      h('code', null, a.alias), ' \u2014 ', a.why, ': ',
+      ...(a.claimed_by || []).flatMap((c, i) => [i ? ', ' : '', h('a', { href: userHref(c) }, c)])));
+    return h('details', { class: 'card notice', id: 'ambiguous-ids' },
+      h('summary', null, title),
+      h('p', { class: 'muted' }, 'Several accounts claim each of these ids, so no account was joined to another through it; the events stay with the account that carries them.'),
+      h('ul', null, items));
+  }
+
+  // Who an id is: every id joined to their person, configured or learned (where, how often),
+  // and the ids that were not joined.
+  function identityCard(view, id, box) {
+    getJSON('people/' + encodeURIComponent(id)).then((r) => {
+      if (!view.isConnected) return;
+      const p = r.person;
+      const kids = [h('h2', null, 'Identity')];
+      if (!p) {
+        kids.push(h('p', { class: 'muted' }, 'No other id is known for ', h('code', null, id), '.'));
+      } else {
+        kids.push(h('p', null, p.configured ? 'One person by the configuration' : 'One person learned from events that carry several of these ids together', ': ',
+          ...p.ids.flatMap((x, i) => [i ? ', ' : '', h('code', null, x)])));
+        if (p.learned && p.learned.length) {
+          kids.push(h('ul', { class: 'links' }, p.learned.map((l) => h('li', null,
+            h('code', null, l.actor_id), ' carried ', h('code', null, l.alias), ' in ',
+            Object.entries(l.sources || {}).map(([s, n]) => `${s} (${nf.format(n)} event${n === 1 ? '' : 's'})`).join(', ')))));
+        }
+      }
+      const amb = Array.isArray(r.ambiguous) ? r.ambiguous : [];
+      fill(box, h('section', { class: 'card', id: 'identity-card' }, ...kids),
+        amb.length ? notJoined(amb, `Ambiguous ids, joined through to no one: ${amb.map((a) => a.alias).join(', ')}`) : null);
+    }).catch((e) => {
+      if (!view.isConnected) return;
+      fill(box, h('section', { class: 'card', id: 'identity-card' }, h('h2', null, 'Identity'),
+        h('p', { class: 'muted' }, e && e.status === 403 ? 'Who else this id is: for auditors of the whole archive.' : 'Who else this id is could not be loaded.')));
+    });
+  }
+
   // ---------------------------------------------------------------- one user
 
   function renderUser(view, id, params) {
@@ -936,10 +1001,11 @@
     }
     // A user's own page: the server confines a user to their own events, so the user role needs
     // no actor filter; anyone else's own page names every identifier they are known by.
-    const actorPairs = isUser() ? [] : (own ? ownIds() : [id]).map((a) => ['actor', a]);
+    const actorPairs = isUser() ? [] : own ? ownIds().map((a) => ['actor', a]) : [['person', id]];
     const tab = params.get('tab') === 'keys' ? 'keys' : 'activities';
     const base = '/user/' + encodeURIComponent(id);
     const summary = h('div', { class: 'summary', id: 'user-summary' });
+    const identity = h('div', { id: 'user-identity' });
     const tabs = h('div', { class: 'tabs', role: 'tablist' },
       [['activities', 'Activities', 'tab-activities'], ['keys', 'Security keys', 'tab-keys']].map(([k, label, tid]) =>
         h('a', { id: tid, role: 'tab', href: '#' + base + (k === 'keys' ? '?tab=keys' : ''), 'aria-selected': String(k === tab), class: k === tab ? 'tab on' : 'tab' }, label)));
@@ -947,7 +1013,8 @@
     const title = own && isUser() ? 'My activity' : id;
     view.append(
       pageHead(title, own && state.me.name ? `${state.me.name} \u00B7 ${ownIds().join(', ')}` : 'A user\u2019s activities and security keys', printButton()),
-      printNote(actorPairs), summary, tabs, panel);
+      printNote(actorPairs), summary, identity, tabs, panel);
+    identityCard(view, id, identity);
 
     if (!isUser()) {
       getJSON('reports/last-login', actorPairs).then((rep) => {

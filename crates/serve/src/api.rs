@@ -132,6 +132,16 @@ impl Request {
             }
         };
         let mut params = Params::parse(uri.query(), own)?;
+        if !params.persons.is_empty() {
+            // `person=ID`: every id of the person ID belongs to.
+            let people = app.directory.people();
+            params
+                .filter
+                .actors
+                .extend(people.expand(params.persons.iter().map(String::as_str)));
+            params.filter.actors.sort();
+            params.filter.actors.dedup();
+        }
         params.filter.scope = principal.scope();
         Ok(Request {
             principal,
@@ -455,11 +465,13 @@ pub async fn report(
     }
     let report = report_of(&name, &mut r.params)?;
     let limit = r.params.number("limit", DEFAULT_REPORT_ROWS, 1..=100_000)?;
+    let people = app.directory.people();
     let out = reports::run(
         app.store.clone(),
         &report,
         r.params.filter.clone(),
         Utc::now(),
+        Some(&people),
     )
     .await?;
     let (batch, truncated) = match out {
@@ -510,11 +522,13 @@ async fn subject(app: &App, mut r: Request) -> ApiResult {
     };
     r.params.filter.actors.clear();
     let buf = SharedBuf::default();
+    let people = app.directory.people();
     let rows = reports::subject_export(
         app.store.clone(),
         &actor,
         r.params.filter.clone(),
         Utc::now(),
+        Some(&people),
         Box::new(buf.clone()),
     )
     .await?;
@@ -639,4 +653,82 @@ pub async fn integrity(
     let status = app.integrity.snapshot();
     r.record(&app, ReadKind::View, 0, true).await?;
     Ok(json_response(StatusCode::OK, &status))
+}
+
+/// A person as the API shows them.
+fn person_json(p: &auditlake_query::people::Person) -> Value {
+    json!({
+        "key": p.key,
+        "name": p.name,
+        "ids": p.ids,
+        "configured": p.configured,
+        "learned": p.learned,
+    })
+}
+
+/// `GET /api/v1/people`: every person of several ids, and the ids joined to no one because
+/// they would join several people. The whole archive's map: for auditors not confined to a
+/// tenant.
+pub async fn people(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult {
+    let r = Request::begin(&app, &headers, &uri, client, &[]).await?;
+    if r.principal.role != crate::config::Role::Auditor || r.principal.tenants.is_some() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the map of every person is for auditors not confined to a tenant; /api/v1/people/{id} shows your own",
+        ));
+    }
+    let people = app.directory.people();
+    let persons: Vec<Value> = people.persons().iter().map(person_json).collect();
+    r.record(&app, ReadKind::View, persons.len() as u64, true)
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "learning": app.directory.status(),
+            "people": persons,
+            "ambiguous": people.ambiguous(),
+        }),
+    ))
+}
+
+/// `GET /api/v1/people/{id}`: the person an id belongs to (every id joined to them, and why)
+/// and the ids that were not joined to them because they are ambiguous. A reader who is not
+/// an auditor of the whole archive may ask only about their own ids.
+pub async fn person(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult {
+    let mut r = Request::begin(&app, &headers, &uri, client, &[]).await?;
+    let everything =
+        r.principal.role == crate::config::Role::Auditor && r.principal.tenants.is_none();
+    if !everything && !r.principal.actor_ids.contains(&id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only an auditor of the whole archive sees who another id is",
+        ));
+    }
+    let people = app.directory.people();
+    let person = people.person_of(&id);
+    let ids: Vec<String> = person.map_or_else(|| vec![id.clone()], |p| p.ids.clone());
+    let ambiguous: Vec<_> = people.ambiguous_for(&ids).collect();
+    r.params.filter.actors = vec![id.clone()];
+    r.record(&app, ReadKind::View, 1, true).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "id": id,
+            "person": person.map(person_json),
+            "ids": ids,
+            "ambiguous": ambiguous,
+            "learning": app.directory.status(),
+        }),
+    ))
 }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use auditlake_filter::Scope;
 
 use crate::config::{OidcConfig, Role, ServeConfig, TokenConfig};
-use crate::identity::Identities;
+use crate::identity::Directory;
 
 /// The least time between two fetches of a JWKS URL prompted by unknown key ids.
 const JWKS_REFETCH: Duration = Duration::from_secs(60);
@@ -114,7 +114,7 @@ pub fn token_sha256(token: &str) -> String {
 pub struct Authenticator {
     tokens: Vec<([u8; 32], TokenConfig)>,
     oidc: Option<Oidc>,
-    identities: Identities,
+    directory: Arc<Directory>,
 }
 
 struct Oidc {
@@ -137,7 +137,10 @@ impl std::fmt::Debug for Authenticator {
 impl Authenticator {
     /// Loads the JWKS (a file must read and parse; an URL that cannot be fetched now is fetched
     /// again when a token comes).
-    pub async fn new(config: &ServeConfig) -> Result<Authenticator, String> {
+    pub async fn new(
+        config: &ServeConfig,
+        directory: Arc<Directory>,
+    ) -> Result<Authenticator, String> {
         let tokens = config
             .tokens
             .iter()
@@ -179,7 +182,7 @@ impl Authenticator {
         Ok(Authenticator {
             tokens,
             oidc,
-            identities: Identities::new(&config.identities),
+            directory,
         })
     }
 
@@ -204,7 +207,7 @@ impl Authenticator {
                     "a JWT was given but no OIDC provider is configured".into(),
                 ));
             };
-            return oidc.principal(token, &self.identities).await;
+            return oidc.principal(token, &self.directory).await;
         }
         self.service(token)
     }
@@ -227,7 +230,8 @@ impl Authenticator {
             role: t.role,
             tenants: t.tenants.clone(),
             actor_ids: self
-                .identities
+                .directory
+                .people()
                 .expand(t.actor_ids.iter().map(String::as_str)),
         })
     }
@@ -293,11 +297,7 @@ impl Oidc {
         }
     }
 
-    async fn principal(
-        &self,
-        token: &str,
-        identities: &Identities,
-    ) -> Result<Principal, AuthError> {
+    async fn principal(&self, token: &str, directory: &Directory) -> Result<Principal, AuthError> {
         let bad = |m: String| AuthError::Unauthorized(m);
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| bad(format!("the token is not a valid signed JWT: {e}")))?;
@@ -387,7 +387,7 @@ impl Oidc {
         let mut own: Vec<&str> = vec![&subject];
         own.extend(email.as_deref());
         Ok(Principal {
-            actor_ids: identities.expand(own.into_iter()),
+            actor_ids: directory.people().expand(own),
             subject,
             name,
             email,

@@ -31,10 +31,6 @@ pub struct ServeConfig {
     /// Service tokens (`[[serve.tokens]]`).
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
-    /// People with several ids (`[[serve.identities]]`): a user signed in as any of them sees
-    /// the events of all of them.
-    #[serde(default)]
-    pub identities: Vec<IdentityConfig>,
     /// The most rows one page of events holds.
     #[serde(default = "default_max_page")]
     pub max_page: usize,
@@ -65,7 +61,6 @@ impl Default for ServeConfig {
             verify_interval_secs: default_verify_interval_secs(),
             oidc: None,
             tokens: Vec::new(),
-            identities: Vec::new(),
             max_page: default_max_page(),
         }
     }
@@ -194,17 +189,6 @@ pub struct TokenConfig {
     pub actor_ids: Vec<String>,
 }
 
-/// `[[serve.identities]]`: one person's ids in every source (`u-1001`, `alice`,
-/// `alice@example.com`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdentityConfig {
-    /// The name shown for the person; the first id when absent.
-    #[serde(default)]
-    pub name: Option<String>,
-    pub ids: Vec<String>,
-}
-
 impl ServeConfig {
     /// Where the pipeline that archives the record of reads keeps its checkpoint, spool and
     /// (when no signing key is configured) its generated key.
@@ -290,11 +274,6 @@ impl ServeConfig {
             }
             if t.role == Role::Admin && t.tenants.as_ref().is_none_or(Vec::is_empty) {
                 return Err(format!("{key}.tenants: an admin token needs its tenants"));
-            }
-        }
-        for (i, p) in self.identities.iter().enumerate() {
-            if p.ids.is_empty() || p.ids.iter().any(String::is_empty) {
-                return Err(format!("serve.identities[{i}].ids: empty id or no ids"));
             }
         }
         if self.max_page == 0 {

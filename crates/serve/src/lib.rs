@@ -5,7 +5,7 @@
 //! - **Sign-in** ([`auth`]): OIDC bearer JWTs checked against the provider's JWKS, and service
 //!   tokens kept hashed. Roles: `auditor` reads everything, `admin` everything within its
 //!   tenants, `user` only events whose actor is the signed-in person (their token's subject
-//!   and e-mail, widened through `[[serve.identities]]`). A tenant confines any role. Every
+//!   and e-mail, widened to every id of their person: [`identity`]). A tenant confines any role. Every
 //!   read is ANDed with the reader's [`Scope`](auditlake_filter::Scope), inside the scan.
 //! - **Every read is recorded** ([`access`]) before its data leaves; the caller archives the
 //!   record through the agent's pipeline.
@@ -21,6 +21,7 @@
 //! | `/api/v1/reports/{name}` | a report as columns and rows |
 //! | `/api/v1/export` | every matching event as CSV, JSON lines, JSON or Parquet, streamed |
 //! | `/api/v1/integrity` | the last verification of the archive against its digests |
+//! | `/api/v1/people`, `/api/v1/people/{id}` | who is who: people of several ids, and the ids joined to no one |
 //! | `/healthz`, `/readyz`, `/metrics` | probes and Prometheus metrics |
 
 pub mod access;
@@ -48,6 +49,7 @@ use axum::routing::get;
 use prometheus_client::registry::Registry;
 
 pub use access::AccessLog;
+pub use auditlake_query::people::IdentityConfig;
 pub use auth::{Authenticator, Principal, token_sha256};
 pub use config::{Role, ServeConfig};
 
@@ -64,6 +66,7 @@ pub struct App {
     pub(crate) integrity: integrity::Integrity,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) login: Option<login::Login>,
+    pub(crate) directory: Arc<identity::Directory>,
     registry: Registry,
 }
 
@@ -83,20 +86,25 @@ impl Running {
     }
 }
 
-/// Opens the record of reads, loads the keys, binds `serve.listen` and serves.
+/// Opens the record of reads, loads the keys, binds `serve.listen` and serves; learns who is
+/// who from the archive in the background.
 pub async fn start(
     config: &ServeConfig,
+    identity: &IdentityConfig,
     store: Arc<dyn ObjectStore>,
     keys: Vec<PublicKey>,
 ) -> Result<Running, String> {
     config.validate()?;
+    identity.validate()?;
+    let directory = Arc::new(identity::Directory::new(identity));
+    directory.spawn(store.clone());
     let access = AccessLog::open(&config.state_dir).map_err(|e| {
         format!(
             "serve.state_dir: cannot write the access log in {}: {e}",
             config.state_dir.display()
         )
     })?;
-    let auth = Authenticator::new(config).await?;
+    let auth = Authenticator::new(config, directory.clone()).await?;
     let metrics = metrics::Metrics::default();
     let registry = metrics.registry();
     let integrity = integrity::Integrity::default();
@@ -115,6 +123,7 @@ pub async fn start(
         .transpose()?;
     let app = Arc::new(App {
         login,
+        directory,
         store,
         auth,
         access,
@@ -151,8 +160,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/reports/{name}", get(api::report))
         .route("/api/v1/export", get(api::export))
         .route("/api/v1/integrity", get(api::integrity))
+        .route("/api/v1/people", get(api::people))
+        .route("/api/v1/people/{id}", get(api::person))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(|| async { "ready\n" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .fallback(|| async {
             api::ApiError::new(StatusCode::NOT_FOUND, "no such page or endpoint").into_response()
@@ -175,6 +186,20 @@ async fn count_and_secure(State(app): State<Arc<App>>, req: Request, next: Next)
         })
         .inc();
     console::secure(r)
+}
+
+/// Ready once the map of people has been learned: before, a reader would see less of their own
+/// activity than they should.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    if app.directory.ready() {
+        "ready\n".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: learning who is who from the archive\n",
+        )
+            .into_response()
+    }
 }
 
 async fn metrics_text(State(app): State<Arc<App>>) -> Response {

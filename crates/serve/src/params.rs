@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use auditlake_filter::FilterSpec;
 
 /// The filter parameters that take several values (`action=a&action=b`).
-const REPEATABLE: &[&str] = &["actor", "action", "category", "outcome", "ip", "tier"];
+const REPEATABLE: &[&str] = &[
+    "actor", "action", "category", "outcome", "ip", "tier", "person",
+];
 /// The filter parameters that take one value.
 const SINGLE: &[&str] = &[
     "since",
@@ -24,6 +26,8 @@ const SINGLE: &[&str] = &[
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     pub filter: FilterSpec,
+    /// `person=ID`: every id of ID's person, added to the filter's actors by the server.
+    pub persons: Vec<String>,
     own: BTreeMap<String, String>,
 }
 
@@ -55,6 +59,7 @@ impl Params {
                 }
                 let f = &mut p.filter;
                 match k.as_str() {
+                    "person" => p.persons.push(v),
                     "actor" => f.actors.push(v),
                     "action" => f.actions.push(v),
                     "category" => f.categories.push(v),

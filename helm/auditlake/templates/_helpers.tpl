@@ -494,9 +494,15 @@ tenants = {{ toJson . }}
 actor_ids = {{ toJson . }}
 {{- end }}
 {{- end }}
+
+
+[identity]
+learn = {{ $c.identity.learn }}
+learn_sources = {{ $c.identity.learnSources | toJson }}
+learn_interval_secs = {{ int $c.identity.learnIntervalSecs }}
 {{- range $c.identities }}
 
-[[serve.identities]]
+[[identity.people]]
 {{- with .name }}
 name = {{ toJson . }}
 {{- end }}

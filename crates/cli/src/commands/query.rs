@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use auditlake_query::people::People;
 use auditlake_query::reports::{self, ActivityBy, GroupBy, Report, ReportOutput};
 use auditlake_query::{
     CsvFormulas, FilterSpec, Format, Order, OutputWriter, Query, QueryRequest, ScanStats,
@@ -234,6 +235,13 @@ pub struct ReportArgs {
     /// credential: the credential's id (same as --credential).
     #[arg(long)]
     pub id: Option<String>,
+    /// One row per person, not per id: the ids `[identity]` of --config lists as one person,
+    /// and those the archive's events carry together (an id with its username or e-mail), are
+    /// joined. last-login and activity --by user then have an `ids` column; timeline and
+    /// subject read every id of the --actor's person. Ids that would join several people are
+    /// joined to no one and listed on stderr.
+    #[arg(long)]
+    pub by_person: bool,
     /// table, csv, json, jsonl, parquet, or html (one self-contained file with its chart as
     /// SVG, for printing or attaching to an audit); table when stdout is a terminal, else csv.
     #[arg(long, value_enum)]
@@ -486,9 +494,45 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Who is who, for `--by-person`: the configuration's `[identity]` and what the archive's
+/// events teach within the report's time range.
+async fn people_of(
+    args: &ReportArgs,
+    store: &Arc<dyn ObjectStore>,
+    filter: &FilterSpec,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<People>> {
+    if !args.by_person {
+        return Ok(None);
+    }
+    let identity = match &args.archive.config {
+        Some(path) => auditlake_agent::Config::load(path)?
+            .identity
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let learn_within = FilterSpec {
+        since: filter.since.clone(),
+        until: filter.until.clone(),
+        tenant: filter.tenant.clone(),
+        tiers: filter.tiers.clone(),
+        ..Default::default()
+    };
+    let people = People::learn(store.clone(), &identity, learn_within, now).await?;
+    for a in people.ambiguous() {
+        eprintln!(
+            "not joined: {} ({}: {})",
+            auditlake_query::escape::terminal(&a.alias),
+            a.why,
+            auditlake_query::escape::terminal(&a.claimed_by.join(", "))
+        );
+    }
+    Ok(Some(people))
+}
+
 pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
-    let mut filter: FilterSpec = args.filter.into();
+    let mut filter: FilterSpec = args.filter.clone().into();
     let actor = || match filter.actors.as_slice() {
         [one] => Ok(one.clone()),
         _ => anyhow::bail!("this report needs one --actor ID|NAME|EMAIL"),
@@ -497,7 +541,16 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportName::Subject => {
             let actor = actor()?;
             let (store, _) = open(&args.archive).await?;
-            reports::subject_export(store, &actor, filter, now, output(&args.output)?).await?;
+            let people = people_of(&args, &store, &filter, now).await?;
+            reports::subject_export(
+                store,
+                &actor,
+                filter,
+                now,
+                people.as_ref(),
+                output(&args.output)?,
+            )
+            .await?;
             return Ok(ExitCode::SUCCESS);
         }
         ReportName::Timeline => Report::Timeline { actor: actor()? },
@@ -535,12 +588,14 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportName::Credential => Report::Credential {
             id: args
                 .id
+                .clone()
                 .or(filter.credential.take())
                 .context("credential needs --id ID")?,
         },
         ReportName::Heatmap => Report::Heatmap,
     };
     let (store, _) = open(&args.archive).await?;
+    let people = people_of(&args, &store, &filter, now).await?;
     let format = match args.format {
         Some(f @ (ReportFormatArg::Html | ReportFormatArg::Pdf)) => {
             let name = args
@@ -549,14 +604,15 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default();
             let asked = asked_filters(&filter);
-            let (batch, cut) = match reports::run(store, &report, filter, now).await? {
-                ReportOutput::Table(batch) => (batch, false),
-                ReportOutput::Query(q) => {
-                    let all = q.with_limit(Some(HTML_MAX_ROWS + 1)).collect().await?;
-                    let n = all.num_rows().min(HTML_MAX_ROWS as usize);
-                    (all.slice(0, n), all.num_rows() > n)
-                }
-            };
+            let (batch, cut) =
+                match reports::run(store, &report, filter, now, people.as_ref()).await? {
+                    ReportOutput::Table(batch) => (batch, false),
+                    ReportOutput::Query(q) => {
+                        let all = q.with_limit(Some(HTML_MAX_ROWS + 1)).collect().await?;
+                        let n = all.num_rows().min(HTML_MAX_ROWS as usize);
+                        (all.slice(0, n), all.num_rows() > n)
+                    }
+                };
             let mut title = format!("auditlake report: {name}");
             if cut {
                 title.push_str(&format!(" (first {HTML_MAX_ROWS} rows)"));
@@ -584,7 +640,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         Some(ReportFormatArg::Parquet) => Format::Parquet,
         None => default_format(None, &args.output),
     };
-    match reports::run(store, &report, filter, now).await? {
+    match reports::run(store, &report, filter, now, people.as_ref()).await? {
         ReportOutput::Query(q) => {
             run_query(&q, format, args.csv_formulas, output(&args.output)?, false).await?;
         }

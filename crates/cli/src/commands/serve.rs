@@ -91,7 +91,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             keys.push(own);
         }
     }
-    let running = auditlake_serve::start(&serve, store, keys)
+    let identity = config.identity.clone().unwrap_or_default();
+    let running = auditlake_serve::start(&serve, &identity, store, keys)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.config.display()))?;
     if let Some(a) = running.local_addr() {

@@ -30,6 +30,7 @@ pub use table::{Cell, Kind, ReportTable};
 
 use crate::error::{QueryError, Result};
 use crate::output::{Format, OutputWriter};
+use crate::people::People;
 use crate::scan::{Order, Query, QueryRequest};
 use auditlake_filter::FilterSpec;
 use table::s;
@@ -123,7 +124,7 @@ fn opt(a: &StringArray, i: usize) -> Option<&str> {
 }
 
 /// Runs `f` over every batch of the filtered scan of `columns`, in no particular order.
-async fn scan(
+pub(crate) async fn scan(
     store: &Arc<dyn ObjectStore>,
     filter: FilterSpec,
     columns: &[&str],
@@ -152,12 +153,15 @@ fn times(b: &RecordBatch) -> Result<&arrow::array::PrimitiveArray<TimestampMicro
         })
 }
 
-/// Runs a report over the store.
+/// Runs a report over the store. With `people`, a person's ids are one: `timeline` reads all
+/// of them, and `last-login` and `activity --by user` have a row per person (keyed by
+/// [`Person::key`](crate::people::Person::key), with an `ids` column of the ids seen).
 pub async fn run(
     store: Arc<dyn ObjectStore>,
     report: &Report,
     mut filter: FilterSpec,
     now: DateTime<Utc>,
+    people: Option<&People>,
 ) -> Result<ReportOutput> {
     let query = |filter, columns: &[&str], order| -> Result<ReportOutput> {
         Ok(ReportOutput::Query(Box::new(Query::new(
@@ -173,20 +177,23 @@ pub async fn run(
     };
     match report {
         Report::Timeline { actor } => {
-            filter.actors = vec![actor.clone()];
+            filter.actors = match people {
+                Some(p) => p.expand([actor.as_str()]),
+                None => vec![actor.clone()],
+            };
             query(filter, TIMELINE_COLUMNS, Order::Desc)
         }
         Report::Credential { id } => {
             filter.credential = Some(id.clone());
             query(filter, CREDENTIAL_COLUMNS, Order::Asc)
         }
-        Report::LastLogin => last_login(&store, filter, now).await,
+        Report::LastLogin => last_login(&store, filter, now, people).await,
         Report::FailedLogins {
             window_micros,
             threshold,
             by,
         } => failed_logins(&store, filter, now, *window_micros, *threshold, *by).await,
-        Report::Activity { by } => activity(&store, filter, now, *by).await,
+        Report::Activity { by } => activity(&store, filter, now, *by, people).await,
         Report::Changes { resource } => {
             filter.resource = Some(resource.clone());
             changes(&store, filter, now).await
@@ -210,13 +217,55 @@ fn subject<'a>(
     }
 }
 
+/// The ids seen per grouping key, where people group them.
+#[derive(Default)]
+struct SeenIds(HashMap<String, BTreeSet<String>>);
+
+impl SeenIds {
+    fn note(&mut self, key: &str, id: &str) {
+        match self.0.get_mut(key) {
+            Some(ids) => {
+                if !ids.contains(id) {
+                    ids.insert(id.to_string());
+                }
+            }
+            None => {
+                self.0
+                    .insert(key.to_string(), BTreeSet::from([id.to_string()]));
+            }
+        }
+    }
+
+    /// The row's label and its `ids` cell. The label is the person's key where the scan saw
+    /// it, else the first id it saw: a row names only ids of the events read, so a reader
+    /// confined to a tenant or to themselves learns no id from outside what they may read.
+    fn take(&mut self, key: String) -> (String, Cell) {
+        match self.0.remove(&key) {
+            Some(ids) => {
+                let label = if ids.contains(&key) {
+                    key
+                } else {
+                    ids.first().cloned().unwrap_or(key)
+                };
+                (
+                    label,
+                    Cell::Str(Some(ids.into_iter().collect::<Vec<_>>().join(", "))),
+                )
+            }
+            None => (key, Cell::Str(None)),
+        }
+    }
+}
+
 async fn last_login(
     store: &Arc<dyn ObjectStore>,
     filter: FilterSpec,
     now: DateTime<Utc>,
+    people: Option<&People>,
 ) -> Result<ReportOutput> {
     let mut acc = LastLogins::default();
     let mut names: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    let mut seen = SeenIds::default();
     let columns = [
         "time",
         "action",
@@ -237,11 +286,19 @@ async fn last_login(
         let (rt, ri) = (str_col(b, "resource_type")?, str_col(b, "resource_id")?);
         for i in 0..b.num_rows() {
             let a = action.value(i);
-            let Some(user) = subject(a, opt(rt, i), opt(ri, i), opt(actor, i)) else {
+            let Some(id) = subject(a, opt(rt, i), opt(ri, i), opt(actor, i)) else {
                 continue;
             };
+            let user = match people {
+                Some(p) => {
+                    let key = p.key_of(id);
+                    seen.note(key, id);
+                    key
+                }
+                None => id,
+            };
             acc.observe(user, t.value(i), a, outcome.value(i));
-            if opt(actor, i) == Some(user) {
+            if opt(actor, i) == Some(id) {
                 let e = names.entry(user.to_string()).or_default();
                 if e.0.is_none() {
                     e.0 = opt(name, i).map(str::to_string);
@@ -254,23 +311,43 @@ async fn last_login(
         Ok(())
     })
     .await?;
-    let mut t = ReportTable::new(&[
+    let mut columns = vec![
         ("actor_id", Kind::Str),
         ("actor_name", Kind::Str),
         ("actor_email", Kind::Str),
+    ];
+    if people.is_some() {
+        columns.push(("ids", Kind::Str));
+    }
+    columns.extend([
         ("status", Kind::Str),
         ("last_login", Kind::Time),
         ("last_failure", Kind::Time),
         ("failures_since_login", Kind::Count),
         ("locked_at", Kind::Time),
     ]);
+    let mut t = ReportTable::new(&columns);
     for (user, u) in acc.finish() {
-        let (name, email) = names.remove(&user).unwrap_or_default();
+        let (mut name, email) = names.remove(&user).unwrap_or_default();
         let status = u.status();
-        t.push(vec![
-            Cell::Str(Some(user)),
-            Cell::Str(name),
-            Cell::Str(email),
+        let mut row = Vec::with_capacity(columns.len());
+        // A configured name is the operator's; a learned one only where this scan saw it.
+        if let Some(p) = people
+            .and_then(|p| p.person_of(&user))
+            .filter(|p| p.configured)
+        {
+            name = p.name.clone().or(name);
+        }
+        let (user, ids) = match people {
+            Some(_) => {
+                let (label, ids) = seen.take(user);
+                (label, Some(ids))
+            }
+            None => (user, None),
+        };
+        row.extend([Cell::Str(Some(user)), Cell::Str(name), Cell::Str(email)]);
+        row.extend(ids);
+        row.extend([
             s(Some(status.as_str())),
             Cell::Time(u.last_success),
             Cell::Time(u.last_failure),
@@ -281,6 +358,7 @@ async fn last_login(
                 None
             }),
         ]);
+        t.push(row);
     }
     Ok(ReportOutput::Table(t.finish()?))
 }
@@ -396,8 +474,11 @@ async fn activity(
     filter: FilterSpec,
     now: DateTime<Utc>,
     by: ActivityBy,
+    people: Option<&People>,
 ) -> Result<ReportOutput> {
     let mut per: HashMap<String, Counts> = HashMap::new();
+    let people = people.filter(|_| by == ActivityBy::User);
+    let mut seen = SeenIds::default();
     scan(
         store,
         filter,
@@ -414,9 +495,14 @@ async fn activity(
                 let time = t.value(i);
                 let (a, o) = (action.value(i), outcome.value(i));
                 let (key, other) = match by {
-                    ActivityBy::User => match opt(actor, i) {
-                        Some(u) => (u.to_string(), Some(a)),
-                        None => continue,
+                    ActivityBy::User => match (opt(actor, i), people) {
+                        (Some(u), Some(p)) => {
+                            let key = p.key_of(u);
+                            seen.note(key, u);
+                            (key.to_string(), Some(a))
+                        }
+                        (Some(u), None) => (u.to_string(), Some(a)),
+                        (None, _) => continue,
                     },
                     ActivityBy::Action => (a.to_string(), opt(actor, i)),
                     ActivityBy::Day => (crate::scan::day_of(time), opt(actor, i)),
@@ -447,8 +533,11 @@ async fn activity(
         ActivityBy::Day => rows.sort_by(|a, b| a.0.cmp(&b.0)),
         _ => rows.sort_by(|a, b| (b.1.events, &a.0).cmp(&(a.1.events, &b.0))),
     }
-    let mut t = ReportTable::new(&[
-        (key, Kind::Str),
+    let mut columns = vec![(key, Kind::Str)];
+    if people.is_some() {
+        columns.push(("ids", Kind::Str));
+    }
+    columns.extend([
         ("events", Kind::Count),
         ("logins", Kind::Count),
         ("failed_logins", Kind::Count),
@@ -456,9 +545,18 @@ async fn activity(
         ("first", Kind::Time),
         ("last", Kind::Time),
     ]);
+    let mut t = ReportTable::new(&columns);
     for (k, c) in rows {
-        t.push(vec![
-            Cell::Str(Some(k)),
+        let (k, ids) = match people {
+            Some(_) => {
+                let (label, ids) = seen.take(k);
+                (label, Some(ids))
+            }
+            None => (k, None),
+        };
+        let mut row = vec![Cell::Str(Some(k))];
+        row.extend(ids);
+        row.extend([
             Cell::Count(c.events),
             Cell::Count(c.logins),
             Cell::Count(c.failures),
@@ -466,6 +564,7 @@ async fn activity(
             Cell::Time(c.first),
             Cell::Time(c.last),
         ]);
+        t.push(row);
     }
     Ok(ReportOutput::Table(t.finish()?))
 }
@@ -601,13 +700,17 @@ pub async fn subject_export(
     actor: &str,
     mut filter: FilterSpec,
     now: DateTime<Utc>,
+    people: Option<&People>,
     mut out: Box<dyn Write + Send>,
 ) -> Result<u64> {
-    // The person's actor ids (where they are named by name or e-mail), so that account events
-    // on their user record are found too.
+    // The person's actor ids (where they are named by name or e-mail, and every id their
+    // person has), so that account events on their user record are found too.
     let mut by_actor = filter.clone();
-    by_actor.actors = vec![actor.to_string()];
-    let mut ids = BTreeSet::new();
+    by_actor.actors = match people {
+        Some(p) => p.expand([actor]),
+        None => vec![actor.to_string()],
+    };
+    let mut ids: BTreeSet<String> = by_actor.actors.iter().cloned().collect();
     scan(&store, by_actor, &["actor_id"], now, |b| {
         let a = str_col(b, "actor_id")?;
         ids.extend(a.iter().flatten().map(str::to_string));
