@@ -153,13 +153,25 @@ impl PeopleBuilder {
         name: Option<&str>,
         email: Option<&str>,
     ) {
+        self.observe_n(source, actor_id, name, email, 1);
+    }
+
+    /// `n` events of the same actor.
+    pub fn observe_n(
+        &mut self,
+        source: &str,
+        actor_id: Option<&str>,
+        name: Option<&str>,
+        email: Option<&str>,
+        n: u64,
+    ) {
         let Some(id) = actor_id.filter(|i| !i.is_empty()) else {
             return;
         };
         let seen = self.seen.entry_ref_or_default(id);
-        seen.0 += 1;
-        if let Some(n) = name.filter(|n| !n.is_empty()) {
-            *seen.1.entry_ref_or_default(n) += 1;
+        seen.0 += n;
+        if let Some(name) = name.filter(|n| !n.is_empty()) {
+            *seen.1.entry_ref_or_default(name) += n;
         }
         if self
             .learn_sources
@@ -176,7 +188,7 @@ impl PeopleBuilder {
                 .claims
                 .entry_ref_or_default(alias)
                 .entry_ref_or_default(id)
-                .entry_ref_or_default(source) += 1;
+                .entry_ref_or_default(source) += n;
         }
     }
 
@@ -373,13 +385,16 @@ impl People {
                     col("actor_name")?,
                     col("actor_email")?,
                 );
-                for i in 0..batch.num_rows() {
-                    b.observe(
-                        opt(s, i).unwrap_or(""),
-                        opt(id, i),
-                        opt(name, i),
-                        opt(email, i),
-                    );
+                // Objects are sorted by actor: a run of rows of one actor is observed once.
+                let row = |i| (opt(s, i), opt(id, i), opt(name, i), opt(email, i));
+                let mut start = 0;
+                for i in 1..=batch.num_rows() {
+                    if i < batch.num_rows() && row(i) == row(start) {
+                        continue;
+                    }
+                    let (source, id, name, email) = row(start);
+                    b.observe_n(source.unwrap_or(""), id, name, email, (i - start) as u64);
+                    start = i;
                 }
                 Ok(())
             })

@@ -519,12 +519,29 @@ async fn people_of(
         ..Default::default()
     };
     let people = People::learn(store.clone(), &identity, learn_within, now).await?;
-    for a in people.ambiguous() {
+    const SHOWN: usize = 20;
+    let ambiguous = people.ambiguous();
+    if !ambiguous.is_empty() {
         eprintln!(
-            "not joined: {} ({}: {})",
+            "{} ids joined no one, since each would join several people{}:",
+            ambiguous.len(),
+            if ambiguous.len() > SHOWN {
+                format!(" (the first {SHOWN})")
+            } else {
+                String::new()
+            }
+        );
+    }
+    for a in ambiguous.iter().take(SHOWN) {
+        let mut claimed = a.claimed_by.iter().take(5).cloned().collect::<Vec<_>>();
+        if a.claimed_by.len() > 5 {
+            claimed.push(format!("and {} more", a.claimed_by.len() - 5));
+        }
+        eprintln!(
+            "  {} ({}: {})",
             auditlake_query::escape::terminal(&a.alias),
             a.why,
-            auditlake_query::escape::terminal(&a.claimed_by.join(", "))
+            auditlake_query::escape::terminal(&claimed.join(", "))
         );
     }
     Ok(Some(people))
