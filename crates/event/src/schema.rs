@@ -252,7 +252,12 @@ pub struct EventColumns {
     raw: StringBuilder,
     flags: StringBuilder,
     json_buf: Vec<u8>,
+    /// The string bytes appended so far, over every builder.
+    string_bytes: usize,
 }
+
+/// What a row costs beyond its strings: 37 offsets of 4 bytes and 4 fixed-width values of 8.
+const ROW_FIXED_BYTES: usize = 37 * 4 + 4 * 8;
 
 impl Default for EventColumns {
     fn default() -> Self {
@@ -284,6 +289,7 @@ impl EventColumns {
             raw: StringBuilder::with_capacity(n, n * 256),
             flags: str_builder(),
             json_buf: Vec::new(),
+            string_bytes: 0,
         }
     }
 
@@ -300,7 +306,13 @@ impl EventColumns {
     /// The bytes the values take so far: string bytes plus offsets, validity and fixed-width
     /// values. What the batch costs in memory, give or take the builders' spare capacity.
     pub fn values_size(&self) -> usize {
-        let strings = [
+        // 37 offsets of 4 bytes and 4 fixed-width values of 8 bytes per row.
+        self.string_bytes + self.rows * ROW_FIXED_BYTES
+    }
+
+    /// The string bytes of every builder, counted from the builders themselves.
+    fn count_string_bytes(&self) -> usize {
+        [
             &self.event_id,
             &self.origin_id,
             &self.category,
@@ -316,22 +328,24 @@ impl EventColumns {
         .chain(&self.opt)
         .chain(&self.source)
         .map(|b| b.values_slice().len())
-        .sum::<usize>();
-        // 37 offsets of 4 bytes and 4 fixed-width values of 8 bytes per row.
-        strings + self.rows * (37 * 4 + 4 * 8)
+        .sum::<usize>()
     }
 
     /// Appends one event; returns the bytes it added to [`EventColumns::values_size`].
     pub fn push(&mut self, e: &AuditEvent) -> Result<usize, ArrowError> {
-        let before = self.values_size();
-        self.event_id.append_value(&e.event_id);
-        self.origin_id.append_option(e.origin_id.as_deref());
+        let mut text = 0;
+        let mut put = |b: &mut StringBuilder, v: Option<&str>| {
+            text += v.map_or(0, str::len);
+            b.append_option(v);
+        };
+        put(&mut self.event_id, Some(&e.event_id));
+        put(&mut self.origin_id, e.origin_id.as_deref());
         self.seq.append_option(signed(e.seq, "seq")?);
         self.time.append_value(e.time);
         self.observed.append_option(e.observed_time);
-        self.category.append_value(&e.category);
-        self.action.append_value(&e.action);
-        self.outcome.append_value(e.outcome.as_str());
+        put(&mut self.category, Some(&e.category));
+        put(&mut self.action, Some(&e.action));
+        put(&mut self.outcome, Some(e.outcome.as_str()));
         let fields = [
             &e.reason,
             &e.severity,
@@ -354,7 +368,7 @@ impl EventColumns {
             &e.resource_name,
         ];
         for (b, v) in self.opt.iter_mut().zip(fields) {
-            b.append_option(v.as_deref());
+            put(b, v.as_deref());
         }
         if e.changes.is_empty() {
             self.changes.append_null();
@@ -362,32 +376,38 @@ impl EventColumns {
             self.json_buf.clear();
             serde_json::to_writer(&mut self.json_buf, &e.changes)
                 .map_err(|err| ArrowError::ExternalError(Box::new(err)))?;
-            self.changes
-                .append_value(String::from_utf8_lossy(&self.json_buf));
+            put(
+                &mut self.changes,
+                Some(&String::from_utf8_lossy(&self.json_buf)),
+            );
         }
-        self.message.append_option(e.message.as_deref());
+        put(&mut self.message, e.message.as_deref());
         if e.attributes.is_empty() {
             self.attributes.append_null();
         } else {
             self.json_buf.clear();
             serde_json::to_writer(&mut self.json_buf, &e.attributes)
                 .map_err(|err| ArrowError::ExternalError(Box::new(err)))?;
-            self.attributes
-                .append_value(String::from_utf8_lossy(&self.json_buf));
+            put(
+                &mut self.attributes,
+                Some(&String::from_utf8_lossy(&self.json_buf)),
+            );
         }
         let src = &e.source;
-        self.source[0].append_value(&src.app);
-        self.source[1].append_option(src.namespace.as_deref());
-        self.source[2].append_option(src.pod.as_deref());
-        self.source[3].append_option(src.container.as_deref());
-        self.source[4].append_option(src.node.as_deref());
-        self.source[5].append_option(src.file.as_deref());
+        put(&mut self.source[0], Some(&src.app));
+        put(&mut self.source[1], src.namespace.as_deref());
+        put(&mut self.source[2], src.pod.as_deref());
+        put(&mut self.source[3], src.container.as_deref());
+        put(&mut self.source[4], src.node.as_deref());
+        put(&mut self.source[5], src.file.as_deref());
         self.source_offset
             .append_option(signed(e.source_offset, "source_offset")?);
-        self.raw.append_option(e.raw.as_deref());
-        self.flags.append_option(e.flags.to_column());
+        put(&mut self.raw, e.raw.as_deref());
+        put(&mut self.flags, e.flags.to_column());
         self.rows += 1;
-        Ok(self.values_size() - before)
+        self.string_bytes += text;
+        debug_assert_eq!(self.string_bytes, self.count_string_bytes());
+        Ok(text + ROW_FIXED_BYTES)
     }
 
     /// The events as one record batch of [`arrow_schema`], in the order they were appended.

@@ -85,13 +85,24 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
             }
         }
         Atom::Glob {
-            column: c, glob, ..
+            column: c,
+            glob,
+            prefix,
         } => {
             let strings = string_column(batch, c)?;
-            Ok(strings
-                .iter()
-                .map(|v| v.map(|v| glob.is_match(v)))
-                .collect())
+            // `prefix*` and a glob without syntax need no automaton (the syntax is
+            // case-sensitive and `*` crosses dots: see auditlake_event::glob).
+            Ok(match glob.glob().glob().strip_prefix(prefix.as_str()) {
+                Some("*") => strings
+                    .iter()
+                    .map(|v| v.map(|v| v.starts_with(prefix.as_str())))
+                    .collect(),
+                Some("") => strings.iter().map(|v| v.map(|v| v == prefix)).collect(),
+                _ => strings
+                    .iter()
+                    .map(|v| v.map(|v| glob.is_match(v)))
+                    .collect(),
+            })
         }
         Atom::Cidr { column: c, nets } => {
             let strings = string_column(batch, c)?;
@@ -228,6 +239,54 @@ mod tests {
             err.contains("--action") && err.contains("invalid glob"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn prefix_and_literal_globs_match_as_the_automaton_does() {
+        let names = [
+            "authentication.login",
+            "authentication.",
+            "authentication",
+            "Authentication.login",
+            "authentication.mfa.totp",
+            "data.export",
+            "a/b.c",
+            "",
+        ];
+        let schema = std::sync::Arc::new(Schema::new(vec![Field::new(
+            "action",
+            DataType::Utf8,
+            true,
+        )]));
+        let mut values: Vec<Option<&str>> = names.iter().copied().map(Some).collect();
+        values.push(None);
+        let batch =
+            RecordBatch::try_new(schema, vec![std::sync::Arc::new(StringArray::from(values))])
+                .unwrap();
+        for pattern in [
+            "authentication.*",
+            "a*",
+            "*",
+            "data.export",
+            "a/*",
+            "authentication.**",
+        ] {
+            let glob = auditlake_event::glob::action_glob(pattern)
+                .unwrap()
+                .compile_matcher();
+            let want: Vec<Option<bool>> = names
+                .iter()
+                .map(|n| Some(glob.is_match(n)))
+                .chain([None])
+                .collect();
+            let atom = Atom::Glob {
+                column: "action",
+                glob,
+                prefix: auditlake_event::glob::literal_prefix(pattern).to_string(),
+            };
+            let got: Vec<Option<bool>> = eval_atom(&atom, &batch).unwrap().iter().collect();
+            assert_eq!(got, want, "{pattern}");
+        }
     }
 
     #[test]

@@ -156,10 +156,13 @@ impl OutputWriter {
         };
         match &mut self.inner {
             Inner::Table(t) => t.write(batch),
-            Inner::Csv(w) => match self.csv_formulas {
-                CsvFormulas::Neutralize => w.write(&neutralize_formulas(batch)?).map_err(err),
-                CsvFormulas::Verbatim => w.write(batch).map_err(err),
-            },
+            Inner::Csv(w) => {
+                let batch = csv_times(batch)?;
+                match self.csv_formulas {
+                    CsvFormulas::Neutralize => w.write(&neutralize_formulas(&batch)?).map_err(err),
+                    CsvFormulas::Verbatim => w.write(&batch).map_err(err),
+                }
+            }
             Inner::Jsonl(w) => w.write(batch).map_err(err),
             Inner::Json(w) => w.write(batch).map_err(err),
             Inner::Parquet(w) => w
@@ -232,6 +235,105 @@ pub(crate) fn with_offset_timezone(batch: &RecordBatch) -> Result<RecordBatch> {
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
         .map_err(QueryError::arrow("writing the output"))
+}
+
+/// The batch with its microsecond timestamp columns as text in [`CSV_TIME_FORMAT`], written
+/// digit by digit: the CSV writer's format string costs more than the rest of a row. A column
+/// with a time outside the years 0 to 9999 is left to the CSV writer as it is.
+fn csv_times(batch: &RecordBatch) -> Result<RecordBatch> {
+    use arrow::array::{ArrayRef, AsArray, StringBuilder};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampMicrosecondType};
+    use std::sync::Arc;
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| {
+        matches!(
+            f.data_type(),
+            DataType::Timestamp(TimeUnit::Microsecond, Some(_))
+        )
+    }) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut cols = Vec::with_capacity(batch.num_columns());
+    let mut buf = [0u8; 27];
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        let times = match f.data_type() {
+            DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => {
+                c.as_primitive_opt::<TimestampMicrosecondType>()
+            }
+            _ => None,
+        };
+        let in_range = |a: &arrow::array::PrimitiveArray<TimestampMicrosecondType>| {
+            a.iter()
+                .flatten()
+                .all(|t| (RFC3339_MIN_MICROS..=RFC3339_MAX_MICROS).contains(&t))
+        };
+        match times {
+            Some(a) if in_range(a) => {
+                let mut b = StringBuilder::with_capacity(a.len(), a.len() * buf.len());
+                for t in a.iter() {
+                    match t {
+                        Some(t) => b.append_value(rfc3339_micros(t, &mut buf)),
+                        None => b.append_null(),
+                    }
+                }
+                fields.push(Field::new(f.name(), DataType::Utf8, f.is_nullable()));
+                cols.push(Arc::new(b.finish()) as ArrayRef);
+            }
+            _ => {
+                fields.push(f.as_ref().clone());
+                cols.push(c.clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        .map_err(QueryError::arrow("writing the output"))
+}
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds since the epoch: the
+/// times [`rfc3339_micros`] writes.
+const RFC3339_MIN_MICROS: i64 = -62_167_219_200_000_000;
+const RFC3339_MAX_MICROS: i64 = 253_402_300_799_999_999;
+
+/// `micros` (within [`RFC3339_MIN_MICROS`] and [`RFC3339_MAX_MICROS`]) as
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the text chrono writes for [`CSV_TIME_FORMAT`].
+fn rfc3339_micros(micros: i64, buf: &mut [u8; 27]) -> &str {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
+    fn put(buf: &mut [u8], mut v: u32) {
+        for b in buf.iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    put(&mut buf[0..4], year);
+    buf[4] = b'-';
+    put(&mut buf[5..7], month);
+    buf[7] = b'-';
+    put(&mut buf[8..10], day);
+    buf[10] = b'T';
+    put(&mut buf[11..13], sod / 3600);
+    buf[13] = b':';
+    put(&mut buf[14..16], sod / 60 % 60);
+    buf[16] = b':';
+    put(&mut buf[17..19], sod % 60);
+    buf[19] = b'.';
+    put(&mut buf[20..26], frac);
+    buf[26] = b'Z';
+    // Only ASCII digits and separators were written.
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 /// The batch with every string cell a spreadsheet would evaluate prefixed with `'`
@@ -447,6 +549,64 @@ mod tests {
         w.write(&b).unwrap();
         w.finish().unwrap();
         String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn csv_times_are_what_the_format_string_writes() {
+        let fmt = |t: i64| {
+            chrono::DateTime::from_timestamp_micros(t)
+                .unwrap()
+                .format(CSV_TIME_FORMAT)
+                .to_string()
+        };
+        let mut buf = [0u8; 27];
+        // xorshift64: times spread over the whole range, the same every run.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let span = (RFC3339_MAX_MICROS - RFC3339_MIN_MICROS) as u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            RFC3339_MIN_MICROS + (x % span) as i64
+        };
+        let edges = [
+            0,
+            -1,
+            1,
+            RFC3339_MIN_MICROS,
+            RFC3339_MAX_MICROS,
+            951_782_400_000_000,   // 2000-02-29
+            4_107_542_399_999_999, // 2100-02-28T23:59:59.999999
+            -2_203_891_200_000_001,
+        ];
+        for t in edges.into_iter().chain((0..20_000).map(|_| next())) {
+            assert_eq!(rfc3339_micros(t, &mut buf), fmt(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn csv_of_a_time_beyond_year_9999_is_left_to_the_writer() {
+        use arrow::array::TimestampMicrosecondArray;
+        use arrow::datatypes::TimeUnit;
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "time",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        )]));
+        let col = |v: Vec<Option<i64>>| {
+            Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as _
+        };
+        let ok = RecordBatch::try_new(schema.clone(), vec![col(vec![Some(0), None])]).unwrap();
+        let far = RecordBatch::try_new(
+            schema,
+            vec![col(vec![Some(RFC3339_MAX_MICROS + 1), Some(0)])],
+        )
+        .unwrap();
+        assert_eq!(
+            csv_times(&ok).unwrap().schema().field(0).data_type(),
+            &DataType::Utf8
+        );
+        assert_eq!(csv_times(&far).unwrap().schema(), far.schema());
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
 use auditlake_archive::layout::{self, ObjectKey};
 use auditlake_storage::ObjectStore;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -219,7 +218,7 @@ impl Query {
             Ok(())
         })
         .await?;
-        concat_batches(&self.output_schema(), &batches)
+        arrow::compute::concat_batches(&self.output_schema(), &batches)
             .map_err(QueryError::arrow("collecting the rows"))
     }
 
@@ -419,22 +418,38 @@ fn project(batch: &RecordBatch, columns: &[String]) -> Result<RecordBatch> {
         .map_err(QueryError::arrow("projecting columns"))
 }
 
-/// Concatenates batches of one schema and sorts them by `time`.
+/// Batches of one schema as one batch sorted by `time` (ties in the order given), gathered
+/// straight from the batches: one copy of the rows, not a concatenation and then a reordering.
 fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> {
-    let schema = batches[0].schema();
-    let all = concat_batches(&schema, &batches).map_err(QueryError::arrow("sorting rows"))?;
-    drop(batches);
-    let time = all
-        .column_by_name("time")
-        .ok_or_else(|| QueryError::UnknownColumn {
-            name: "time".into(),
-        })?;
-    let opts = SortOptions {
-        descending: order == Order::Desc,
-        nulls_first: false,
-    };
-    let idx = sort_to_indices(time, Some(opts), None).map_err(QueryError::arrow("sorting rows"))?;
-    take_record_batch(&all, &idx).map_err(QueryError::arrow("sorting rows"))
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::TimestampMicrosecondType;
+    let err = QueryError::arrow("sorting rows");
+    let mut keys: Vec<(bool, i64, u32, u32)> =
+        Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    for (b, batch) in batches.iter().enumerate() {
+        let time = batch
+            .column_by_name("time")
+            .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+            .ok_or_else(|| QueryError::UnknownColumn {
+                name: "time".into(),
+            })?;
+        for r in 0..time.len() {
+            // Nulls last either way (the archive's `time` has none); `!t` orders newest first.
+            let key = match (time.is_valid(r), order) {
+                (true, Order::Desc) => (false, !time.value(r)),
+                (true, _) => (false, time.value(r)),
+                (false, _) => (true, 0),
+            };
+            keys.push((key.0, key.1, b as u32, r as u32));
+        }
+    }
+    keys.sort_unstable();
+    let indices: Vec<(usize, usize)> = keys
+        .into_iter()
+        .map(|(_, _, b, r)| (b as usize, r as usize))
+        .collect();
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    arrow::compute::interleave_record_batch(&refs, &indices).map_err(err)
 }
 
 /// Reads one object's matching rows: prunes row groups, then decodes the filter's columns,
