@@ -978,7 +978,7 @@
       }
       const amb = Array.isArray(r.ambiguous) ? r.ambiguous : [];
       fill(box, h('section', { class: 'card', id: 'identity-card' }, ...kids),
-        amb.length ? notJoined(amb, `Ambiguous ids, joined through to no one: ${amb.map((a) => a.alias).join(', ')}`) : null);
+        amb.length ? notJoined(amb, `Ids that other accounts claim too, so no other account is joined through them: ${amb.map((a) => a.alias).join(', ')}`) : null);
     }).catch((e) => {
       if (!view.isConnected) return;
       fill(box, h('section', { class: 'card', id: 'identity-card' }, h('h2', null, 'Identity'),
