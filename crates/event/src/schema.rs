@@ -306,7 +306,6 @@ impl EventColumns {
     /// The bytes the values take so far: string bytes plus offsets, validity and fixed-width
     /// values. What the batch costs in memory, give or take the builders' spare capacity.
     pub fn values_size(&self) -> usize {
-        // 37 offsets of 4 bytes and 4 fixed-width values of 8 bytes per row.
         self.string_bytes + self.rows * ROW_FIXED_BYTES
     }
 

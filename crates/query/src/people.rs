@@ -387,14 +387,14 @@ impl People {
                 );
                 // Objects are sorted by actor: a run of rows of one actor is observed once.
                 let row = |i| (opt(s, i), opt(id, i), opt(name, i), opt(email, i));
+                let rows = batch.num_rows();
                 let mut start = 0;
-                for i in 1..=batch.num_rows() {
-                    if i < batch.num_rows() && row(i) == row(start) {
-                        continue;
-                    }
-                    let (source, id, name, email) = row(start);
-                    b.observe_n(source.unwrap_or(""), id, name, email, (i - start) as u64);
-                    start = i;
+                while start < rows {
+                    let run = row(start);
+                    let end = (start + 1..rows).find(|&i| row(i) != run).unwrap_or(rows);
+                    let (source, id, name, email) = run;
+                    b.observe_n(source.unwrap_or(""), id, name, email, (end - start) as u64);
+                    start = end;
                 }
                 Ok(())
             })

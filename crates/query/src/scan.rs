@@ -435,12 +435,12 @@ fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> 
             })?;
         for r in 0..time.len() {
             // Nulls last either way (the archive's `time` has none); `!t` orders newest first.
-            let key = match (time.is_valid(r), order) {
+            let (null, t) = match (time.is_valid(r), order) {
                 (true, Order::Desc) => (false, !time.value(r)),
                 (true, _) => (false, time.value(r)),
                 (false, _) => (true, 0),
             };
-            keys.push((key.0, key.1, b as u32, r as u32));
+            keys.push((null, t, b as u32, r as u32));
         }
     }
     keys.sort_unstable();
