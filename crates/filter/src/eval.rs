@@ -5,7 +5,8 @@ use arrow::array::{
     TimestampMicrosecondArray,
 };
 use arrow::compute::kernels::cmp;
-use arrow::compute::{and, ilike, like, or, prep_null_mask_filter};
+use arrow::compute::{and, ilike, like, or, prep_null_mask_filter, take};
+use arrow::datatypes::Int32Type;
 
 use crate::addr::in_nets;
 use crate::error::{FilterError, Result};
@@ -27,13 +28,25 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
         })
 }
 
-/// A string column of the batch; missing or of another type, it is unknown to the filter.
-fn string_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray> {
-    column(batch, name)?
-        .as_string_opt::<i32>()
-        .ok_or_else(|| FilterError::UnknownColumn {
-            name: name.to_string(),
-        })
+/// Evaluates `f` over a string column of the batch: a dictionary-encoded column once per
+/// distinct value, the rows then taking their value's answer (a null key stays null). Missing
+/// or of another type, the column is unknown to the filter.
+fn over_strings(
+    batch: &RecordBatch,
+    name: &str,
+    f: impl Fn(&StringArray) -> Result<BooleanArray>,
+) -> Result<BooleanArray> {
+    let unknown = || FilterError::UnknownColumn {
+        name: name.to_string(),
+    };
+    let col = column(batch, name)?;
+    if let Some(dict) = col.as_dictionary_opt::<Int32Type>() {
+        let values = dict.values().as_string_opt::<i32>().ok_or_else(unknown)?;
+        let hits = f(values)?;
+        let rows = take(&hits, dict.keys(), None).map_err(FilterError::arrow("filtering rows"))?;
+        return Ok(rows.as_boolean().clone());
+    }
+    f(col.as_string_opt::<i32>().ok_or_else(unknown)?)
 }
 
 fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
@@ -57,8 +70,7 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
             }
             Ok(out)
         }
-        Atom::Eq { column: c, values } => {
-            let col = column(batch, c)?;
+        Atom::Eq { column: c, values } => over_strings(batch, c, |col| {
             let mut out: Option<BooleanArray> = None;
             for v in values {
                 let m =
@@ -68,28 +80,26 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
                     Some(o) => or(&o, &m).map_err(err)?,
                 });
             }
-            Ok(out.unwrap_or_else(|| BooleanArray::from(vec![false; batch.num_rows()])))
-        }
+            Ok(out.unwrap_or_else(|| BooleanArray::from(vec![false; col.len()])))
+        }),
         Atom::Like {
             column: c,
             pattern,
             case_insensitive,
             ..
-        } => {
-            let col = column(batch, c)?;
+        } => over_strings(batch, c, |col| {
             let p = Scalar::new(StringArray::from(vec![pattern.as_str()]));
             if *case_insensitive {
                 ilike(col, &p).map_err(err)
             } else {
                 like(col, &p).map_err(err)
             }
-        }
+        }),
         Atom::Glob {
             column: c,
             glob,
             prefix,
-        } => {
-            let strings = string_column(batch, c)?;
+        } => over_strings(batch, c, |strings| {
             // `prefix*` and a glob without syntax need no automaton (the syntax is
             // case-sensitive and `*` crosses dots: see auditlake_event::glob).
             Ok(match glob.glob().glob().strip_prefix(prefix.as_str()) {
@@ -103,16 +113,15 @@ fn eval_atom(atom: &Atom, batch: &RecordBatch) -> Result<BooleanArray> {
                     .map(|v| v.map(|v| glob.is_match(v)))
                     .collect(),
             })
-        }
-        Atom::Cidr { column: c, nets } => {
-            let strings = string_column(batch, c)?;
+        }),
+        Atom::Cidr { column: c, nets } => over_strings(batch, c, |strings| {
             let mut b = BooleanBuilder::with_capacity(strings.len());
             for v in strings.iter() {
                 let hit = v.is_some_and(|s| in_nets(s, nets));
                 b.append_value(hit);
             }
             Ok(b.finish())
-        }
+        }),
         Atom::All(atoms) => {
             let mut out = BooleanArray::from(vec![true; batch.num_rows()]);
             for a in atoms {
@@ -321,6 +330,66 @@ mod tests {
         assert_eq!(rows(text("raw LINE")), vec![3]);
         assert_eq!(rows(text("192.168")), vec![1]);
         assert_eq!(rows(text("_")), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn dictionary_columns_get_the_answers_of_plain_ones() {
+        let plain = batch();
+        let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let fields: Vec<Field> = plain
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 => f.as_ref().clone().with_data_type(dict_type.clone()),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        let columns: Vec<ArrayRef> = plain
+            .columns()
+            .iter()
+            .map(|c| match c.data_type() {
+                DataType::Utf8 => arrow::compute::cast(c, &dict_type).unwrap(),
+                _ => c.clone(),
+            })
+            .collect();
+        let dict = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let specs = [
+            FilterSpec {
+                actions: list(&["authentication.*"]),
+                ..Default::default()
+            },
+            FilterSpec {
+                actions: list(&["*.export", "authentication.login", "auth_?"]),
+                ..Default::default()
+            },
+            FilterSpec {
+                ips: list(&["10.0.0.0/8", "2001:db8::/32"]),
+                ..Default::default()
+            },
+            FilterSpec {
+                actors: list(&["Carol"]),
+                ..Default::default()
+            },
+            FilterSpec {
+                text: Some("raw LINE".into()),
+                ..Default::default()
+            },
+            FilterSpec {
+                actor_id: Some("bob".into()),
+                actions: list(&["authentication.*"]),
+                ..Default::default()
+            },
+        ];
+        for spec in specs {
+            let f = spec.clone().compile(Utc::now()).unwrap();
+            assert_eq!(
+                evaluate(&f.clauses, &dict).unwrap(),
+                evaluate(&f.clauses, &plain).unwrap(),
+                "{spec:?}"
+            );
+        }
     }
 
     #[test]

@@ -34,6 +34,20 @@ const FILE_CONCURRENCY: usize = 4;
 const ROW_GROUP_CONCURRENCY: usize = 4;
 /// Partitions listed one by one (rather than a whole tier) up to this many days.
 const MAX_LISTED_DAYS: i64 = 400;
+/// Columns of few distinct values: where the filter tests one, it is decoded as a dictionary,
+/// so that the filter tests each distinct value once, not every row's copy of it; it is handed
+/// out as plain strings all the same.
+const DICTIONARY_COLUMNS: &[&str] = &[
+    "category",
+    "action",
+    "outcome",
+    "severity",
+    "actor_type",
+    "auth_method",
+    "resource_type",
+    "source",
+    "tenant",
+];
 
 /// The order of the rows handed out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -466,6 +480,7 @@ async fn scan_file(
         key: key.clone(),
         source,
     };
+    let md = read_as_dictionaries(md, filter).map_err(pq_err)?;
     let meta = md.metadata().clone();
     let schema_descr = meta.file_metadata().schema_descr_ptr();
     let index_of = |name: &str| schema_descr.columns().iter().position(|c| c.name() == name);
@@ -597,12 +612,73 @@ async fn read_row_group(
     // Objects of an older schema version come out with the current types.
     batches
         .into_iter()
-        .map(auditlake_event::upgrade)
+        .map(|b| plain_strings(b).and_then(auditlake_event::upgrade))
         .collect::<std::result::Result<_, _>>()
         .map_err(|source| QueryError::Parquet {
             key: key.clone(),
             source: source.into(),
         })
+}
+
+/// `md` with the [`DICTIONARY_COLUMNS`] the filter tests read as dictionaries of strings.
+fn read_as_dictionaries(
+    md: ArrowReaderMetadata,
+    filter: &Filter,
+) -> parquet::errors::Result<ArrowReaderMetadata> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let tested = filter.columns();
+    let wanted = |f: &Field| {
+        *f.data_type() == DataType::Utf8
+            && DICTIONARY_COLUMNS.contains(&f.name().as_str())
+            && tested.contains(f.name().as_str())
+    };
+    let schema = md.schema().clone();
+    if !schema.fields().iter().any(|f| wanted(f)) {
+        return Ok(md);
+    }
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let f = f.as_ref().clone();
+            if wanted(&f) {
+                f.with_data_type(dictionary.clone())
+            } else {
+                f
+            }
+        })
+        .collect();
+    let hint = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        md.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(hint),
+    )
+}
+
+/// `batch` with its dictionary-encoded string columns (see [`read_as_dictionaries`]) as plain
+/// strings, the type every reader of a scan expects.
+fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::datatypes::{DataType, Schema};
+    let dictionary =
+        |t: &DataType| matches!(t, DataType::Dictionary(_, v) if **v == DataType::Utf8);
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| dictionary(f.data_type())) {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        if dictionary(f.data_type()) {
+            columns.push(arrow::compute::cast(c, &DataType::Utf8)?);
+            fields.push(f.as_ref().clone().with_data_type(DataType::Utf8));
+        } else {
+            columns.push(c.clone());
+            fields.push(f.as_ref().clone());
+        }
+    }
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    RecordBatch::try_new(Arc::new(schema), columns)
 }
 
 /// The UTC date of a time in microseconds, `YYYY-MM-DD`.

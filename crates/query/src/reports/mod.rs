@@ -383,7 +383,11 @@ async fn failed_logins(
         GroupBy::Actor => "src_ip",
         GroupBy::Ip => "actor_id",
     };
-    let mut per: HashMap<String, Vec<(i64, Option<String>)>> = HashMap::new();
+    // One client is one key, whichever form its address was written in; each text is put in
+    // its canonical form once, and a row costs two lookups, not two strings.
+    let mut keys = Interner::new(by == GroupBy::Ip);
+    let mut other_ids = Interner::new(by == GroupBy::Actor);
+    let mut per: Vec<Vec<(i64, Option<u32>)>> = Vec::new();
     scan(
         store,
         filter,
@@ -402,20 +406,12 @@ async fn failed_logins(
                     continue;
                 }
                 if let Some(k) = opt(key, i) {
-                    // One client is one key, whichever form its address was written in.
-                    let k = match by {
-                        GroupBy::Ip => {
-                            auditlake_filter::canonical_address(k).unwrap_or_else(|| k.to_string())
-                        }
-                        GroupBy::Actor => k.to_string(),
-                    };
-                    let o = opt(other, i).map(|o| match by {
-                        GroupBy::Actor => {
-                            auditlake_filter::canonical_address(o).unwrap_or_else(|| o.to_string())
-                        }
-                        GroupBy::Ip => o.to_string(),
-                    });
-                    per.entry(k).or_default().push((t.value(i), o));
+                    let k = keys.id(k) as usize;
+                    if k == per.len() {
+                        per.push(Vec::new());
+                    }
+                    let o = opt(other, i).map(|o| other_ids.id(o));
+                    per[k].push((t.value(i), o));
                 }
             }
             Ok(())
@@ -427,16 +423,16 @@ async fn failed_logins(
         GroupBy::Ip => "actors",
     };
     let mut rows = Vec::new();
-    for (k, mut evs) in per {
-        evs.sort();
+    for (k, mut evs) in per.into_iter().enumerate() {
+        evs.sort_unstable();
         let mut ts: Vec<i64> = evs.iter().map(|e| e.0).collect();
         for b in bursts(&mut ts, window, threshold) {
-            let distinct: BTreeSet<&str> = evs
+            let distinct: BTreeSet<u32> = evs
                 .iter()
                 .filter(|e| e.0 >= b.first && e.0 <= b.last)
-                .filter_map(|e| e.1.as_deref())
+                .filter_map(|e| e.1)
                 .collect();
-            rows.push((k.clone(), b, distinct.len() as u64));
+            rows.push((keys.name(k as u32).to_string(), b, distinct.len() as u64));
         }
     }
     rows.sort_by(|a, b| (b.1.failures, &a.0, a.1.first).cmp(&(a.1.failures, &b.0, b.1.first)));
@@ -457,6 +453,52 @@ async fn failed_logins(
         ]);
     }
     Ok(ReportOutput::Table(t.finish()?))
+}
+
+/// Texts numbered by their canonical form (an address's, where `addresses`), so that every
+/// form of one value gets one id; each distinct text is put in canonical form once.
+struct Interner {
+    addresses: bool,
+    by_text: foldhash::HashMap<String, u32>,
+    by_canonical: foldhash::HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn new(addresses: bool) -> Self {
+        Self {
+            addresses,
+            by_text: HashMap::default(),
+            by_canonical: HashMap::default(),
+            names: Vec::new(),
+        }
+    }
+
+    /// The id of `text`'s canonical form; ids are given in order, from 0.
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.by_text.get(text) {
+            return id;
+        }
+        let canonical = match self.addresses {
+            true => auditlake_filter::canonical_address(text).unwrap_or_else(|| text.to_string()),
+            false => text.to_string(),
+        };
+        let id = match self.by_canonical.get(&canonical) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.by_canonical.insert(canonical.clone(), id);
+                self.names.push(canonical);
+                id
+            }
+        };
+        self.by_text.insert(text.to_string(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
 }
 
 #[derive(Default)]
@@ -796,5 +838,30 @@ impl Write for SharedWriter {
             Some(c) => c.inner.flush(),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Interner;
+
+    #[test]
+    fn every_form_of_an_address_is_one_key_and_other_texts_stay_apart() {
+        let mut ips = Interner::new(true);
+        let a = ips.id("2001:db8::1");
+        assert_eq!(ips.id("2001:DB8:0:0:0:0:0:1"), a);
+        assert_eq!(ips.id("2001:db8::1"), a);
+        let v4 = ips.id("::ffff:10.0.0.1");
+        assert_eq!(ips.id("10.0.0.1"), v4);
+        assert_ne!(v4, a);
+        let junk = ips.id("not an address");
+        assert_eq!(ips.name(junk), "not an address");
+        assert_eq!(ips.name(v4), "10.0.0.1");
+        assert_eq!(ips.name(a), "2001:db8::1");
+        // Actor ids are compared as written.
+        let mut actors = Interner::new(false);
+        assert_ne!(actors.id("Alice"), actors.id("alice"));
+        assert_eq!(actors.id("::1"), actors.id("::1"));
+        assert_eq!(actors.name(2), "::1");
     }
 }
