@@ -164,6 +164,59 @@ fn compact(config: &Path) -> Command {
     c
 }
 
+fn parquet_bytes(dir: &Path) -> u64 {
+    files(&dir.join("archive"))
+        .iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .map(|f| {
+            std::fs::metadata(dir.join("archive").join(f))
+                .unwrap()
+                .len()
+        })
+        .sum()
+}
+
+#[test]
+fn compacted_objects_take_the_compaction_zstd_level_not_the_agents() {
+    let base = tempfile::tempdir().unwrap();
+    let base = base.path();
+    archive(base);
+    let all = query_ids(base, &[]);
+    let mut sizes = Vec::new();
+    // Level 1 from `[compaction]`, level 19 from the command line over the same config.
+    for (section, flag) in [("zstd_level = 1", None), ("zstd_level = 1", Some("19"))] {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let config = copy_setup(base, dir);
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("{text}\n[compaction]\n{section}\n")).unwrap();
+        let mut cmd = compact(&config);
+        if let Some(level) = flag {
+            cmd.args(["--zstd-level", level]);
+        }
+        run_ok(&mut cmd);
+        assert_verifies(dir, "after compaction");
+        assert_eq!(query_ids(dir, &[]).len(), all.len());
+        sizes.push(parquet_bytes(dir));
+    }
+    assert!(
+        sizes[1] < sizes[0],
+        "level 19 {} vs level 1 {}",
+        sizes[1],
+        sizes[0]
+    );
+    let out = auditlake()
+        .args(["compact", "--zstd-level", "0", "--config", "x.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--zstd-level"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn compaction_killed_at_every_stage_then_rerun_keeps_every_event_once() {
     let base = tempfile::tempdir().unwrap();

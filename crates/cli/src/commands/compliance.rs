@@ -17,10 +17,13 @@ use chrono::{NaiveDate, Utc};
 /// `auditlake compact`.
 #[derive(Debug, clap::Args)]
 pub struct CompactArgs {
-    /// The configuration file: its `[archive]`, `[[tiers]]`, `[agent]` writer settings and
-    /// `[digest]` signing key.
+    /// The configuration file: its `[archive]`, `[[tiers]]`, `[agent]` row groups,
+    /// `[compaction]` zstd level and `[digest]` signing key.
     #[arg(long, short)]
     pub config: PathBuf,
+    /// The zstd level of the compacted objects (1-22), instead of `[compaction] zstd_level`.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub zstd_level: Option<i32>,
     /// Only this tier.
     #[arg(long)]
     pub tier: Option<String>,
@@ -143,7 +146,12 @@ pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
         since: args.date.or(args.since),
         until: args.date.or(args.until),
         target_bytes: args.target_size,
-        writer: writer_options(&config),
+        writer: WriterOptions {
+            zstd_level: args
+                .zstd_level
+                .unwrap_or_else(|| config.compaction.clone().unwrap_or_default().zstd_level),
+            ..writer_options(&config)
+        },
     };
     let now = Utc::now();
     let holds = list_holds(&*store).await?;
