@@ -493,8 +493,11 @@ impl SourcePipeline {
         self.batch_started = None;
         std::fs::create_dir_all(&self.paths.spool_dir)
             .map_err(|e| AgentError::io(&self.paths.spool_dir, e))?;
+        // Every group finished (and so at its exact size) before the first is encoded, and the
+        // smallest encoded first: the encoder's buffers grow with the group, so the largest one
+        // is encoded when the others' rows are gone.
+        let mut finished = Vec::with_capacity(groups.len());
         for ((tier, date), group) in groups {
-            let object_seq = self.state.next_object_seq;
             let batch =
                 group
                     .finish()
@@ -502,6 +505,11 @@ impl SourcePipeline {
                         context: "finishing a batch",
                         source,
                     })?;
+            finished.push((tier, date, batch));
+        }
+        finished.sort_by_key(|(tier, date, batch)| (batch.num_rows(), *tier, *date));
+        for (tier, date, batch) in finished {
+            let object_seq = self.state.next_object_seq;
             let encoded = auditlake_archive::encode_batch(&batch, &self.writer_opts)?;
             drop(batch);
             let key = ObjectKey::new(

@@ -170,9 +170,18 @@ pub fn encode_parquet(events: &[AuditEvent], opts: &WriterOptions) -> Result<Enc
     encode_batch(&batch, opts)
 }
 
-/// Rows taken from the batch and handed to the Parquet writer at a time: bounds the copy that
-/// reordering makes to a slice of a row group.
-const TAKE_ROWS: usize = 8192;
+/// Rows taken from the batch and handed to the Parquet writer at a time: the copy that
+/// reordering makes is a slice of about [`TAKE_BYTES`], of at least [`MIN_TAKE_ROWS`] and at
+/// most [`MAX_TAKE_ROWS`] rows.
+const TAKE_BYTES: usize = 2 << 20;
+const MIN_TAKE_ROWS: usize = 1024;
+const MAX_TAKE_ROWS: usize = 8192;
+
+/// Rows per reordering slice of `batch`: about [`TAKE_BYTES`] of its rows.
+fn take_rows(batch: &RecordBatch) -> usize {
+    let bytes = batch.get_array_memory_size().max(1);
+    (TAKE_BYTES.saturating_mul(batch.num_rows()) / bytes).clamp(MIN_TAKE_ROWS, MAX_TAKE_ROWS)
+}
 
 /// The order in which a batch's rows are written: [`row_order`] (`actor_id` with nulls last,
 /// `time`, `event_id`), ties kept in their batch order, so the same input gives the same bytes.
@@ -228,7 +237,7 @@ pub fn encode_batch(batch: &RecordBatch, opts: &WriterOptions) -> Result<Encoded
     let order = row_order_indices(batch)?;
     let arrow_err = |context| move |source| ArchiveError::Arrow { context, source };
     let mut encoder = ObjectEncoder::new(Vec::new(), opts, rows)?;
-    for slice in order.chunks(TAKE_ROWS) {
+    for slice in order.chunks(take_rows(batch)) {
         let indices = UInt32Array::from(slice.to_vec());
         let taken = take_record_batch(batch, &indices).map_err(arrow_err("reordering rows"))?;
         encoder.write(&taken)?;

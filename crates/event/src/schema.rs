@@ -432,6 +432,11 @@ impl EventColumns {
         columns.push(Arc::new(self.source_offset.finish()));
         columns.push(Arc::new(self.raw.finish()));
         columns.push(Arc::new(self.flags.finish()));
+        // A builder grows by doubling: let go of what it reserved beyond its values, so that a
+        // finished batch holds its rows' bytes, not up to twice as many.
+        for c in &mut columns {
+            arrow::array::Array::shrink_to_fit(c);
+        }
         RecordBatch::try_new(arrow_schema(), columns)
     }
 }
