@@ -104,7 +104,7 @@ pub struct AgentConfig {
 }
 
 /// `[compaction]`: how `auditlake compact` writes its objects.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompactionConfig {
     /// The zstd level of compacted objects (1-22). Higher than the agent's: an object is

@@ -15,5 +15,5 @@ pub use catalog::{ActionDef, CATALOG, category_of, is_valid_action, lookup};
 pub use model::{AuditEvent, Change, Flags, Outcome, SourceInfo, micros_to_datetime};
 pub use schema::{
     EventColumns, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, arrow_schema,
-    to_record_batch, upgrade,
+    cast_columns, to_record_batch, upgrade,
 };

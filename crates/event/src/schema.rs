@@ -182,31 +182,40 @@ fn signed(v: Option<u64>, column: &str) -> Result<Option<i64>, ArrowError> {
 /// version 1 object are cast from `UInt64` to `Int64`. A batch of the current version is
 /// returned as it is, without copying.
 pub fn upgrade(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
-    let schema = batch.schema();
-    let old = |f: &Field| {
-        *f.data_type() == DataType::UInt64 && WIDENED_COLUMNS.contains(&f.name().as_str())
+    // Checked, not wrapping: a value past i64::MAX would be an error, not a negative.
+    let checked = arrow::compute::CastOptions {
+        safe: false,
+        ..Default::default()
     };
-    if !schema.fields().iter().any(|f| old(f)) {
+    cast_columns(batch, &checked, |f| {
+        (*f.data_type() == DataType::UInt64 && WIDENED_COLUMNS.contains(&f.name().as_str()))
+            .then_some(DataType::Int64)
+    })
+}
+
+/// `batch` with each column for which `to` names a type cast to it, the others as they are;
+/// `batch` itself, without copying, when `to` names none.
+pub fn cast_columns(
+    batch: RecordBatch,
+    options: &arrow::compute::CastOptions,
+    to: impl Fn(&Field) -> Option<DataType>,
+) -> Result<RecordBatch, ArrowError> {
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| to(f).is_some()) {
         return Ok(batch);
     }
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns = Vec::with_capacity(batch.num_columns());
     for (f, c) in schema.fields().iter().zip(batch.columns()) {
-        if old(f) {
-            // Checked, not wrapping: a value past i64::MAX would be an error, not a negative.
-            let opts = arrow::compute::CastOptions {
-                safe: false,
-                ..Default::default()
-            };
-            columns.push(arrow::compute::cast_with_options(
-                c,
-                &DataType::Int64,
-                &opts,
-            )?);
-            fields.push(f.as_ref().clone().with_data_type(DataType::Int64));
-        } else {
-            columns.push(c.clone());
-            fields.push(f.as_ref().clone());
+        match to(f) {
+            Some(t) => {
+                columns.push(arrow::compute::cast_with_options(c, &t, options)?);
+                fields.push(f.as_ref().clone().with_data_type(t));
+            }
+            None => {
+                columns.push(c.clone());
+                fields.push(f.as_ref().clone());
+            }
         }
     }
     let schema = Schema::new_with_metadata(fields, schema.metadata().clone());

@@ -659,26 +659,11 @@ fn read_as_dictionaries(
 /// `batch` with its dictionary-encoded string columns (see [`read_as_dictionaries`]) as plain
 /// strings, the type every reader of a scan expects.
 fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
-    use arrow::datatypes::{DataType, Schema};
-    let dictionary =
-        |t: &DataType| matches!(t, DataType::Dictionary(_, v) if **v == DataType::Utf8);
-    let schema = batch.schema();
-    if !schema.fields().iter().any(|f| dictionary(f.data_type())) {
-        return Ok(batch);
-    }
-    let mut fields = Vec::with_capacity(batch.num_columns());
-    let mut columns = Vec::with_capacity(batch.num_columns());
-    for (f, c) in schema.fields().iter().zip(batch.columns()) {
-        if dictionary(f.data_type()) {
-            columns.push(arrow::compute::cast(c, &DataType::Utf8)?);
-            fields.push(f.as_ref().clone().with_data_type(DataType::Utf8));
-        } else {
-            columns.push(c.clone());
-            fields.push(f.as_ref().clone());
-        }
-    }
-    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
-    RecordBatch::try_new(Arc::new(schema), columns)
+    use arrow::datatypes::DataType;
+    auditlake_event::cast_columns(batch, &Default::default(), |f| {
+        matches!(f.data_type(), DataType::Dictionary(_, v) if **v == DataType::Utf8)
+            .then_some(DataType::Utf8)
+    })
 }
 
 /// The UTC date of a time in microseconds, `YYYY-MM-DD`.

@@ -149,7 +149,7 @@ pub async fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
         writer: WriterOptions {
             zstd_level: args
                 .zstd_level
-                .unwrap_or_else(|| config.compaction.clone().unwrap_or_default().zstd_level),
+                .unwrap_or_else(|| config.compaction.unwrap_or_default().zstd_level),
             ..writer_options(&config)
         },
     };
