@@ -77,14 +77,12 @@ type Out = Box<dyn Write + Send>;
 pub struct OutputWriter {
     inner: Inner,
     schema: SchemaRef,
-    /// Whether a batch was written (CSV writes its header with the first one).
-    written: bool,
     csv_formulas: CsvFormulas,
 }
 
 enum Inner {
     Table(TableWriter),
-    Csv(Box<arrow::csv::Writer<Out>>),
+    Csv(Box<CsvWriter>),
     Jsonl(arrow::json::LineDelimitedWriter<Out>),
     Json(arrow::json::ArrayWriter<Out>),
     Parquet(Box<ArrowWriter<Out>>),
@@ -101,12 +99,7 @@ impl OutputWriter {
     pub fn new(format: Format, schema: SchemaRef, out: Out, width: usize) -> Result<Self> {
         let inner = match format {
             Format::Table => Inner::Table(TableWriter::new(schema.clone(), out, width)),
-            Format::Csv => Inner::Csv(Box::new(
-                arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .with_timestamp_tz_format(CSV_TIME_FORMAT.to_string())
-                    .build(out),
-            )),
+            Format::Csv => Inner::Csv(Box::new(CsvWriter::new(out))),
             Format::Jsonl => Inner::Jsonl(
                 arrow::json::WriterBuilder::new()
                     .with_explicit_nulls(true)
@@ -133,7 +126,6 @@ impl OutputWriter {
         Ok(OutputWriter {
             inner,
             schema,
-            written: false,
             csv_formulas: CsvFormulas::default(),
         })
     }
@@ -145,10 +137,9 @@ impl OutputWriter {
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.written = true;
         let err = QueryError::arrow("writing the output");
         let utc;
-        let batch = if matches!(self.inner, Inner::Parquet(_)) {
+        let batch = if matches!(self.inner, Inner::Parquet(_) | Inner::Csv(_)) {
             batch
         } else {
             utc = with_offset_timezone(batch)?;
@@ -156,13 +147,7 @@ impl OutputWriter {
         };
         match &mut self.inner {
             Inner::Table(t) => t.write(batch),
-            Inner::Csv(w) => {
-                let batch = csv_times(batch)?;
-                match self.csv_formulas {
-                    CsvFormulas::Neutralize => w.write(&neutralize_formulas(&batch)?).map_err(err),
-                    CsvFormulas::Verbatim => w.write(&batch).map_err(err),
-                }
-            }
+            Inner::Csv(w) => w.write(batch, self.csv_formulas),
             Inner::Jsonl(w) => w.write(batch).map_err(err),
             Inner::Json(w) => w.write(batch).map_err(err),
             Inner::Parquet(w) => w
@@ -172,15 +157,11 @@ impl OutputWriter {
     }
 
     /// Ends the output (closing brackets, the Parquet footer) and flushes it.
-    pub fn finish(mut self) -> Result<()> {
-        if !self.written && matches!(self.inner, Inner::Csv(_)) {
-            // No row matched: the header still says what the columns are.
-            self.write(&RecordBatch::new_empty(self.schema.clone()))?;
-        }
+    pub fn finish(self) -> Result<()> {
         let err = QueryError::arrow("writing the output");
         match self.inner {
             Inner::Table(t) => t.finish(),
-            Inner::Csv(w) => Ok(w.into_inner().flush()?),
+            Inner::Csv(w) => w.finish(&self.schema),
             Inner::Jsonl(mut w) => {
                 w.finish().map_err(err)?;
                 Ok(w.into_inner().flush()?)
@@ -237,57 +218,161 @@ pub(crate) fn with_offset_timezone(batch: &RecordBatch) -> Result<RecordBatch> {
         .map_err(QueryError::arrow("writing the output"))
 }
 
-/// The batch with its microsecond timestamp columns as text in [`CSV_TIME_FORMAT`], written
-/// digit by digit: the CSV writer's format string costs more than the rest of a row. A column
-/// with a time outside the years 0 to 9999 is left to the CSV writer as it is.
-fn csv_times(batch: &RecordBatch) -> Result<RecordBatch> {
-    use arrow::array::{ArrayRef, AsArray, StringBuilder};
-    use arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampMicrosecondType};
-    use std::sync::Arc;
-    let schema = batch.schema();
-    if !schema.fields().iter().any(|f| {
-        matches!(
-            f.data_type(),
-            DataType::Timestamp(TimeUnit::Microsecond, Some(_))
-        )
-    }) {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::with_capacity(batch.num_columns());
-    let mut cols = Vec::with_capacity(batch.num_columns());
-    let mut buf = [0u8; 27];
-    for (f, c) in schema.fields().iter().zip(batch.columns()) {
-        let times = match f.data_type() {
-            DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => {
-                c.as_primitive_opt::<TimestampMicrosecondType>()
-            }
-            _ => None,
-        };
-        let in_range = |a: &arrow::array::PrimitiveArray<TimestampMicrosecondType>| {
-            a.iter()
-                .flatten()
-                .all(|t| (RFC3339_MIN_MICROS..=RFC3339_MAX_MICROS).contains(&t))
-        };
-        match times {
-            Some(a) if in_range(a) => {
-                let mut b = StringBuilder::with_capacity(a.len(), a.len() * buf.len());
-                for t in a.iter() {
-                    match t {
-                        Some(t) => b.append_value(rfc3339_micros(t, &mut buf)),
-                        None => b.append_null(),
-                    }
-                }
-                fields.push(Field::new(f.name(), DataType::Utf8, f.is_nullable()));
-                cols.push(Arc::new(b.finish()) as ArrayRef);
-            }
-            _ => {
-                fields.push(f.as_ref().clone());
-                cols.push(c.clone());
-            }
+/// CSV (RFC 4180, a header, `\n` line ends, empty for null) written cell by cell from the
+/// arrays: times in [`CSV_TIME_FORMAT`] digit by digit (the format string costs more than the
+/// rest of a row), and with [`CsvFormulas::Neutralize`] string cells a spreadsheet would
+/// evaluate get their `'` as they are written ([`crate::escape::csv_cell`]), with no converted
+/// copy of the batch made first. Quoting is the `csv` crate's.
+struct CsvWriter {
+    out: csv::Writer<Out>,
+    header: bool,
+    /// A cell formatted by [`ArrayFormatter`], or a neutralized string cell.
+    field: String,
+}
+
+/// How one column of one batch is written.
+enum CsvCell<'a> {
+    Text(&'a arrow::array::StringArray),
+    /// Microseconds, every value within the years 0 to 9999 ([`rfc3339_micros`]).
+    Time(&'a arrow::array::TimestampMicrosecondArray),
+    Other(ArrayFormatter<'a>),
+}
+
+impl CsvWriter {
+    fn new(out: Out) -> CsvWriter {
+        CsvWriter {
+            out: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(out),
+            header: false,
+            field: String::new(),
         }
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-        .map_err(QueryError::arrow("writing the output"))
+
+    fn write_header(&mut self, schema: &arrow::datatypes::Schema) -> Result<()> {
+        if !self.header {
+            self.header = true;
+            self.out
+                .write_record(schema.fields().iter().map(|f| f.name().as_bytes()))
+                .map_err(csv_error)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, batch: &RecordBatch, formulas: CsvFormulas) -> Result<()> {
+        use arrow::array::Array;
+        self.write_header(&batch.schema())?;
+        let columns = csv_columns(batch)?;
+        let options = FormatOptions::default()
+            .with_null("")
+            .with_timestamp_tz_format(Some(CSV_TIME_FORMAT));
+        let cells = columns
+            .iter()
+            .map(|c| csv_cell(c, &options))
+            .collect::<Result<Vec<_>>>()?;
+        let neutralize = formulas == CsvFormulas::Neutralize;
+        let mut time = [0u8; 27];
+        for r in 0..batch.num_rows() {
+            for cell in &cells {
+                let bytes: &[u8] = match cell {
+                    CsvCell::Text(a) if a.is_null(r) => b"",
+                    CsvCell::Text(a) => {
+                        let v = a.value(r);
+                        if neutralize && crate::escape::is_formula(v) {
+                            self.field.clear();
+                            self.field.push('\'');
+                            self.field.push_str(v);
+                            self.field.as_bytes()
+                        } else {
+                            v.as_bytes()
+                        }
+                    }
+                    CsvCell::Time(a) if a.is_null(r) => b"",
+                    CsvCell::Time(a) => rfc3339_micros(a.value(r), &mut time).as_bytes(),
+                    CsvCell::Other(f) => {
+                        self.field.clear();
+                        f.value(r)
+                            .write(&mut self.field)
+                            .map_err(QueryError::arrow("writing the output"))?;
+                        self.field.as_bytes()
+                    }
+                };
+                self.out.write_field(bytes).map_err(csv_error)?;
+            }
+            self.out.write_record(None::<&[u8]>).map_err(csv_error)?;
+        }
+        // Each batch reaches the reader (a pipe, a download) as it is written.
+        Ok(self.out.flush()?)
+    }
+
+    fn finish(mut self, schema: &arrow::datatypes::Schema) -> Result<()> {
+        // No row matched: the header still says what the columns are.
+        self.write_header(schema)?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+fn csv_error(e: csv::Error) -> QueryError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => QueryError::Output { source },
+        other => QueryError::Output {
+            source: std::io::Error::other(format!("{other:?}")),
+        },
+    }
+}
+
+/// A batch's columns as [`CsvWriter`] writes them: text of every encoding as plain strings,
+/// times labelled `+00:00` (the formatter needs no time zone database for it).
+fn csv_columns(batch: &RecordBatch) -> Result<Vec<arrow::array::ArrayRef>> {
+    use arrow::datatypes::DataType;
+    let batch = with_offset_timezone(batch)?;
+    batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::LargeUtf8 | DataType::Utf8View => arrow::compute::cast(c, &DataType::Utf8)
+                .map_err(QueryError::arrow("writing the output")),
+            DataType::Dictionary(_, v)
+                if matches!(
+                    **v,
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                ) =>
+            {
+                arrow::compute::cast(c, &DataType::Utf8)
+                    .map_err(QueryError::arrow("writing the output"))
+            }
+            t if t.is_nested() => Err(QueryError::arrow("writing the output")(
+                arrow::error::ArrowError::CsvError(format!(
+                    "Nested type {t} is not supported in CSV"
+                )),
+            )),
+            _ => Ok(c.clone()),
+        })
+        .collect()
+}
+
+fn csv_cell<'a>(c: &'a arrow::array::ArrayRef, options: &FormatOptions<'a>) -> Result<CsvCell<'a>> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+    let in_range = |a: &arrow::array::TimestampMicrosecondArray| {
+        a.iter()
+            .flatten()
+            .all(|t| (RFC3339_MIN_MICROS..=RFC3339_MAX_MICROS).contains(&t))
+    };
+    Ok(match c.data_type() {
+        DataType::Utf8 => CsvCell::Text(c.as_string::<i32>()),
+        DataType::Timestamp(TimeUnit::Microsecond, Some(_))
+            if in_range(c.as_primitive::<TimestampMicrosecondType>()) =>
+        {
+            CsvCell::Time(c.as_primitive::<TimestampMicrosecondType>())
+        }
+        // A time outside the years 0 to 9999 is left to the formatter.
+        _ => CsvCell::Other(
+            ArrayFormatter::try_new(c.as_ref(), options)
+                .map_err(QueryError::arrow("writing the output"))?,
+        ),
+    })
 }
 
 /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds since the epoch: the
@@ -334,58 +419,6 @@ fn rfc3339_micros(micros: i64, buf: &mut [u8; 27]) -> &str {
     buf[26] = b'Z';
     // Only ASCII digits and separators were written.
     std::str::from_utf8(buf).unwrap_or_default()
-}
-
-/// The batch with every string cell a spreadsheet would evaluate prefixed with `'`
-/// ([`crate::escape::csv_cell`]). Columns of other types, and string columns with no such cell,
-/// are passed on as they are.
-fn neutralize_formulas(batch: &RecordBatch) -> Result<RecordBatch> {
-    use arrow::array::{ArrayRef, AsArray, StringArray};
-    use arrow::datatypes::{DataType, Field, Schema};
-    use std::sync::Arc;
-    let err = || QueryError::arrow("neutralizing CSV formulas");
-    let is_text = |t: &DataType| match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(_, v) => {
-            matches!(
-                **v,
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            )
-        }
-        _ => false,
-    };
-    if !batch
-        .schema()
-        .fields()
-        .iter()
-        .any(|f| is_text(f.data_type()))
-    {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::with_capacity(batch.num_columns());
-    let mut cols = Vec::with_capacity(batch.num_columns());
-    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
-        if !is_text(f.data_type()) {
-            fields.push(f.as_ref().clone());
-            cols.push(c.clone());
-            continue;
-        }
-        let text = arrow::compute::cast(c, &DataType::Utf8).map_err(err())?;
-        let strings = text.as_string::<i32>();
-        let col: ArrayRef = if strings.iter().flatten().any(crate::escape::is_formula) {
-            Arc::new(
-                strings
-                    .iter()
-                    .map(|v| v.map(crate::escape::csv_cell))
-                    .collect::<StringArray>(),
-            )
-        } else {
-            text.clone()
-        };
-        fields.push(Field::new(f.name(), DataType::Utf8, f.is_nullable()));
-        cols.push(col);
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(err())
 }
 
 /// An aligned table: widths are fixed from the first rows (so that it streams), values wider
@@ -585,7 +618,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_of_a_time_beyond_year_9999_is_left_to_the_writer() {
+    fn csv_of_a_time_beyond_year_9999_is_left_to_the_formatter() {
         use arrow::array::TimestampMicrosecondArray;
         use arrow::datatypes::TimeUnit;
         let schema = Arc::new(Schema::new(vec![Field::new(
@@ -596,17 +629,26 @@ mod tests {
         let col = |v: Vec<Option<i64>>| {
             Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as _
         };
+        let render = |b: RecordBatch| {
+            let buf = Buf::default();
+            let mut w =
+                OutputWriter::new(Format::Csv, b.schema(), Box::new(buf.clone()), 80).unwrap();
+            w.write(&b).unwrap();
+            w.finish().unwrap();
+            String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+        };
         let ok = RecordBatch::try_new(schema.clone(), vec![col(vec![Some(0), None])]).unwrap();
+        // A record of one empty cell is quoted, so that it is not read as a blank line.
+        assert_eq!(render(ok), "time\n1970-01-01T00:00:00.000000Z\n\"\"\n");
         let far = RecordBatch::try_new(
             schema,
             vec![col(vec![Some(RFC3339_MAX_MICROS + 1), Some(0)])],
         )
         .unwrap();
         assert_eq!(
-            csv_times(&ok).unwrap().schema().field(0).data_type(),
-            &DataType::Utf8
+            render(far),
+            "time\n+10000-01-01T00:00:00.000000Z\n1970-01-01T00:00:00.000000Z\n"
         );
-        assert_eq!(csv_times(&far).unwrap().schema(), far.schema());
     }
 
     #[test]

@@ -26,6 +26,8 @@ use auditlake_filter::{
 
 /// Rows per batch handed out.
 pub const BATCH_ROWS: usize = 8192;
+/// Sorted batches gathered ahead of the sink, at most.
+const GATHERED_AHEAD: usize = 2;
 /// Footers read at once.
 const FOOTER_CONCURRENCY: usize = 16;
 /// Objects decoded at once; each holds at most its own matching rows.
@@ -367,8 +369,10 @@ impl Query {
             // A bounded top-N: beyond twice the rows still wanted, keep only the best.
             let want = usize::try_from(out.remaining).unwrap_or(usize::MAX);
             if want < usize::MAX / 4 && held_rows > (2 * want).max(BATCH_ROWS) {
-                let sorted = sort_batches(std::mem::take(&mut held), self.order)?;
-                let kept = sorted.slice(0, want.min(sorted.num_rows()));
+                let batches = std::mem::take(&mut held);
+                let mut indices = sorted_indices(&batches, self.order)?;
+                indices.truncate(want);
+                let kept = gather(&batches, &indices)?;
                 held_rows = kept.num_rows();
                 held.push(kept);
             }
@@ -400,19 +404,40 @@ impl Emitter<'_> {
         Ok(self.remaining > 0)
     }
 
+    /// Hands the rows of `batches` out sorted by time, gathered a batch at a time: no sorted
+    /// copy of the whole day is held, and rows beyond the limit are never copied.
+    ///
+    /// Gathering (the cells of a batch of output rows are scattered over the day's batches)
+    /// costs about as much as writing them out, so a thread of its own gathers the next batches
+    /// while the sink writes the last one. (Writing the picked rows straight from the day's
+    /// batches, with no gathered copy, was measured twice as slow: reading a row's cells from
+    /// all over memory misses the caches at every cell, where gathering goes column by column.)
     fn emit_sorted(&mut self, batches: Vec<RecordBatch>, order: Order) -> Result<bool> {
         if batches.iter().all(|b| b.num_rows() == 0) {
             return Ok(self.remaining > 0);
         }
-        let sorted = sort_batches(batches, order)?;
-        let mut off = 0;
-        while off < sorted.num_rows() {
-            let len = BATCH_ROWS.min(sorted.num_rows() - off);
-            if !self.emit(sorted.slice(off, len))? {
-                return Ok(false);
-            }
-            off += len;
-        }
+        let indices = sorted_indices(&batches, order)?;
+        let batches = batches
+            .iter()
+            .map(|b| project(b, self.columns))
+            .collect::<Result<Vec<_>>>()?;
+        let n = (indices.len() as u64).min(self.remaining) as usize;
+        let sink = &mut *self.sink;
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<RecordBatch>>(GATHERED_AHEAD);
+            let (batches, indices) = (&batches, &indices[..n]);
+            s.spawn(move || {
+                for chunk in indices.chunks(BATCH_ROWS) {
+                    // The sink failed and the receiver is gone: nothing more is wanted.
+                    if tx.send(gather(batches, chunk)).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx.into_iter().try_for_each(|batch| sink(batch?))
+        })?;
+        self.remaining -= n as u64;
+        self.emitted += n as u64;
         Ok(self.remaining > 0)
     }
 }
@@ -432,12 +457,11 @@ fn project(batch: &RecordBatch, columns: &[String]) -> Result<RecordBatch> {
         .map_err(QueryError::arrow("projecting columns"))
 }
 
-/// Batches of one schema as one batch sorted by `time` (ties in the order given), gathered
-/// straight from the batches: one copy of the rows, not a concatenation and then a reordering.
-fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> {
+/// Where each row of `batches` goes when they are sorted by `time` (ties in the order given):
+/// `(batch, row)` pairs, in output order.
+fn sorted_indices(batches: &[RecordBatch], order: Order) -> Result<Vec<(usize, usize)>> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::TimestampMicrosecondType;
-    let err = QueryError::arrow("sorting rows");
     let mut keys: Vec<(bool, i64, u32, u32)> =
         Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     for (b, batch) in batches.iter().enumerate() {
@@ -458,12 +482,17 @@ fn sort_batches(batches: Vec<RecordBatch>, order: Order) -> Result<RecordBatch> 
         }
     }
     keys.sort_unstable();
-    let indices: Vec<(usize, usize)> = keys
+    Ok(keys
         .into_iter()
         .map(|(_, _, b, r)| (b as usize, r as usize))
-        .collect();
+        .collect())
+}
+
+/// The rows at `indices` of batches of one schema, as one batch in that order.
+fn gather(batches: &[RecordBatch], indices: &[(usize, usize)]) -> Result<RecordBatch> {
     let refs: Vec<&RecordBatch> = batches.iter().collect();
-    arrow::compute::interleave_record_batch(&refs, &indices).map_err(err)
+    arrow::compute::interleave_record_batch(&refs, indices)
+        .map_err(QueryError::arrow("sorting rows"))
 }
 
 /// Reads one object's matching rows: prunes row groups, then decodes the filter's columns,
