@@ -276,6 +276,10 @@ max_line_bytes = {{ int64 . }}
     {{- with include "auditlake.secretEnv" . | trim }}
     {{- . | nindent 4 }}
     {{- end }}
+    {{- with $v.sidecar.mallocTunables }}
+    - name: GLIBC_TUNABLES
+      value: {{ . | quote }}
+    {{- end }}
     {{- with $v.sidecar.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
