@@ -564,8 +564,13 @@ start_at = "beginning"
                                      check=True, stdout=subprocess.PIPE, text=True).stdout
                 tokens[role] = out.split()[1]
                 tokens[role + "_table"] = out[out.index("[[serve.tokens]]"):].strip() + "\n" + extra
+            # The console journals its reads into the archive it serves: it gets a hard-linked
+            # copy, so that the query steps' archive stays as measured (a resumed run would
+            # otherwise measure its queries again, over a longer range).
+            served = os.path.join(run, "archive")
+            shutil.copytree(archive, served, copy_function=os.link)
             port = free_port()
-            text = open(cfg).read().replace(f'url = "{run}/archive"', f'url = "{archive}"')
+            text = open(cfg).read().replace(f'url = "{run}/archive"', f'url = "{served}"')
             text += (f'\n[serve]\nlisten = "127.0.0.1:{port}"\nstate_dir = "{run}/serve"\n'
                      f'verify_interval_secs = 0\n\n{tokens["auditor_table"]}\n{tokens["user_table"]}')
             with open(cfg, "w") as f:
@@ -610,6 +615,7 @@ start_at = "beginning"
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
+                shutil.rmtree(served, ignore_errors=True)
 
         params = {"archive": archive, "actor": actor, "runs": self.a.runs}
         return self.cached("serve", params, measure)
