@@ -331,17 +331,8 @@ fn csv_columns(batch: &RecordBatch) -> Result<Vec<arrow::array::ArrayRef>> {
         .columns()
         .iter()
         .map(|c| match c.data_type() {
-            DataType::LargeUtf8 | DataType::Utf8View => arrow::compute::cast(c, &DataType::Utf8)
+            t if t != &DataType::Utf8 && is_text(t) => arrow::compute::cast(c, &DataType::Utf8)
                 .map_err(QueryError::arrow("writing the output")),
-            DataType::Dictionary(_, v)
-                if matches!(
-                    **v,
-                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                ) =>
-            {
-                arrow::compute::cast(c, &DataType::Utf8)
-                    .map_err(QueryError::arrow("writing the output"))
-            }
             t if t.is_nested() => Err(QueryError::arrow("writing the output")(
                 arrow::error::ArrowError::CsvError(format!(
                     "Nested type {t} is not supported in CSV"
@@ -350,6 +341,19 @@ fn csv_columns(batch: &RecordBatch) -> Result<Vec<arrow::array::ArrayRef>> {
             _ => Ok(c.clone()),
         })
         .collect()
+}
+
+/// Text of any encoding: plain, large, view, or a dictionary of one of them.
+fn is_text(t: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType;
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => matches!(
+            **v,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ),
+        _ => false,
+    }
 }
 
 fn csv_cell<'a>(c: &'a arrow::array::ArrayRef, options: &FormatOptions<'a>) -> Result<CsvCell<'a>> {
@@ -753,6 +757,30 @@ mod tests {
             "{raw}"
         );
         assert_eq!(raw.lines().nth(3).unwrap(), "-1,");
+    }
+
+    #[test]
+    fn csv_neutralizes_formulas_in_dictionary_columns_too() {
+        use arrow::array::{Array, DictionaryArray};
+        use arrow::datatypes::Int32Type;
+        let col: DictionaryArray<Int32Type> = vec![Some(CSV_HOSTILE), None, Some("ok")]
+            .into_iter()
+            .collect();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "actor_id",
+            col.data_type().clone(),
+            true,
+        )]));
+        let b = RecordBatch::try_new(schema, vec![Arc::new(col) as ArrayRef]).unwrap();
+        let buf = Buf::default();
+        let mut w = OutputWriter::new(Format::Csv, b.schema(), Box::new(buf.clone()), 80).unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        let csv = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert!(rows[1].starts_with("\"'=HYPERLINK("), "{csv}");
+        assert_eq!(rows[2], "\"\"");
+        assert_eq!(rows[3], "ok");
     }
 
     #[test]
